@@ -1,0 +1,78 @@
+/* Shared foundations: error reporting, allocation wrappers, a capped
+ * growable buffer and a bump arena. Every other module builds on these. */
+#ifndef ROSTER_BASE_H
+#define ROSTER_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Expected failure codes (negative errno values). */
+#define ROSTER_ENOMEM (-12)
+#define ROSTER_EINVAL (-22)
+#define ROSTER_E2BIG (-7)
+#define ROSTER_ENOENT (-2)
+#define ROSTER_EIO (-5)
+
+/* Error context, passed last as `err`. file/line/col point into the input
+ * that caused the failure when there is one (line and col are 1-based,
+ * 0 when unknown). */
+struct roster_error {
+    int code;
+    const char *diag; /* stable dotted diagnostic code (static), or NULL */
+    char file[256];
+    unsigned line;
+    unsigned col;
+    char msg[320];
+};
+
+void roster_error_clear(struct roster_error *err);
+/* Sets err (when not NULL) and returns code, for `return roster_error_set(...)`. */
+int roster_error_set(struct roster_error *err, int code, const char *file,
+                     unsigned line, unsigned col, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Allocation goes through these so tests can inject failures. */
+void *roster_malloc(size_t n);
+void *roster_calloc(size_t n, size_t size);
+void *roster_realloc(void *p, size_t n);
+char *roster_strndup(const char *s, size_t n);
+void roster_free(void *p);
+/* Fault injection: the Nth allocation from now fails (1 = the next one),
+ * and every one after it while `sticky`; 0 turns it off. Counts calls. */
+void roster_alloc_fail_at(long nth, int sticky);
+long roster_alloc_count(void);
+
+/* A growable byte buffer with a hard cap; always NUL-terminated when
+ * data != NULL. On failure it keeps its previous contents. */
+struct roster_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+};
+
+void roster_buf_init(struct roster_buf *b, size_t max);
+int roster_buf_append(struct roster_buf *b, const void *p, size_t n);
+int roster_buf_puts(struct roster_buf *b, const char *s);
+int roster_buf_putc(struct roster_buf *b, char c);
+int roster_buf_printf(struct roster_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Hands the bytes to the caller (free with roster_free); resets b. */
+char *roster_buf_steal(struct roster_buf *b, size_t *len);
+void roster_buf_free(struct roster_buf *b);
+
+/* A bump arena: many small allocations freed at once. Capped in bytes. */
+struct roster_arena;
+struct roster_arena *roster_arena_new(size_t max_bytes);
+void *roster_arena_alloc(struct roster_arena *a, size_t n);
+char *roster_arena_strndup(struct roster_arena *a, const char *s, size_t n);
+struct roster_arena *roster_arena_free(struct roster_arena *a);
+
+/* Overflow-checked size arithmetic: returns 0 on success. */
+static inline int roster_size_add(size_t a, size_t b, size_t *out)
+{
+    return __builtin_add_overflow(a, b, out) ? -1 : 0;
+}
+
+#endif

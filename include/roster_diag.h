@@ -1,0 +1,63 @@
+/* Diagnostics: what the engine found wrong or repaired in the profiles.
+ * A list owns copies of every string it holds. */
+#ifndef ROSTER_DIAG_H
+#define ROSTER_DIAG_H
+
+#include <stddef.h>
+
+struct roster_buf;
+typedef struct json_t json_t;
+
+enum roster_severity {
+    ROSTER_SEV_ERROR = 0,
+    ROSTER_SEV_WARNING = 1,
+    ROSTER_SEV_INFO = 2,
+};
+
+struct roster_diag {
+    enum roster_severity severity;
+    char *code;    /* stable dotted code, e.g. "markdown.fence_info_closer" */
+    char *file;    /* relative to the profiles directory, or NULL */
+    unsigned line; /* 1-based, 0 when not tied to a line */
+    unsigned col;  /* 1-based, 0 when unknown */
+    char *message;
+    char *profile; /* profile id, or NULL when none could be determined */
+};
+
+struct roster_diags;
+
+struct roster_diags *roster_diags_new(void);
+struct roster_diags *roster_diags_free(struct roster_diags *d);
+/* Adds one diagnostic; strings are copied. At most ROSTER_DIAGS_MAX are kept,
+ * later ones are counted in roster_diags_dropped(). */
+int roster_diags_add(struct roster_diags *d, enum roster_severity sev,
+                     const char *code, const char *file, unsigned line,
+                     unsigned col, const char *profile, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+/* Copies every diagnostic of src whose file equals `file` (all when NULL). */
+int roster_diags_copy(struct roster_diags *dst, const struct roster_diags *src,
+                      const char *file);
+size_t roster_diags_count(const struct roster_diags *d);
+size_t roster_diags_dropped(const struct roster_diags *d);
+const struct roster_diag *roster_diags_get(const struct roster_diags *d, size_t i);
+size_t roster_diags_count_severity(const struct roster_diags *d,
+                                   enum roster_severity sev);
+/* Sorts by file, line, column, code: output never depends on input order. */
+void roster_diags_sort(struct roster_diags *d);
+/* Sets `profile` on every diagnostic of `file` that has none. */
+int roster_diags_set_profile(struct roster_diags *d, const char *file,
+                             const char *profile);
+
+const char *roster_severity_name(enum roster_severity sev);
+int roster_severity_parse(const char *s, enum roster_severity *out);
+
+/* One diagnostic as a JSON object (new reference), NULL on OOM. */
+json_t *roster_diag_to_json(const struct roster_diag *g);
+/* Text forms: "file:line:col: severity: message [code]" and GitHub
+ * workflow annotations. Appends to b. */
+int roster_diag_format_text(const struct roster_diag *g, struct roster_buf *b);
+int roster_diag_format_github(const struct roster_diag *g, struct roster_buf *b);
+
+#define ROSTER_DIAGS_MAX 100000
+
+#endif

@@ -1,0 +1,54 @@
+/* One profile file, parsed: front matter, id and Markdown structure.
+ * Nothing here looks at other files; inheritance is resolve.c's job. */
+#ifndef ROSTER_DOC_H
+#define ROSTER_DOC_H
+
+#include <stddef.h>
+
+#include "roster_markdown.h"
+
+struct roster_arena;
+struct roster_diags;
+typedef struct json_t json_t;
+
+#define ROSTER_DOC_MAX_BYTES (1024 * 1024)
+#define ROSTER_ID_MAX 128
+#define ROSTER_ID_MAX_BUF (ROSTER_ID_MAX + 1)
+
+struct roster_doc {
+    struct roster_arena *arena; /* owns the section tree and strings */
+    char *relpath;   /* path relative to the profiles directory */
+    char *stem;      /* file name without ".md" */
+    char *id;        /* front matter id, or derived from the stem */
+    json_t *meta;    /* front matter as an object (empty when absent) */
+    char *raw;       /* the file as written */
+    size_t raw_len;
+    char *text;      /* normalized: no BOM, LF line endings */
+    size_t text_len;
+    char sha256[65]; /* of raw */
+    struct roster_md md;
+    int failed;      /* an error was reported: the profile is not served */
+    size_t pos;      /* position in the index */
+    int duplicate;   /* another file with a smaller path has this id */
+};
+
+struct roster_doc_opts {
+    int strict_markdown;
+};
+
+/* Parses one file. Takes ownership of raw (allocated with roster_malloc).
+ * Problems in the file become diagnostics and set doc->failed; only
+ * allocation failure makes this return an error. */
+int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw,
+                     size_t raw_len, const struct roster_doc_opts *opts,
+                     struct roster_diags *diags);
+
+/* A doc that could not be read (too large, unreadable): failed, no body. */
+int roster_doc_new_failed(struct roster_doc **out, const char *relpath);
+
+struct roster_doc *roster_doc_free(struct roster_doc *d);
+
+/* 1 when s is a valid profile id: ^[a-z0-9][a-z0-9._-]{0,127}$ */
+int roster_id_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,43 @@
+/* The HTTP server: libmicrohttpd in thread-pool mode answering from the
+ * current snapshot. The snapshot can be swapped at any time; requests keep
+ * the one they started with. */
+#ifndef ROSTER_HTTP_H
+#define ROSTER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct roster_snapshot;
+struct roster_metrics;
+struct roster_server;
+struct roster_events;
+
+struct roster_server_config {
+    const char *host;             /* numeric address or name */
+    unsigned port;                /* 0: any free port */
+    unsigned threads;
+    unsigned max_connections;
+    unsigned connection_timeout;  /* seconds */
+    size_t max_request_bytes;     /* request line + headers (MHD memory pool) */
+    unsigned cache_max_age;       /* 0: "no-cache" */
+    const char *cors_origins;     /* comma-separated, "*" for any; NULL: off */
+    const char *admin_token;      /* NULL: admin endpoint disabled */
+    struct roster_events *events; /* NULL: /v1/events answers 404 */
+};
+
+int roster_server_start(struct roster_server **out, const struct roster_server_config *cfg,
+                        struct roster_metrics *metrics, char *why, size_t why_cap);
+unsigned roster_server_port(const struct roster_server *s);
+/* Installs a new snapshot (takes the caller's reference); the old one is
+ * released once no request can still be acquiring it. */
+void roster_server_swap(struct roster_server *s, struct roster_snapshot *snap);
+/* A new reference to the snapshot in service (NULL before the first). */
+struct roster_snapshot *roster_server_snapshot(struct roster_server *s);
+/* Readiness off, stop accepting, close connections after their response. */
+void roster_server_drain(struct roster_server *s);
+unsigned roster_server_connections(struct roster_server *s);
+void roster_server_stop(struct roster_server *s);
+/* Set by the admin endpoint; the serve loop polls it. */
+int roster_server_take_reload_request(struct roster_server *s);
+
+#endif

@@ -1,0 +1,63 @@
+/* Pure parsers for the HTTP layer: request targets, query strings and the
+ * Accept, Accept-Encoding and If-None-Match headers. No allocation; every
+ * input is bounded by the caller (MHD's request memory limit). */
+#ifndef ROSTER_HTTPPARSE_H
+#define ROSTER_HTTPPARSE_H
+
+#include <stddef.h>
+
+enum roster_route_kind {
+    ROSTER_ROUTE_NOT_FOUND,
+    ROSTER_ROUTE_BAD_ID,     /* under /v1/profiles/ but the id is invalid */
+    ROSTER_ROUTE_PROFILES,
+    ROSTER_ROUTE_PROFILE,
+    ROSTER_ROUTE_VIEW,       /* /v1/profiles/{id}/{view} */
+    ROSTER_ROUTE_FACETS,
+    ROSTER_ROUTE_DIAGNOSTICS,
+    ROSTER_ROUTE_EVENTS,
+    ROSTER_ROUTE_RELOAD,
+    ROSTER_ROUTE_OPENAPI,
+    ROSTER_ROUTE_HEALTH,
+    ROSTER_ROUTE_READY,
+    ROSTER_ROUTE_METRICS,
+    ROSTER_ROUTE_VERSION,
+    ROSTER_ROUTE_COUNT
+};
+
+struct roster_target {
+    enum roster_route_kind route;
+    const char *id;      /* slices of the raw target (not NUL-terminated) */
+    size_t id_len;
+    const char *view;
+    size_t view_len;
+    const char *query;   /* after '?', or NULL */
+    size_t query_len;
+};
+
+/* Splits and classifies a raw request target ("/v1/profiles/x?y=z"). */
+void roster_target_parse(const char *raw, size_t len, struct roster_target *out);
+const char *roster_route_name(enum roster_route_kind r);
+
+#define ROSTER_QUERY_MAX_PARAMS 16
+#define ROSTER_QUERY_MAX_VALUE 1024
+
+struct roster_param {
+    const char *key; /* NUL-terminated, in the caller's buffer */
+    const char *value;
+};
+
+/* Parses a raw query string into params (keys and values percent-decoded,
+ * '+' as space) stored in buf. Fails with a message in why on invalid
+ * escapes, %00, invalid UTF-8, duplicate keys and over-long input. */
+int roster_query_string_parse(const char *qs, size_t len, struct roster_param *params,
+                              size_t *n, char *buf, size_t cap, char *why, size_t why_cap);
+
+/* Quality (0..1000) an Accept header gives a media type ("type/subtype");
+ * a missing or empty header accepts everything (1000). */
+int roster_accept_quality(const char *header, const char *type);
+/* 1 when Accept-Encoding admits gzip. */
+int roster_accepts_gzip(const char *header);
+/* 1 when If-None-Match lists etag (weak comparison) or is "*". */
+int roster_etag_match(const char *header, const char *etag);
+
+#endif

@@ -1,0 +1,37 @@
+/* The index: every profile file under a directory, parsed, with ids
+ * assigned deterministically (paths sorted bytewise). */
+#ifndef ROSTER_INDEX_H
+#define ROSTER_INDEX_H
+
+#include <stddef.h>
+
+struct roster_diags;
+struct roster_doc;
+struct roster_error;
+struct roster_map;
+
+#define ROSTER_INDEX_MAX_FILES 100000
+#define ROSTER_INDEX_MAX_DEPTH 16
+
+struct roster_index {
+    char *root;                /* the directory as given */
+    struct roster_doc **docs;  /* sorted by relative path */
+    size_t ndocs;
+    struct roster_diags *diags;
+    struct roster_map *by_id;  /* id -> the doc serving it */
+};
+
+struct roster_index_opts {
+    int strict_markdown;
+};
+
+/* Fails (ROSTER_ENOENT / ROSTER_EIO, with err) only when the directory
+ * itself cannot be read; every problem with a file is a diagnostic. */
+int roster_index_load(struct roster_index **out, const char *dir,
+                      const struct roster_index_opts *opts, struct roster_error *err);
+struct roster_index *roster_index_free(struct roster_index *ix);
+
+/* The doc serving `id` (the first by path among files with that id). */
+struct roster_doc *roster_index_find(const struct roster_index *ix, const char *id);
+
+#endif

@@ -1,0 +1,46 @@
+/* JSON renderings of resolved profiles: the profile document, its views,
+ * the prompt document and list summaries. The server serves exactly the
+ * bytes that roster_render_dump() makes of these. */
+#ifndef ROSTER_RENDER_H
+#define ROSTER_RENDER_H
+
+#include <stddef.h>
+
+struct roster_diags;
+struct roster_profile;
+typedef struct json_t json_t;
+
+enum roster_view {
+    ROSTER_VIEW_PROFILE,
+    ROSTER_VIEW_ROLE,
+    ROSTER_VIEW_COMPETENCIES,
+    ROSTER_VIEW_WORK_PATTERNS,
+    ROSTER_VIEW_TOOL_PRIORITIES,
+    ROSTER_VIEW_OUTPUT_STANDARDS,
+    ROSTER_VIEW_ANTI_PATTERNS,
+    ROSTER_VIEW_SECTIONS,
+    ROSTER_VIEW_LINEAGE,
+    ROSTER_VIEW_PROMPT,
+    ROSTER_VIEW_SOURCE,
+    ROSTER_VIEW_COUNT
+};
+
+/* URL / CLI name ("work-patterns"), and JSON key ("work_patterns"). */
+const char *roster_view_name(enum roster_view v);
+const char *roster_view_key(enum roster_view v);
+int roster_view_parse(const char *name, size_t len, enum roster_view *out);
+
+/* The full profile object. diags: the index diagnostics (those of the
+ * profile's own file are included). */
+json_t *roster_render_profile(const struct roster_profile *p, const struct roster_diags *diags);
+/* {"id": ..., "<key>": profile[key]} for the JSON views. */
+json_t *roster_render_view(const json_t *profile, enum roster_view v);
+/* {"id", "lineage", "prompt", "sha256"} */
+json_t *roster_render_prompt(const struct roster_profile *p);
+/* The list summary of a profile object. */
+json_t *roster_render_summary(const json_t *profile);
+
+/* Compact JSON followed by a newline; free with roster_free. */
+char *roster_render_dump(const json_t *j, size_t *len);
+
+#endif

@@ -1,0 +1,202 @@
+/* The `check` and `render` subcommands. */
+#include "roster_cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "roster_base.h"
+#include "roster_diag.h"
+#include "roster_doc.h"
+#include "roster_index.h"
+#include "roster_render.h"
+#include "roster_resolve.h"
+
+static const char *default_profiles(void)
+{
+    const char *env = getenv("ROSTER_PROFILES");
+    return env && *env ? env : "./profiles";
+}
+
+static int usage(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "rosterd %s: %s\nTry 'rosterd --help'.\n", cmd, msg);
+    return 2;
+}
+
+static int write_all(FILE *f, const char *s, size_t n)
+{
+    return fwrite(s, 1, n, f) == n && fflush(f) == 0 ? 0 : -1;
+}
+
+/* Loads and resolves a profiles directory; prints why on failure. */
+static int load(const char *dir, int strict, struct roster_index **ix,
+                struct roster_resolution **res)
+{
+    struct roster_error err;
+    roster_error_clear(&err);
+    struct roster_index_opts opts = {.strict_markdown = strict};
+    if (roster_index_load(ix, dir, &opts, &err) < 0) {
+        fprintf(stderr, "rosterd: %s\n", err.msg);
+        return 1;
+    }
+    if (roster_resolve(res, *ix) < 0) {
+        fprintf(stderr, "rosterd: out of memory while resolving profiles\n");
+        *ix = roster_index_free(*ix);
+        return 1;
+    }
+    return 0;
+}
+
+int roster_cli_check(int argc, char **argv)
+{
+    const char *dir = default_profiles(), *format = "text";
+    int strict = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--profiles") == 0 && i + 1 < argc)
+            dir = argv[++i];
+        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            format = argv[++i];
+        else if (strcmp(argv[i], "--strict-markdown") == 0)
+            strict = 1;
+        else
+            return usage("check", "unknown or incomplete option");
+    }
+    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "github"))
+        return usage("check", "--format must be text, json or github");
+    struct roster_index *ix = NULL;
+    struct roster_resolution *res = NULL;
+    if (load(dir, strict, &ix, &res))
+        return 1;
+    const struct roster_diags *d = ix->diags;
+    size_t errors = roster_diags_count_severity(d, ROSTER_SEV_ERROR);
+    size_t served = 0;
+    for (size_t i = 0; i < res->n; i++)
+        served += res->profiles[i].ok;
+    struct roster_buf out;
+    roster_buf_init(&out, (size_t)1 << 30);
+    int r = 0;
+    if (strcmp(format, "json") == 0) {
+        json_t *o = json_object(), *items = json_array();
+        for (size_t i = 0; o && items && i < roster_diags_count(d); i++)
+            json_array_append_new(items, roster_diag_to_json(roster_diags_get(d, i)));
+        json_object_set_new(o, "profiles", json_integer((json_int_t)ix->ndocs));
+        json_object_set_new(o, "valid", json_integer((json_int_t)served));
+        json_object_set_new(o, "errors", json_integer((json_int_t)errors));
+        json_object_set_new(o, "warnings",
+                            json_integer((json_int_t)roster_diags_count_severity(d, ROSTER_SEV_WARNING)));
+        json_object_set_new(o, "diagnostics", items);
+        size_t n = 0;
+        char *s = roster_render_dump(o, &n);
+        json_decref(o);
+        r = s ? roster_buf_append(&out, s, n) : ROSTER_ENOMEM;
+        roster_free(s);
+    } else {
+        int gh = strcmp(format, "github") == 0;
+        for (size_t i = 0; r == 0 && i < roster_diags_count(d); i++)
+            r = gh ? roster_diag_format_github(roster_diags_get(d, i), &out)
+                   : roster_diag_format_text(roster_diags_get(d, i), &out);
+        if (r == 0 && !gh)
+            r = roster_buf_printf(&out, "%zu profiles, %zu valid, %zu errors, %zu warnings\n",
+                                  ix->ndocs, served, errors,
+                                  roster_diags_count_severity(d, ROSTER_SEV_WARNING));
+    }
+    if (r == 0 && out.len)
+        r = write_all(stdout, out.data, out.len);
+    roster_buf_free(&out);
+    roster_resolution_free(res);
+    roster_index_free(ix);
+    if (r < 0) {
+        fprintf(stderr, "rosterd check: cannot write the report\n");
+        return 1;
+    }
+    return errors ? 1 : 0;
+}
+
+/* The bytes of one representation of profile p (what the server sends). */
+int roster_cli_representation(const struct roster_profile *p, const struct roster_diags *diags,
+                              enum roster_view v, char **out, size_t *len)
+{
+    if (v == ROSTER_VIEW_PROMPT) {
+        *out = roster_strndup(p->prompt, p->prompt_len);
+        *len = p->prompt_len;
+        return *out ? 0 : ROSTER_ENOMEM;
+    }
+    if (v == ROSTER_VIEW_SOURCE) {
+        *out = roster_strndup(p->doc->raw, p->doc->raw_len);
+        *len = p->doc->raw_len;
+        return *out ? 0 : ROSTER_ENOMEM;
+    }
+    json_t *prof = roster_render_profile(p, diags);
+    json_t *j = prof && v != ROSTER_VIEW_PROFILE ? roster_render_view(prof, v) : json_incref(prof);
+    *out = j ? roster_render_dump(j, len) : NULL;
+    json_decref(j);
+    json_decref(prof);
+    return *out ? 0 : ROSTER_ENOMEM;
+}
+
+static void print_profile_errors(const struct roster_index *ix, const struct roster_doc *doc)
+{
+    struct roster_buf b;
+    roster_buf_init(&b, 1 << 20);
+    for (size_t i = 0; i < roster_diags_count(ix->diags); i++) {
+        const struct roster_diag *g = roster_diags_get(ix->diags, i);
+        if (g->severity == ROSTER_SEV_ERROR && g->file && strcmp(g->file, doc->relpath) == 0)
+            roster_diag_format_text(g, &b);
+    }
+    if (b.data)
+        fputs(b.data, stderr);
+    roster_buf_free(&b);
+}
+
+int roster_cli_render(int argc, char **argv)
+{
+    const char *dir = default_profiles(), *id = NULL, *view = "profile";
+    int strict = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--profiles") == 0 && i + 1 < argc)
+            dir = argv[++i];
+        else if (strcmp(argv[i], "--view") == 0 && i + 1 < argc)
+            view = argv[++i];
+        else if (strcmp(argv[i], "--strict-markdown") == 0)
+            strict = 1;
+        else if (argv[i][0] != '-' && !id)
+            id = argv[i];
+        else
+            return usage("render", "unknown or incomplete option");
+    }
+    enum roster_view v;
+    if (!id)
+        return usage("render", "missing profile ID");
+    if (roster_view_parse(view, strlen(view), &v) < 0 || v == ROSTER_VIEW_SOURCE)
+        return usage("render", "--view must be profile, role, competencies, work-patterns, "
+                               "tool-priorities, output-standards, anti-patterns, sections, "
+                               "lineage or prompt");
+    struct roster_index *ix = NULL;
+    struct roster_resolution *res = NULL;
+    if (load(dir, strict, &ix, &res))
+        return 1;
+    int rc = 1;
+    struct roster_doc *doc = roster_index_find(ix, id);
+    if (!doc) {
+        fprintf(stderr, "rosterd render: no profile with id \"%s\" in %s\n", id, dir);
+    } else if (!res->profiles[doc->pos].ok) {
+        fprintf(stderr, "rosterd render: profile \"%s\" (%s) has errors:\n", id, doc->relpath);
+        print_profile_errors(ix, doc);
+    } else {
+        char *s = NULL;
+        size_t n = 0;
+        if (roster_cli_representation(&res->profiles[doc->pos], ix->diags, v, &s, &n) < 0)
+            fprintf(stderr, "rosterd render: out of memory\n");
+        else if (write_all(stdout, s, n) < 0)
+            fprintf(stderr, "rosterd render: cannot write output\n");
+        else
+            rc = 0;
+        roster_free(s);
+    }
+    roster_resolution_free(res);
+    roster_index_free(ix);
+    return rc;
+}

@@ -1,0 +1,211 @@
+/* `rosterd serve` configuration: flags, each with a ROSTER_* environment
+ * twin; a flag beats the environment; a bad value names its flag. */
+#include "roster_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+#include "roster_base.h"
+#include "roster_log.h"
+
+enum kind { K_STR, K_UINT, K_FLAG, K_LOGFMT, K_LOGLEVEL };
+
+struct opt {
+    const char *flag;
+    const char *env;
+    enum kind kind;
+    size_t offset;
+    unsigned long min, max;
+    const char *help;
+};
+
+#define OFF(f) offsetof(struct roster_config, f)
+
+static const struct opt OPTS[] = {
+    {"--listen", "ROSTER_LISTEN", K_STR, OFF(listen), 0, 0,
+     "HOST:PORT to listen on (default 127.0.0.1:8080; [::1]:8080 for IPv6; port 0 picks one)"},
+    {"--profiles", "ROSTER_PROFILES", K_STR, OFF(profiles), 0, 0,
+     "profiles directory (default ./profiles)"},
+    {"--threads", "ROSTER_THREADS", K_UINT, OFF(threads), 1, 64,
+     "worker threads (default: one per core, at most 4)"},
+    {"--max-connections", "ROSTER_MAX_CONNECTIONS", K_UINT, OFF(max_connections), 1, 100000,
+     "concurrent connections (default 120 per thread)"},
+    {"--connection-timeout", "ROSTER_CONNECTION_TIMEOUT", K_UINT, OFF(connection_timeout), 1,
+     3600, "seconds an idle or slow connection is kept (default 30)"},
+    {"--max-request-bytes", "ROSTER_MAX_REQUEST_BYTES", K_UINT, OFF(max_request_bytes), 4096,
+     1048576, "memory for request line and headers; larger requests get 414/431 (default 32768)"},
+    {"--cache-max-age", "ROSTER_CACHE_MAX_AGE", K_UINT, OFF(cache_max_age), 0, 31536000,
+     "Cache-Control max-age in seconds; 0 sends no-cache (default 0)"},
+    {"--cors-origins", "ROSTER_CORS_ORIGINS", K_STR, OFF(cors_origins), 0, 0,
+     "comma-separated origins allowed by CORS, or * (default: CORS off)"},
+    {"--shutdown-timeout", "ROSTER_SHUTDOWN_TIMEOUT", K_UINT, OFF(shutdown_timeout), 0, 3600,
+     "seconds to let in-flight requests finish on SIGTERM (default 10)"},
+    {"--drain-delay", "ROSTER_DRAIN_DELAY", K_UINT, OFF(drain_delay), 0, 3600,
+     "seconds to keep serving with readiness 503 before closing the listener (default 0)"},
+    {"--log-format", "ROSTER_LOG_FORMAT", K_LOGFMT, OFF(log_json), 0, 0,
+     "json (default) or text"},
+    {"--log-level", "ROSTER_LOG_LEVEL", K_LOGLEVEL, OFF(log_level), 0, 0,
+     "debug, info (default), warn or error"},
+    {"--strict-markdown", "ROSTER_STRICT_MARKDOWN", K_FLAG, OFF(strict_markdown), 0, 1,
+     "no fence repair: parse Markdown as strict CommonMark"},
+    {"--watch", "ROSTER_WATCH", K_UINT, OFF(watch), 0, 1,
+     "1 (default): reload when files change (inotify); 0: only on SIGHUP or admin request"},
+    {"--debounce-ms", "ROSTER_DEBOUNCE_MS", K_UINT, OFF(debounce_ms), 10, 60000,
+     "quiet time after a file event before reloading (default 200)"},
+    {"--rescan-interval", "ROSTER_RESCAN_INTERVAL", K_UINT, OFF(rescan_interval), 0, 86400,
+     "seconds between periodic rescans, for file systems without events (default 0: off)"},
+    {"--admin-token-file", "ROSTER_ADMIN_TOKEN_FILE", K_STR, OFF(admin_token_file), 0, 0,
+     "file holding the bearer token for POST /v1/admin/reload (or ROSTER_ADMIN_TOKEN)"},
+};
+#define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
+
+void roster_config_defaults(struct roster_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->listen = "127.0.0.1:8080";
+    c->profiles = "./profiles";
+    int n = get_nprocs();
+    c->threads = n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+    c->connection_timeout = 30;
+    c->max_request_bytes = 32768;
+    c->shutdown_timeout = 10;
+    c->log_json = 1;
+    c->log_level = ROSTER_LOG_INFO;
+    c->watch = 1;
+    c->debounce_ms = 200;
+}
+
+static int set_value(struct roster_config *c, const struct opt *o, const char *v, char *why,
+                     size_t cap)
+{
+    void *dst = (char *)c + o->offset;
+    switch (o->kind) {
+    case K_STR:
+        *(const char **)dst = v;
+        return 0;
+    case K_FLAG:
+        if (strcmp(v, "1") && strcmp(v, "0") && strcmp(v, "true") && strcmp(v, "false"))
+            break;
+        *(unsigned *)dst = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
+        return 0;
+    case K_UINT: {
+        char *end = NULL;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (!*v || *end || errno || v[0] == '-' || n < o->min || n > o->max) {
+            snprintf(why, cap, "%s: '%s' is not a whole number from %lu to %lu", o->flag, v,
+                     o->min, o->max);
+            return ROSTER_EINVAL;
+        }
+        *(unsigned *)dst = (unsigned)n;
+        return 0;
+    }
+    case K_LOGFMT:
+        if (strcmp(v, "json") && strcmp(v, "text"))
+            break;
+        *(unsigned *)dst = strcmp(v, "json") == 0;
+        return 0;
+    case K_LOGLEVEL: {
+        enum roster_log_level l;
+        if (roster_log_level_parse(v, &l) < 0)
+            break;
+        *(unsigned *)dst = (unsigned)l;
+        return 0;
+    }
+    }
+    snprintf(why, cap, "%s: invalid value '%s'", o->flag, v);
+    return ROSTER_EINVAL;
+}
+
+/* "host:port", "[v6]:port". */
+static int split_listen(struct roster_config *c, char *why, size_t cap)
+{
+    const char *l = c->listen;
+    const char *colon = strrchr(l, ':');
+    size_t hl;
+    const char *h = l;
+    if (l[0] == '[') {
+        const char *close = strchr(l, ']');
+        if (!close || close[1] != ':') {
+            snprintf(why, cap, "--listen: '%s' is not [ADDRESS]:PORT", l);
+            return ROSTER_EINVAL;
+        }
+        h = l + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        if (!colon || colon == l) {
+            snprintf(why, cap, "--listen: '%s' is not HOST:PORT", l);
+            return ROSTER_EINVAL;
+        }
+        hl = (size_t)(colon - l);
+    }
+    char *end = NULL;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (!colon[1] || *end || port > 65535) {
+        snprintf(why, cap, "--listen: '%s' has no valid port (0-65535)", l);
+        return ROSTER_EINVAL;
+    }
+    if (hl >= sizeof(c->host)) {
+        snprintf(why, cap, "--listen: host too long");
+        return ROSTER_EINVAL;
+    }
+    memcpy(c->host, h, hl);
+    c->host[hl] = '\0';
+    c->port = (unsigned)port;
+    return 0;
+}
+
+int roster_config_parse(struct roster_config *c, int argc, char **argv, char *why, size_t cap)
+{
+    for (size_t k = 0; k < NOPTS; k++) {
+        const char *v = getenv(OPTS[k].env);
+        if (v && *v && set_value(c, &OPTS[k], v, why, cap) < 0) {
+            size_t n = strlen(why);
+            snprintf(why + n, cap - n, " (from %s)", OPTS[k].env);
+            return ROSTER_EINVAL;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            c->help = 1;
+            return 0;
+        }
+        const char *arg = argv[i], *eq = strchr(arg, '=');
+        size_t alen = eq ? (size_t)(eq - arg) : strlen(arg);
+        size_t k = 0;
+        while (k < NOPTS && !(strlen(OPTS[k].flag) == alen && strncmp(OPTS[k].flag, arg, alen) == 0))
+            k++;
+        if (k == NOPTS) {
+            snprintf(why, cap, "unknown option '%s'", arg);
+            return ROSTER_EINVAL;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        if (!v && OPTS[k].kind == K_FLAG)
+            v = "1";
+        if (!v && i + 1 < argc)
+            v = argv[++i];
+        if (!v) {
+            snprintf(why, cap, "%s needs a value", OPTS[k].flag);
+            return ROSTER_EINVAL;
+        }
+        if (set_value(c, &OPTS[k], v, why, cap) < 0)
+            return ROSTER_EINVAL;
+    }
+    if (!c->max_connections)
+        c->max_connections = 120 * c->threads;
+    return split_listen(c, why, cap);
+}
+
+void roster_config_help(FILE *f)
+{
+    fputs("usage: rosterd serve [OPTIONS]\n\nRuns the HTTP server. Every option can also be set "
+          "with the environment variable shown.\n\n",
+          f);
+    for (size_t k = 0; k < NOPTS; k++)
+        fprintf(f, "  %-22s %-26s %s\n", OPTS[k].flag, OPTS[k].env, OPTS[k].help);
+    fputs("\nSignals: SIGTERM/SIGINT drain and stop; SIGHUP reloads the profiles.\n", f);
+}

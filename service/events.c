@@ -1,0 +1,187 @@
+/* The event ring and snapshot comparison. Clients (http_events.c) read the
+ * ring under the mutex; this is off the profile request path. */
+#include "events_internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "roster_base.h"
+#include "roster_snapshot.h"
+
+static const struct roster_sprofile *find(const struct roster_snapshot *s, const char *id)
+{
+    return roster_snapshot_find(s, id, strlen(id));
+}
+
+/* 0 same, 1 content changed, 2 validity or diagnostics changed */
+static int profile_delta(const struct roster_sprofile *a, const struct roster_sprofile *b)
+{
+    if (a->ok != b->ok || a->stale != b->stale || !json_equal(a->diagnostics, b->diagnostics))
+        return b->ok && !b->stale ? 1 : 2;
+    if (!b->ok)
+        return 0;
+    const struct roster_rep *x = &a->reps[ROSTER_VIEW_PROFILE], *y = &b->reps[ROSTER_VIEW_PROFILE];
+    const struct roster_rep *px = &a->reps[ROSTER_VIEW_PROMPT], *py = &b->reps[ROSTER_VIEW_PROMPT];
+    const struct roster_rep *sx = &a->reps[ROSTER_VIEW_SOURCE], *sy = &b->reps[ROSTER_VIEW_SOURCE];
+    if (x->len != y->len || memcmp(x->body, y->body, x->len) != 0 || px->len != py->len ||
+        memcmp(px->body, py->body, px->len) != 0 || sx->len != sy->len ||
+        memcmp(sx->body, sy->body, sx->len) != 0)
+        return 1;
+    return 0;
+}
+
+void roster_snapshot_diff(const struct roster_snapshot *old, const struct roster_snapshot *new,
+                          struct roster_diff *d)
+{
+    memset(d, 0, sizeof(*d));
+    for (size_t i = 0; i < new->n; i++) {
+        const struct roster_sprofile *b = &new->profiles[i];
+        const struct roster_sprofile *a = old ? find(old, b->id) : NULL;
+        if (!a) {
+            if (b->ok)
+                d->added++;
+            else
+                d->invalid++;
+            continue;
+        }
+        int delta = profile_delta(a, b);
+        d->changed += delta == 1;
+        d->invalid += delta == 2;
+    }
+    for (size_t i = 0; old && i < old->n; i++)
+        if (!find(new, old->profiles[i].id))
+            d->removed++;
+}
+
+struct roster_events *roster_events_new(size_t capacity)
+{
+    struct roster_events *ev = roster_calloc(1, sizeof(*ev));
+    if (!ev)
+        return NULL;
+    ev->ring = roster_calloc(capacity, sizeof(*ev->ring));
+    if (!ev->ring) {
+        roster_free(ev);
+        return NULL;
+    }
+    ev->cap = capacity;
+    ev->next_id = 1;
+    pthread_mutex_init(&ev->lock, NULL);
+    return ev;
+}
+
+void roster_events_free(struct roster_events *ev)
+{
+    if (!ev)
+        return;
+    for (size_t i = 0; i < ev->cap; i++)
+        roster_free(ev->ring[i].frame);
+    roster_free(ev->ring);
+    pthread_mutex_destroy(&ev->lock);
+    roster_free(ev);
+}
+
+/* Must hold the lock. */
+static uint64_t append(struct roster_events *ev, const char *type, const char *data)
+{
+    uint64_t id = ev->next_id;
+    struct roster_buf b;
+    roster_buf_init(&b, 1 << 20);
+    if (roster_buf_printf(&b, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)id, type,
+                          data) < 0) {
+        roster_buf_free(&b);
+        return 0;
+    }
+    struct roster_event *slot = &ev->ring[id % ev->cap];
+    roster_free(slot->frame);
+    slot->id = id;
+    slot->frame = roster_buf_steal(&b, &slot->len);
+    ev->next_id++;
+    if (ev->count < ev->cap)
+        ev->count++;
+    return id;
+}
+
+uint64_t roster_events_publish(struct roster_events *ev, const char *type, const char *data)
+{
+    pthread_mutex_lock(&ev->lock);
+    uint64_t id = append(ev, type, data);
+    roster_events_wake_locked(ev, 0);
+    pthread_mutex_unlock(&ev->lock);
+    return id;
+}
+
+static void publish_profile(struct roster_events *ev, const char *type,
+                            const struct roster_sprofile *sp, uint64_t gen)
+{
+    json_t *o = json_pack("{s:s,s:I}", "id", sp->id, "generation", (json_int_t)gen);
+    if (!o)
+        return;
+    if (sp->ok) {
+        json_object_set_new(o, "etag", json_string(sp->reps[ROSTER_VIEW_PROFILE].etag));
+        json_object_set_new(o, "stale", json_boolean(sp->stale));
+    }
+    if (strcmp(type, "profile.invalid") == 0)
+        json_object_set(o, "diagnostics", sp->diagnostics);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (s)
+        append(ev, type, s);
+    free(s);
+}
+
+void roster_events_publish_diff(struct roster_events *ev, const struct roster_snapshot *old,
+                                const struct roster_snapshot *new)
+{
+    struct roster_diff d;
+    roster_snapshot_diff(old, new, &d);
+    pthread_mutex_lock(&ev->lock);
+    for (size_t i = 0; i < new->n; i++) {
+        const struct roster_sprofile *b = &new->profiles[i];
+        const struct roster_sprofile *a = old ? find(old, b->id) : NULL;
+        int delta = a ? profile_delta(a, b) : (b->ok ? 1 : 2);
+        if (delta == 0)
+            continue;
+        const char *type = delta == 2 ? "profile.invalid" : a ? "profile.changed" : "profile.added";
+        publish_profile(ev, type, b, new->generation);
+    }
+    for (size_t i = 0; old && i < old->n; i++)
+        if (!find(new, old->profiles[i].id))
+            publish_profile(ev, "profile.removed", &old->profiles[i], new->generation);
+    char data[256];
+    snprintf(data, sizeof(data),
+             "{\"generation\":%llu,\"added\":%zu,\"changed\":%zu,\"removed\":%zu,\"invalid\":%zu}",
+             (unsigned long long)new->generation, d.added, d.changed, d.removed, d.invalid);
+    append(ev, "snapshot.reloaded", data);
+    roster_events_wake_locked(ev, 0);
+    pthread_mutex_unlock(&ev->lock);
+}
+
+void roster_events_tick(struct roster_events *ev)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    pthread_mutex_lock(&ev->lock);
+    if ((double)ts.tv_sec >= ev->next_heartbeat) {
+        ev->next_heartbeat = (double)ts.tv_sec + ROSTER_EVENTS_HEARTBEAT_S;
+        roster_events_wake_locked(ev, 1);
+    }
+    pthread_mutex_unlock(&ev->lock);
+}
+
+void roster_events_close(struct roster_events *ev)
+{
+    pthread_mutex_lock(&ev->lock);
+    ev->closing = 1;
+    roster_events_wake_locked(ev, 0);
+    pthread_mutex_unlock(&ev->lock);
+}
+
+size_t roster_events_clients(struct roster_events *ev)
+{
+    pthread_mutex_lock(&ev->lock);
+    size_t n = ev->nclients;
+    pthread_mutex_unlock(&ev->lock);
+    return n;
+}

@@ -1,0 +1,38 @@
+/* Shared by events.c (the ring) and http_events.c (the SSE clients). */
+#ifndef ROSTER_EVENTS_INTERNAL_H
+#define ROSTER_EVENTS_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "roster_events.h"
+
+#define ROSTER_EVENTS_HEARTBEAT_S 15
+#define ROSTER_EVENTS_MAX_CLIENTS 256
+
+struct roster_event {
+    uint64_t id;
+    char *frame; /* "id: ..\nevent: ..\ndata: ..\n\n" */
+    size_t len;
+};
+
+struct sse_client;
+
+struct roster_events {
+    pthread_mutex_t lock;
+    struct roster_event *ring; /* slot id % cap */
+    size_t cap;
+    size_t count;
+    uint64_t next_id;
+    int closing;
+    double next_heartbeat;
+    struct sse_client *clients;
+    size_t nclients;
+};
+
+/* Resumes suspended clients (all of them when heartbeat is set, so they
+ * can send a comment line). Must hold the lock. */
+void roster_events_wake_locked(struct roster_events *ev, int heartbeat);
+
+#endif

@@ -1,0 +1,240 @@
+/* The structured views of a resolved profile. */
+#include "roster_extract.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "extract_util.h"
+#include "roster_base.h"
+#include "roster_doc.h"
+#include "roster_text.h"
+
+static const char *const T_COMPETENCIES[] = {"Core Competencies", "Competencies", NULL};
+static const char *const T_WORK[] = {"Work Patterns", "Workflows", "Working Patterns", NULL};
+static const char *const T_TOOLS[] = {"Tool Priorities", "Tools", "Tool Preferences", NULL};
+static const char *const T_OUTPUT[] = {"Output Standards", "Output Format", "Deliverables", NULL};
+
+json_t *roster_extract_role(const struct roster_profile *p)
+{
+    json_t *o = json_object();
+    json_t *role = json_object_get(p->meta, "role");
+    const struct roster_secref *h1 = NULL;
+    /* the most derived profile with an H1 speaks for the role */
+    for (size_t c = p->nchain; c-- > 0 && !h1;) {
+        for (size_t k = 0; k < p->nsecs; k++) {
+            if (p->secs[k].doc == p->chain[c] && p->secs[k].sec->level == 1) {
+                h1 = &p->secs[k];
+                break;
+            }
+        }
+    }
+    struct roster_buf b;
+    roster_buf_init(&b, 1 << 20);
+    if (h1) {
+        FOR_SECTION_BLOCKS(blk, h1->sec)
+        {
+            if (blk->kind != ROSTER_BLOCK_P || !blk->text_len)
+                continue;
+            if (b.len)
+                roster_buf_puts(&b, "\n\n");
+            roster_buf_append(&b, blk->text, blk->text_len);
+        }
+    }
+    if (!o || ex_set(o, "name", json_is_string(role) ? json_incref(role) : json_null()) ||
+        ex_set(o, "title", h1 ? json_string(h1->sec->title) : json_null()) ||
+        ex_set(o, "statement", b.len ? json_stringn(b.data, b.len) : json_null())) {
+        json_decref(o);
+        o = NULL;
+    }
+    roster_buf_free(&b);
+    return o;
+}
+
+/* {"name", "description"} of "**Name**: description" (name null if none). */
+static json_t *labelled_item(const char *s, size_t n)
+{
+    const char *label, *rest;
+    size_t llen, rlen;
+    json_t *o = json_object();
+    int has = ex_bold_label(s, n, &label, &llen, &rest, &rlen);
+    if (has)
+        ex_skip_separator(&rest, &rlen);
+    if (!o || ex_set(o, "name", has ? json_stringn(label, llen) : json_null()) ||
+        ex_set(o, "description", has ? ex_str(rest, rlen) : json_stringn(s, n))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *roster_extract_competencies(const struct roster_profile *p)
+{
+    json_t *a = json_array();
+    for (size_t k = ex_find_section(p, 0, T_COMPETENCIES); a && k < p->nsecs;
+         k = ex_find_section(p, k + 1, T_COMPETENCIES)) {
+        FOR_SECTION_BLOCKS(b, p->secs[k].sec)
+        {
+            if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL)
+                continue;
+            for (const struct roster_block *li = b->first; li; li = li->next) {
+                const struct roster_block *para = ex_item_para(li);
+                if (para && para->text_len && ex_push(a, labelled_item(para->text, para->text_len))) {
+                    json_decref(a);
+                    return NULL;
+                }
+            }
+        }
+    }
+    return a;
+}
+
+static json_t *work_pattern(const struct roster_profile *p, size_t k)
+{
+    json_t *o = json_object(), *steps = json_array(), *examples = json_array();
+    struct roster_buf summary;
+    roster_buf_init(&summary, 1 << 20);
+    int seen_list = 0, bad = !o || !steps || !examples;
+    FOR_SECTION_BLOCKS(b, p->secs[k].sec)
+    {
+        if (bad)
+            break;
+        if (b->kind == ROSTER_BLOCK_P && !seen_list && b->text_len) {
+            if (summary.len)
+                roster_buf_puts(&summary, "\n\n");
+            roster_buf_append(&summary, b->text, b->text_len);
+        }
+        if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL)
+            continue;
+        seen_list = 1;
+        for (const struct roster_block *li = b->first; li && !bad; li = li->next) {
+            const struct roster_block *para = ex_item_para(li);
+            const char *label, *rest, *s = para ? para->text : "";
+            size_t llen, rlen, n = para ? para->text_len : 0;
+            json_t *step = json_object();
+            int has = ex_bold_label(s, n, &label, &llen, &rest, &rlen);
+            if (!step || ex_set(step, "name", has ? json_stringn(label, llen) : ex_str(s, n)) ||
+                ex_set(step, "items", ex_nested_items(li))) {
+                json_decref(step);
+                bad = 1;
+            } else {
+                bad = ex_push(steps, step) != 0;
+            }
+        }
+    }
+    bad = bad || ex_collect(p, k, ex_subtree_end(p, k), examples, NULL);
+    if (bad || ex_set(o, "name", json_string(p->secs[k].sec->title)) ||
+        ex_set(o, "summary", summary.len ? json_stringn(summary.data, summary.len) : json_null()) ||
+        ex_set(o, "steps", json_incref(steps)) || ex_set(o, "examples", json_incref(examples))) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(steps);
+    json_decref(examples);
+    roster_buf_free(&summary);
+    return o;
+}
+
+/* Entries one level below section k, in its positional subtree. */
+typedef json_t *(*child_fn)(const struct roster_profile *p, size_t k);
+
+static json_t *per_child(const struct roster_profile *p, const char *const *titles, child_fn fn)
+{
+    json_t *a = json_array();
+    for (size_t k = ex_find_section(p, 0, titles); a && k < p->nsecs;
+         k = ex_find_section(p, k + 1, titles)) {
+        size_t end = ex_subtree_end(p, k);
+        unsigned want = p->secs[k].sec->level + 1;
+        for (size_t c = k + 1; c < end; c++) {
+            if (p->secs[c].sec->level != want)
+                continue;
+            if (ex_push(a, fn(p, c))) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+    }
+    return a;
+}
+
+json_t *roster_extract_work_patterns(const struct roster_profile *p)
+{
+    return per_child(p, T_WORK, work_pattern);
+}
+
+/* "**Name** (Qualifier) - description" */
+static json_t *tool(const struct roster_block *li, long rank)
+{
+    const struct roster_block *para = ex_item_para(li);
+    const char *s = para ? para->text : "", *name = s, *rest = "", *q = NULL;
+    size_t n = para ? para->text_len : 0, nlen = n, rlen = 0, qlen = 0;
+    if (!ex_bold_label(s, n, &name, &nlen, &rest, &rlen)) {
+        /* no bold name: the name runs to the qualifier or separator */
+        const char *sep = NULL;
+        for (size_t i = 0; i + 2 < n && !sep; i++)
+            if ((s[i] == ' ' && (s[i + 1] == '(' || (s[i + 1] == '-' && s[i + 2] == ' '))))
+                sep = s + i;
+        nlen = sep ? (size_t)(sep - s) : n;
+        rest = s + nlen;
+        rlen = n - nlen;
+        roster_trim(&rest, &rlen);
+    }
+    if (rlen && rest[0] == '(') {
+        const char *close = memchr(rest, ')', rlen);
+        if (close) {
+            q = rest + 1;
+            qlen = (size_t)(close - q);
+            rlen -= (size_t)(close + 1 - rest);
+            rest = close + 1;
+        }
+    }
+    ex_skip_separator(&rest, &rlen);
+    json_t *o = json_object();
+    if (!o || ex_set(o, "rank", json_integer(rank)) || ex_set(o, "name", ex_str(name, nlen)) ||
+        ex_set(o, "qualifier", q ? ex_str(q, qlen) : json_null()) ||
+        ex_set(o, "description", ex_str(rest, rlen)) || ex_set(o, "uses", ex_nested_items(li))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *roster_extract_tool_priorities(const struct roster_profile *p)
+{
+    json_t *a = json_array();
+    for (size_t k = ex_find_section(p, 0, T_TOOLS); a && k < p->nsecs;
+         k = ex_find_section(p, k + 1, T_TOOLS)) {
+        FOR_SECTION_BLOCKS(b, p->secs[k].sec)
+        {
+            if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL)
+                continue;
+            long rank = b->kind == ROSTER_BLOCK_OL ? (long)b->level : (long)json_array_size(a) + 1;
+            for (const struct roster_block *li = b->first; li; li = li->next, rank++) {
+                if (ex_push(a, tool(li, rank))) {
+                    json_decref(a);
+                    return NULL;
+                }
+            }
+        }
+    }
+    return a;
+}
+
+static json_t *output_standard(const struct roster_profile *p, size_t k)
+{
+    json_t *o = json_object(), *examples = json_array(), *tables = json_array();
+    int bad = !o || !examples || !tables || ex_collect(p, k, ex_subtree_end(p, k), examples, tables);
+    if (bad || ex_set(o, "name", json_string(p->secs[k].sec->title)) ||
+        ex_set(o, "markdown", ex_section_markdown(&p->secs[k], 0)) ||
+        ex_set(o, "examples", json_incref(examples)) || ex_set(o, "tables", json_incref(tables))) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(examples);
+    json_decref(tables);
+    return o;
+}
+
+json_t *roster_extract_output_standards(const struct roster_profile *p)
+{
+    return per_child(p, T_OUTPUT, output_standard);
+}

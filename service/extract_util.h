@@ -1,0 +1,49 @@
+/* Helpers shared by the extractors (extract.c, extract_views.c). */
+#ifndef ROSTER_EXTRACT_UTIL_H
+#define ROSTER_EXTRACT_UTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "roster_markdown.h"
+#include "roster_resolve.h"
+
+/* Iterates the blocks of one section body (stops at the next heading). */
+#define FOR_SECTION_BLOCKS(b, sec)                                                   \
+    for (const struct roster_block *b = (sec)->blocks;                               \
+         b && !(b->kind == ROSTER_BLOCK_H && b->parent && b->parent->kind == ROSTER_BLOCK_DOC); \
+         b = b->next)
+
+/* Index in p->secs of the next section (from `from`) whose title is one of
+ * titles (case-insensitive) at level >= 2; p->nsecs when none. */
+size_t ex_find_section(const struct roster_profile *p, size_t from, const char *const *titles);
+/* One past the last entry of secs[k]'s positional subtree. */
+size_t ex_subtree_end(const struct roster_profile *p, size_t k);
+
+/* Splits "**Label** rest" into label and rest; returns 0 when there is no
+ * leading bold label. */
+int ex_bold_label(const char *s, size_t n, const char **label, size_t *llen,
+                  const char **rest, size_t *rlen);
+/* Drops a leading separator (":", "-", "–", "—") and white space. */
+void ex_skip_separator(const char **s, size_t *n);
+
+json_t *ex_str(const char *s, size_t n);          /* "" -> null */
+json_t *ex_cstr(const char *s);                   /* NULL -> null */
+/* The first paragraph of a list item. */
+const struct roster_block *ex_item_para(const struct roster_block *li);
+/* Texts of the items of the lists nested in li. */
+json_t *ex_nested_items(const struct roster_block *li);
+/* {"language", "code"} of a code block. */
+json_t *ex_code(const struct roster_block *b);
+/* Appends code blocks and tables of entries [k, end) to arrays (either may
+ * be NULL). */
+int ex_collect(const struct roster_profile *p, size_t k, size_t end, json_t *examples,
+               json_t *tables);
+/* Trimmed source text of a section's subtree (own=1: its own body only). */
+json_t *ex_section_markdown(const struct roster_secref *r, int own);
+
+/* Sets key to value (stolen); returns -1 on failure (value freed). */
+int ex_set(json_t *o, const char *key, json_t *value);
+int ex_push(json_t *a, json_t *value);
+
+#endif

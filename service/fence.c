@@ -1,0 +1,175 @@
+/* Fence repair. A fenced code block closed by a line such as "```markdown"
+ * is not closed in CommonMark: the info string makes the line content, and
+ * the rest of the file is swallowed as code. md4c finds such lines for us:
+ * we parse, watch the content lines of every fenced block, and when one is
+ * a run of at least as many fence characters as the opening fence followed
+ * by an info string, we blank the info string (so the line is a bare
+ * closing fence), report it, and parse again. A file in which no such line
+ * is swallowed is never touched, so it parses exactly as strict CommonMark. */
+#include "md_internal.h"
+
+#include <string.h>
+
+#include "roster_base.h"
+#include "roster_diag.h"
+
+struct detect {
+    const char *base; /* the work copy (whole text) */
+    size_t len;
+    const struct roster_lines *lines;
+    int in_fence;
+    char fence_char;
+    size_t fence_len; /* 0 until the opening fence is found */
+    size_t hit_off;   /* offset of the fence run on the offending line */
+    size_t hit_info;  /* offset of the info string */
+    size_t hit_end;   /* end of the line */
+    int found;
+};
+
+static int in_buffer(const struct detect *d, const char *p)
+{
+    return p >= d->base && p < d->base + d->len;
+}
+
+/* Length of the first run of >= 3 fence characters on line n, or 0. */
+static size_t fence_run_on_line(const struct detect *d, unsigned n)
+{
+    const char *s;
+    size_t len;
+    if (roster_lines_get(d->lines, n, &s, &len) < 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != d->fence_char)
+            continue;
+        size_t k = i;
+        while (k < len && s[k] == d->fence_char)
+            k++;
+        if (k - i >= 3)
+            return k - i;
+        i = k;
+    }
+    return 0;
+}
+
+static int det_enter(MD_BLOCKTYPE type, void *detail, void *u)
+{
+    struct detect *d = u;
+    if (type == MD_BLOCK_CODE) {
+        const MD_BLOCK_CODE_DETAIL *c = detail;
+        d->in_fence = c->fence_char != 0;
+        d->fence_char = c->fence_char;
+        d->fence_len = 0;
+    }
+    return 0;
+}
+
+static int det_leave(MD_BLOCKTYPE type, void *detail, void *u)
+{
+    (void)detail;
+    struct detect *d = u;
+    if (type == MD_BLOCK_CODE)
+        d->in_fence = 0;
+    return 0;
+}
+
+static int det_span(MD_SPANTYPE t, void *detail, void *u)
+{
+    (void)t;
+    (void)detail;
+    (void)u;
+    return 0;
+}
+
+static int det_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *u)
+{
+    struct detect *d = u;
+    /* md4c 0.4.8 does not stop on every callback's non-zero return, so
+     * keep only the first hit. */
+    if (d->found)
+        return 1;
+    if (!d->in_fence || type != MD_TEXT_CODE || !in_buffer(d, text) || size == 0)
+        return 0;
+    size_t off = (size_t)(text - d->base);
+    unsigned line = roster_lines_line_of(d->lines, off);
+    if (!d->fence_len) {
+        /* The opening fence is the nearest line above with a fence run:
+         * lines between it and the first content piece are blank. */
+        for (unsigned n = line - 1; n >= 1 && !d->fence_len; n--)
+            d->fence_len = fence_run_on_line(d, n);
+        if (!d->fence_len)
+            d->fence_len = 3;
+    }
+    /* Only container prefixes (indentation, '>') may precede the piece. */
+    for (size_t p = d->lines->starts[line - 1]; p < off; p++)
+        if (d->base[p] != ' ' && d->base[p] != '\t' && d->base[p] != '>')
+            return 0;
+    size_t i = 0;
+    while (i < size && i < 3 && text[i] == ' ')
+        i++;
+    size_t run = i;
+    while (i < size && text[i] == d->fence_char)
+        i++;
+    run = i - run;
+    if (run < d->fence_len)
+        return 0;
+    size_t info = i;
+    while (info < size && (text[info] == ' ' || text[info] == '\t'))
+        info++;
+    size_t end = size;
+    while (end > info && (text[end - 1] == ' ' || text[end - 1] == '\t'))
+        end--;
+    if (end == info)
+        return 0; /* a bare fence: md4c would have closed the block */
+    if (d->fence_char == '`' && memchr(text + info, '`', end - info))
+        return 0; /* not a fence line at all */
+    d->found = 1;
+    d->hit_off = off + i - run;
+    d->hit_info = off + i;
+    d->hit_end = off + end;
+    return 1; /* stop parsing: repair and start over */
+}
+
+int roster_fence_repair(char *work, size_t len, size_t body_off,
+                        const struct roster_lines *lines, const char *file,
+                        struct roster_diags *diags)
+{
+    MD_PARSER parser = {
+        .abi_version = 0,
+        .flags = ROSTER_MD_FLAGS,
+        .enter_block = det_enter,
+        .leave_block = det_leave,
+        .enter_span = det_span,
+        .leave_span = det_span,
+        .text = det_text,
+    };
+    int repairs = 0;
+    for (;;) {
+        struct detect d = {.base = work, .len = len, .lines = lines};
+        int r = md_parse(work + body_off, (MD_SIZE)(len - body_off), &parser, &d);
+        if (!d.found)
+            return r < 0 ? ROSTER_ENOMEM : repairs;
+        unsigned line = roster_lines_line_of(lines, d.hit_off);
+        unsigned col = (unsigned)(d.hit_off - lines->starts[line - 1]) + 1;
+        size_t run = d.hit_info - d.hit_off;
+        if (repairs >= ROSTER_MD_MAX_REPAIRS) {
+            r = roster_diags_add(diags, ROSTER_SEV_WARNING, "markdown.fence_repair_limit",
+                                 file, line, col, NULL,
+                                 "more than %d closing fences with info strings; "
+                                 "the rest of the file is parsed as strict CommonMark",
+                                 ROSTER_MD_MAX_REPAIRS);
+            return r < 0 ? r : repairs;
+        }
+        r = roster_diags_add(diags, ROSTER_SEV_WARNING, "markdown.fence_info_closer",
+                             file, line, col, NULL,
+                             "closing code fence has an info string (\"%.*s%.*s\"); strict "
+                             "CommonMark would treat the rest of the file as code, so it was "
+                             "read as a closing fence: write a bare %.*s here",
+                             (int)run, work + d.hit_off,
+                             (int)(d.hit_end - d.hit_info > 40 ? 40 : d.hit_end - d.hit_info),
+                             work + d.hit_info, (int)run, work + d.hit_off);
+        if (r < 0)
+            return r;
+        memset(work + d.hit_info, ' ', d.hit_end - d.hit_info);
+        repairs++;
+    }
+}

@@ -1,0 +1,306 @@
+/* libmicrohttpd setup, per-request lifecycle, snapshot swapping, logging.
+ * The response is always queued on the second access-handler call (queuing
+ * on the first turns keep-alive off in MHD 0.9.75), except for requests we
+ * refuse outright, where closing the connection is what we want. */
+#include "http_internal.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "roster_base.h"
+#include "roster_log.h"
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A reference to the current snapshot without a lock: `acquiring` tells a
+ * swapper that someone may hold the old pointer without a reference yet. */
+static struct roster_snapshot *acquire(struct roster_server *s)
+{
+    atomic_fetch_add(&s->acquiring, 1);
+    struct roster_snapshot *snap = atomic_load(&s->current);
+    roster_snapshot_ref(snap);
+    atomic_fetch_sub(&s->acquiring, 1);
+    return snap;
+}
+
+struct roster_snapshot *roster_server_snapshot(struct roster_server *s)
+{
+    return acquire(s);
+}
+
+void roster_server_swap(struct roster_server *s, struct roster_snapshot *snap)
+{
+    struct roster_snapshot *old = atomic_exchange(&s->current, snap);
+    while (atomic_load(&s->acquiring) != 0)
+        sched_yield();
+    roster_snapshot_unref(old);
+}
+
+static int valid_request_id(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 128)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = v[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)c;
+    struct roster_server *s = cls;
+    struct req *rq = roster_calloc(1, sizeof(*rq));
+    if (!rq)
+        return NULL;
+    rq->srv = s;
+    rq->t0 = now_mono();
+    size_t n = strlen(uri);
+    rq->raw_truncated = n >= sizeof(rq->raw);
+    rq->raw_len = rq->raw_truncated ? sizeof(rq->raw) - 1 : n;
+    memcpy(rq->raw, uri, rq->raw_len);
+    rq->raw[rq->raw_len] = '\0';
+    return rq;
+}
+
+static int count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        (*(int *)cls)++;
+    return MHD_YES;
+}
+
+/* Requests on this API carry no body: refuse any that might. */
+static const char *body_problem(struct MHD_Connection *c)
+{
+    int cl = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, &cl);
+    if (cl > 1)
+        return "more than one Content-Length header";
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return "Transfer-Encoding is not allowed: requests carry no body";
+    const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (len && strcmp(len, "0") != 0)
+        return "requests carry no body";
+    return NULL;
+}
+
+static void set_request_id(struct req *rq, struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+    if (v && valid_request_id(v)) {
+        snprintf(rq->request_id, sizeof(rq->request_id), "%s", v);
+        return;
+    }
+    unsigned long long n = atomic_fetch_add(&rq->srv->next_request, 1);
+    snprintf(rq->request_id, sizeof(rq->request_id), "%s-%012llx", rq->srv->boot_id, n);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)url;
+    (void)version;
+    (void)upload;
+    struct req *rq = *con_cls;
+    if (!rq)
+        return MHD_NO; /* out of memory in the URI callback: drop the connection */
+    if (!rq->seen) {
+        rq->seen = 1;
+        rq->method = roster_method_of(method);
+        set_request_id(rq, c);
+        const char *why = body_problem(c);
+        if (why) {
+            rq->route = ROSTER_ROUTE_NOT_FOUND;
+            return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "body_not_allowed",
+                                       "Request body not allowed", why, NULL);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;
+        return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "body_not_allowed",
+                                   "Request body not allowed", "requests carry no body", NULL);
+    }
+    if (rq->raw_truncated)
+        return roster_send_problem(rq, c, MHD_HTTP_URI_TOO_LONG, "uri_too_long",
+                                   "Request target too long", "the request target is too long",
+                                   NULL);
+    rq->snap = acquire(rq->srv);
+    return roster_route(rq, c, method);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct roster_server *s = cls;
+    struct req *rq = *con_cls;
+    if (!rq)
+        return;
+    double dt = now_mono() - rq->t0;
+    unsigned status = rq->status;
+    if (!status)
+        status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 200 : 400;
+    roster_metrics_request(s->metrics, rq->route, rq->method, status, dt);
+    if (roster_log_enabled(ROSTER_LOG_INFO)) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        char addr[INET6_ADDRSTRLEN + 8] = "-";
+        if (ci && ci->client_addr) {
+            const struct sockaddr *sa = ci->client_addr;
+            if (sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
+            else if (sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
+                          sizeof(addr));
+        }
+        const char *q = memchr(rq->raw, '?', rq->raw_len);
+        char path[512];
+        size_t plen = q ? (size_t)(q - rq->raw) : rq->raw_len;
+        snprintf(path, sizeof(path), "%.*s", (int)(plen > 500 ? 500 : plen), rq->raw);
+        roster_log(ROSTER_LOG_INFO, "request", "method", 's', roster_method_name(rq->method),
+                   "path", 's', path, "route", 's', roster_route_name(rq->route), "status", 'u',
+                   (unsigned long long)status, "bytes", 'u', (unsigned long long)rq->bytes,
+                   "duration_us", 'u', (unsigned long long)(dt * 1e6), "request_id", 's',
+                   rq->request_id[0] ? rq->request_id : "-", "remote", 's', addr, "completed",
+                   'b', toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, NULL);
+    }
+    roster_snapshot_unref(rq->snap);
+    roster_free(rq);
+    *con_cls = NULL;
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    roster_log(ROSTER_LOG_WARN, "http_library", "message", 's', msg, NULL);
+}
+
+static int resolve_addr(const char *host, unsigned port, struct sockaddr_storage *ss,
+                        int *v6, char *why, size_t why_cap)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    char ps[16];
+    snprintf(ps, sizeof(ps), "%u", port);
+    int e = getaddrinfo(host, ps, &hints, &res);
+    if (e != 0 || !res) {
+        snprintf(why, why_cap, "cannot resolve listen address %s: %s", host, gai_strerror(e));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int roster_server_start(struct roster_server **out, const struct roster_server_config *cfg,
+                        struct roster_metrics *metrics, char *why, size_t why_cap)
+{
+    struct roster_server *s = roster_calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(why, why_cap, "out of memory");
+        return ROSTER_ENOMEM;
+    }
+    s->cfg = *cfg;
+    s->metrics = metrics;
+    s->listen_fd = MHD_INVALID_SOCKET;
+    if (cfg->cache_max_age)
+        snprintf(s->cache_control, sizeof(s->cache_control), "public, max-age=%u",
+                 cfg->cache_max_age);
+    else
+        snprintf(s->cache_control, sizeof(s->cache_control), "no-cache");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(s->boot_id, sizeof(s->boot_id), "%08lx%04x", (unsigned long)ts.tv_sec,
+             (unsigned)((ts.tv_nsec ^ getpid()) & 0xffff));
+    struct sockaddr_storage ss;
+    int v6 = 0;
+    if (resolve_addr(cfg->host, cfg->port, &ss, &v6, why, why_cap) < 0) {
+        roster_free(s);
+        return ROSTER_EINVAL;
+    }
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_logger, s, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)cfg->max_request_bytes, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(why, why_cap, "cannot listen on %s:%u (address in use or not available)",
+                 cfg->host, cfg->port);
+        roster_free(s);
+        return ROSTER_EIO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : cfg->port;
+    *out = s;
+    return 0;
+}
+
+unsigned roster_server_port(const struct roster_server *s)
+{
+    return s->port;
+}
+
+void roster_server_drain(struct roster_server *s)
+{
+    atomic_store(&s->draining, 1);
+    if (s->listen_fd == MHD_INVALID_SOCKET)
+        s->listen_fd = MHD_quiesce_daemon(s->daemon);
+}
+
+unsigned roster_server_connections(struct roster_server *s)
+{
+    const union MHD_DaemonInfo *di =
+        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return di ? di->num_connections : 0;
+}
+
+void roster_server_stop(struct roster_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    if (s->listen_fd != MHD_INVALID_SOCKET)
+        close(s->listen_fd);
+    roster_snapshot_unref(atomic_load(&s->current));
+    roster_free(s);
+}
+
+int roster_server_take_reload_request(struct roster_server *s)
+{
+    return atomic_exchange(&s->reload_requested, 0);
+}

@@ -1,0 +1,171 @@
+/* GET /v1/events: Server-Sent Events. Each client is a response whose
+ * content reader copies frames from the ring; with nothing to send it
+ * suspends its connection (no busy loop, no thread held) until a publish
+ * or a heartbeat resumes it. Slow clients only ever hold their own socket. */
+#include "http_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events_internal.h"
+#include "http_admin.h"
+#include "roster_base.h"
+
+struct sse_client {
+    struct roster_events *ev;
+    struct MHD_Connection *conn;
+    uint64_t next;      /* id of the next event to send */
+    size_t offset;      /* bytes of that event's frame already sent */
+    int suspended;
+    int heartbeat;      /* send a comment line at the next read */
+    int reset;          /* tell the client its Last-Event-ID is gone */
+    char hello[96];
+    size_t hello_len, hello_off;
+    struct sse_client *prev, *next_client;
+};
+
+void roster_events_wake_locked(struct roster_events *ev, int heartbeat)
+{
+    for (struct sse_client *c = ev->clients; c; c = c->next_client) {
+        if (heartbeat)
+            c->heartbeat = 1;
+        if (c->suspended) {
+            c->suspended = 0;
+            MHD_resume_connection(c->conn);
+        }
+    }
+}
+
+static ssize_t copy_out(char *buf, size_t max, const char *src, size_t len, size_t *off)
+{
+    size_t n = len - *off < max ? len - *off : max;
+    memcpy(buf, src + *off, n);
+    *off += n;
+    return (ssize_t)n;
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct sse_client *c = cls;
+    struct roster_events *ev = c->ev;
+    ssize_t r = 0;
+    pthread_mutex_lock(&ev->lock);
+    if (c->hello_off < c->hello_len) {
+        r = copy_out(buf, max, c->hello, c->hello_len, &c->hello_off);
+        goto out;
+    }
+    if (ev->closing) {
+        r = MHD_CONTENT_READER_END_OF_STREAM;
+        goto out;
+    }
+    uint64_t oldest = ev->next_id - ev->count;
+    if (c->next < oldest) {
+        c->next = oldest; /* lost to the ring: the hello told the client */
+        c->offset = 0;
+    }
+    if (c->next < ev->next_id) {
+        const struct roster_event *e = &ev->ring[c->next % ev->cap];
+        r = copy_out(buf, max, e->frame, e->len, &c->offset);
+        if (c->offset == e->len) {
+            c->next++;
+            c->offset = 0;
+        }
+        goto out;
+    }
+    if (c->heartbeat) {
+        static const char ping[] = ": ping\n\n";
+        c->heartbeat = 0;
+        size_t off = 0;
+        r = copy_out(buf, max, ping, sizeof(ping) - 1, &off);
+        goto out;
+    }
+    c->suspended = 1;
+    MHD_suspend_connection(c->conn);
+out:
+    pthread_mutex_unlock(&ev->lock);
+    return r;
+}
+
+static void reader_free(void *cls)
+{
+    struct sse_client *c = cls;
+    struct roster_events *ev = c->ev;
+    pthread_mutex_lock(&ev->lock);
+    if (c->prev)
+        c->prev->next_client = c->next_client;
+    else
+        ev->clients = c->next_client;
+    if (c->next_client)
+        c->next_client->prev = c->prev;
+    ev->nclients--;
+    pthread_mutex_unlock(&ev->lock);
+    roster_free(c);
+}
+
+enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)
+{
+    struct roster_events *ev = rq->srv->cfg.events;
+    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    if (roster_accept_quality(accept, "text/event-stream") == 0)
+        return roster_send_problem(rq, conn, MHD_HTTP_NOT_ACCEPTABLE, "not_acceptable",
+                                   "Not acceptable", "this resource is text/event-stream", NULL);
+    if (rq->method == ROSTER_M_HEAD || atomic_load(&rq->srv->draining))
+        return roster_send_problem(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
+                                   "Not available", "the event stream is not available now",
+                                   NULL);
+    const char *last = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+    struct sse_client *c = roster_calloc(1, sizeof(*c));
+    if (!c)
+        return roster_send_problem(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+                                   "Out of memory", "the server is out of memory", NULL);
+    c->ev = ev;
+    c->conn = conn;
+    pthread_mutex_lock(&ev->lock);
+    if (ev->nclients >= ROSTER_EVENTS_MAX_CLIENTS) {
+        pthread_mutex_unlock(&ev->lock);
+        roster_free(c);
+        return roster_send_problem(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "too_many_clients",
+                                   "Too many event clients", "try again later", NULL);
+    }
+    uint64_t oldest = ev->next_id - ev->count;
+    c->next = ev->next_id;
+    const char *note = "";
+    if (last && *last) {
+        char *end = NULL;
+        unsigned long long v = strtoull(last, &end, 10);
+        if (end && !*end) {
+            c->next = v + 1;
+            if (c->next > ev->next_id)
+                c->next = ev->next_id;
+            if (c->next < oldest) {
+                note = ": some events since Last-Event-ID were dropped; refetch everything\n";
+                c->next = oldest;
+            }
+        }
+    }
+    c->hello_len = (size_t)snprintf(c->hello, sizeof(c->hello), "retry: 2000\n%s\n", note);
+    if (c->hello_len >= sizeof(c->hello))
+        c->hello_len = sizeof(c->hello) - 1;
+    c->next_client = ev->clients;
+    if (ev->clients)
+        ev->clients->prev = c;
+    ev->clients = c;
+    ev->nclients++;
+    pthread_mutex_unlock(&ev->lock);
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader,
+                                                                  c, reader_free);
+    if (!resp) {
+        reader_free(c);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    roster_common_headers(rq, conn, resp);
+    rq->status = MHD_HTTP_OK;
+    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return r;
+}

@@ -1,0 +1,70 @@
+/* Shared by the HTTP modules (http.c, http_send.c, http_routes.c). */
+#ifndef ROSTER_HTTP_INTERNAL_H
+#define ROSTER_HTTP_INTERNAL_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "roster_http.h"
+#include "roster_httpparse.h"
+#include "roster_metrics.h"
+#include "roster_snapshot.h"
+
+#define ROSTER_RAW_URI_MAX 8192
+
+struct roster_server {
+    struct MHD_Daemon *daemon;
+    struct roster_server_config cfg;
+    struct roster_metrics *metrics;
+    _Atomic(struct roster_snapshot *) current;
+    atomic_int acquiring;   /* requests between loading and referencing current */
+    atomic_int draining;
+    atomic_int reload_requested;
+    unsigned port;
+    MHD_socket listen_fd;   /* returned by quiesce; closed after stop */
+    char cache_control[64];
+    char boot_id[17];
+    atomic_ullong next_request;
+};
+
+/* One request. Created by the URI log callback (the only place MHD shows
+ * the raw request target), freed by the completion callback. */
+struct req {
+    struct roster_server *srv;
+    struct roster_snapshot *snap;
+    char raw[ROSTER_RAW_URI_MAX];
+    size_t raw_len;
+    int raw_truncated;
+    char request_id[130];
+    double t0;
+    enum roster_route_kind route;
+    enum roster_method method;
+    unsigned status;
+    size_t bytes;
+    int seen;                /* the first access-handler call happened */
+};
+
+/* Sends a prebuilt representation (conditional GET, gzip, HEAD). */
+enum MHD_Result roster_send_rep(struct req *rq, struct MHD_Connection *c,
+                                const struct roster_rep *rep, const char *warning);
+/* Sends bytes built for this request (taken over, freed by MHD). */
+enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, unsigned status,
+                                    const char *ctype, char *body, size_t len, int cacheable);
+/* RFC 9457 problem: code names the type (urn:roster:problem:<code>).
+ * extra (stolen, may be NULL) is merged into the body. */
+enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, unsigned status,
+                                    const char *code, const char *title, const char *detail,
+                                    void *extra_json);
+/* 204 / 405 with Allow. */
+enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsigned status,
+                                  const char *allow);
+
+/* Route handlers (http_routes.c). */
+enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c, const char *method);
+
+/* Headers every response carries: request id, CORS, Connection: close
+ * while draining. */
+int roster_common_headers(struct req *rq, struct MHD_Connection *c, struct MHD_Response *resp);
+
+#endif

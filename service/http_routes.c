@@ -1,0 +1,376 @@
+/* Route handlers: method and Accept checks, then a snapshot lookup. */
+#include "http_internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "roster_base.h"
+#include "roster_diag.h"
+#include "roster_doc.h"
+#include "roster_query.h"
+#include "roster_version.h"
+#include "http_admin.h"
+
+#define CT_JSON "application/json"
+#define GET_ALLOW "GET, HEAD, OPTIONS"
+
+static enum MHD_Result not_acceptable(struct req *rq, struct MHD_Connection *c, const char *types)
+{
+    char detail[200];
+    snprintf(detail, sizeof(detail), "this resource is available as %s", types);
+    return roster_send_problem(rq, c, MHD_HTTP_NOT_ACCEPTABLE, "not_acceptable",
+                               "Not acceptable", detail, NULL);
+}
+
+static int accepts(struct MHD_Connection *c, const char *type)
+{
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    return roster_accept_quality(a, type) > 0;
+}
+
+static enum MHD_Result bad_query(struct req *rq, struct MHD_Connection *c, const char *why)
+{
+    return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "invalid_query", "Invalid query",
+                               why, NULL);
+}
+
+/* Parses the query; every key must be in `allowed` (NULL-terminated). */
+static int parse_params(struct req *rq, const struct roster_target *t, const char *const *allowed,
+                        struct roster_param *p, size_t *n, char *buf, size_t cap, char *why,
+                        size_t why_cap)
+{
+    (void)rq;
+    *n = 0;
+    if (!t->query || !t->query_len)
+        return 0;
+    if (roster_query_string_parse(t->query, t->query_len, p, n, buf, cap, why, why_cap) < 0)
+        return -1;
+    for (size_t i = 0; i < *n; i++) {
+        const char *const *a = allowed;
+        while (*a && strcmp(*a, p[i].key) != 0)
+            a++;
+        if (!*a) {
+            snprintf(why, why_cap, "unknown query parameter '%.64s'", p[i].key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *param(const struct roster_param *p, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(p[i].key, key) == 0)
+            return p[i].value;
+    return NULL;
+}
+
+/* Splits "a,b,c" in place into fields checked by valid(). */
+static int split_fields(char *list, const char **out, size_t *n, int (*valid)(const char *),
+                        char *why, size_t why_cap)
+{
+    *n = 0;
+    for (char *p = list; p && *p;) {
+        char *e = strchr(p, ',');
+        if (e)
+            *e = '\0';
+        if (*p) {
+            if (!valid(p)) {
+                snprintf(why, why_cap, "unknown field '%.64s' in fields", p);
+                return -1;
+            }
+            if (*n == ROSTER_QUERY_MAX_FIELDS) {
+                snprintf(why, why_cap, "too many fields");
+                return -1;
+            }
+            out[(*n)++] = p;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    if (*n == 0) {
+        snprintf(why, why_cap, "fields must name at least one field");
+        return -1;
+    }
+    return 0;
+}
+
+static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, json_t *j,
+                                 unsigned status, int cacheable)
+{
+    size_t len = 0;
+    char *body = j ? roster_render_dump(j, &len) : NULL;
+    json_decref(j);
+    return roster_send_dynamic(rq, c, status, CT_JSON, body, len, cacheable);
+}
+
+static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
+                                     const struct roster_target *t)
+{
+    static const char *const allowed[] = {"category", "role", "extends", "q", "fields",
+                                          "limit",    "cursor", NULL};
+    struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
+    char buf[ROSTER_RAW_URI_MAX + 64], why[200], after[ROSTER_RAW_URI_MAX];
+    size_t n;
+    if (parse_params(rq, t, allowed, p, &n, buf, sizeof(buf), why, sizeof(why)) < 0)
+        return bad_query(rq, c, why);
+    if (n == 0)
+        return roster_send_rep(rq, c, &rq->snap->list_default, NULL);
+    struct roster_list_query q = {.limit = ROSTER_LIST_DEFAULT_LIMIT};
+    q.category = param(p, n, "category");
+    q.role = param(p, n, "role");
+    q.extends = param(p, n, "extends");
+    q.q = param(p, n, "q");
+    const char *limit = param(p, n, "limit"), *cursor = param(p, n, "cursor");
+    char *fields = (char *)param(p, n, "fields");
+    if (limit) {
+        char *end = NULL;
+        unsigned long v = strtoul(limit, &end, 10);
+        if (!*limit || *end || limit[0] == '-' || limit[0] == '+' || v < 1 ||
+            v > ROSTER_LIST_MAX_LIMIT)
+            return bad_query(rq, c, "limit must be a whole number from 1 to 500");
+        q.limit = v;
+    }
+    if (cursor) {
+        if (roster_cursor_decode(cursor, after, sizeof(after)) < 0)
+            return bad_query(rq, c, "cursor is not one this server issued");
+        q.after = after;
+    }
+    if (fields && split_fields(fields, q.fields, &q.nfields, roster_query_summary_field, why,
+                               sizeof(why)) < 0)
+        return bad_query(rq, c, why);
+    return send_json(rq, c, roster_query_list(rq->snap, &q), MHD_HTTP_OK, 1);
+}
+
+/* Bounded edit distance (returns limit+1 when larger). */
+static size_t distance(const char *a, const char *b, size_t limit)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if ((la > lb ? la - lb : lb - la) > limit || la > 128 || lb > 128)
+        return limit + 1;
+    size_t prev[130], cur[130];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        size_t best = cur[0];
+        for (size_t j = 1; j <= lb; j++) {
+            size_t d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < d)
+                d = prev[j] + 1;
+            if (cur[j - 1] + 1 < d)
+                d = cur[j - 1] + 1;
+            cur[j] = d;
+            if (d < best)
+                best = d;
+        }
+        if (best > limit)
+            return limit + 1;
+        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+    }
+    return prev[lb];
+}
+
+static enum MHD_Result not_found(struct req *rq, struct MHD_Connection *c, const char *id)
+{
+    json_t *sugg = json_array();
+    size_t limit = strlen(id) / 3 > 2 ? strlen(id) / 3 : 2;
+    for (size_t d = 0; sugg && d <= limit && json_array_size(sugg) < 3; d++)
+        for (size_t i = 0; i < rq->snap->n && json_array_size(sugg) < 3; i++) {
+            const struct roster_sprofile *sp = &rq->snap->profiles[i];
+            if (sp->ok && distance(id, sp->id, limit) == d)
+                json_array_append_new(sugg, json_string(sp->id));
+        }
+    char detail[200];
+    snprintf(detail, sizeof(detail), "no profile has the id '%s'", id);
+    json_t *extra = json_object();
+    if (extra && sugg)
+        json_object_set_new(extra, "suggestions", json_incref(sugg));
+    json_decref(sugg);
+    return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "profile_not_found",
+                               "Profile not found", detail, extra);
+}
+
+static enum MHD_Result invalid_profile(struct req *rq, struct MHD_Connection *c,
+                                       const struct roster_sprofile *sp)
+{
+    char detail[300];
+    snprintf(detail, sizeof(detail), "profile '%s' (%s) has errors and is not served", sp->id,
+             sp->file);
+    json_t *extra = json_pack("{s:O,s:s}", "diagnostics", sp->diagnostics, "file", sp->file);
+    return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "profile_invalid", "Profile invalid",
+                               detail, extra);
+}
+
+#define STALE_WARNING "299 rosterd \"stale: the profile file has errors; serving its last good version\""
+
+static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
+                                     const struct roster_target *t)
+{
+    char id[ROSTER_ID_MAX_BUF];
+    snprintf(id, sizeof(id), "%.*s", (int)t->id_len, t->id);
+    const struct roster_sprofile *sp = roster_snapshot_find(rq->snap, t->id, t->id_len);
+    enum roster_view v = ROSTER_VIEW_PROFILE;
+    if (t->route == ROSTER_ROUTE_VIEW &&
+        (roster_view_parse(t->view, t->view_len, &v) < 0 || v == ROSTER_VIEW_PROFILE))
+        return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found",
+                                   "Route not found",
+                                   "views are role, competencies, work-patterns, "
+                                   "tool-priorities, output-standards, anti-patterns, sections, "
+                                   "lineage, prompt and source", NULL);
+    static const char *const profile_params[] = {"fields", NULL};
+    static const char *const none[] = {NULL};
+    struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
+    char buf[ROSTER_RAW_URI_MAX + 64], why[200];
+    size_t n;
+    if (parse_params(rq, t, v == ROSTER_VIEW_PROFILE ? profile_params : none, p, &n, buf,
+                     sizeof(buf), why, sizeof(why)) < 0)
+        return bad_query(rq, c, why);
+    int json_view = v != ROSTER_VIEW_PROMPT && v != ROSTER_VIEW_SOURCE;
+    if (json_view && !accepts(c, CT_JSON))
+        return not_acceptable(rq, c, CT_JSON);
+    int prompt_json = 0;
+    if (v == ROSTER_VIEW_PROMPT) {
+        const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+        int qm = roster_accept_quality(a, "text/markdown"), qj = roster_accept_quality(a, CT_JSON);
+        if (qm == 0 && qj == 0)
+            return not_acceptable(rq, c, "text/markdown or application/json");
+        prompt_json = qj > qm;
+    }
+    if (v == ROSTER_VIEW_SOURCE && !accepts(c, "text/markdown"))
+        return not_acceptable(rq, c, "text/markdown");
+    if (!sp)
+        return not_found(rq, c, id);
+    if (!sp->ok)
+        return invalid_profile(rq, c, sp);
+    const char *warning = sp->stale ? STALE_WARNING : NULL;
+    if (n) {
+        const char *fields[ROSTER_QUERY_MAX_FIELDS];
+        size_t nf = 0;
+        char *list = (char *)param(p, n, "fields");
+        if (split_fields(list, fields, &nf, roster_query_profile_field, why, sizeof(why)) < 0)
+            return bad_query(rq, c, why);
+        return send_json(rq, c, roster_query_project(sp->profile, fields, nf), MHD_HTTP_OK, 1);
+    }
+    return roster_send_rep(rq, c, prompt_json ? &sp->prompt_json : &sp->reps[v], warning);
+}
+
+static enum MHD_Result diagnostics_route(struct req *rq, struct MHD_Connection *c,
+                                         const struct roster_target *t)
+{
+    static const char *const allowed[] = {"severity", NULL};
+    struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
+    char buf[ROSTER_RAW_URI_MAX + 64], why[200];
+    size_t n;
+    if (parse_params(rq, t, allowed, p, &n, buf, sizeof(buf), why, sizeof(why)) < 0)
+        return bad_query(rq, c, why);
+    if (!accepts(c, CT_JSON))
+        return not_acceptable(rq, c, CT_JSON);
+    const char *sev = param(p, n, "severity");
+    if (!sev)
+        return roster_send_rep(rq, c, &rq->snap->diagnostics, NULL);
+    enum roster_severity s;
+    if (roster_severity_parse(sev, &s) < 0)
+        return bad_query(rq, c, "severity must be error, warning or info");
+    return roster_send_rep(rq, c, &rq->snap->diagnostics_sev[s], NULL);
+}
+
+static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
+                                   const struct roster_target *t)
+{
+    if (t->route == ROSTER_ROUTE_HEALTH)
+        return send_json(rq, c, json_pack("{s:s}", "status", "ok"), MHD_HTTP_OK, 0);
+    if (t->route == ROSTER_ROUTE_VERSION)
+        return send_json(rq, c,
+                         json_pack("{s:s,s:s,s:s}", "name", "rosterd", "version", ROSTER_VERSION,
+                                   "revision", ROSTER_REVISION),
+                         MHD_HTTP_OK, 0);
+    if (t->route == ROSTER_ROUTE_READY) {
+        if (!rq->snap || atomic_load(&rq->srv->draining))
+            return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
+                                       "Not ready",
+                                       rq->snap ? "the server is shutting down"
+                                                : "no snapshot is loaded yet",
+                                       NULL);
+        const struct roster_snapshot *s = rq->snap;
+        return send_json(rq, c,
+                         json_pack("{s:s,s:I,s:{s:I,s:I,s:I}}", "status", "ready", "generation",
+                                   (json_int_t)s->generation, "profiles", "served",
+                                   (json_int_t)(s->served - s->stale), "invalid",
+                                   (json_int_t)(s->n - s->served), "stale", (json_int_t)s->stale),
+                         MHD_HTTP_OK, 0);
+    }
+    if (t->route == ROSTER_ROUTE_METRICS) {
+        struct roster_buf b;
+        roster_buf_init(&b, (size_t)8 << 20);
+        int ready = rq->snap && !atomic_load(&rq->srv->draining);
+        if (roster_metrics_render(rq->srv->metrics, rq->snap, ready, &b) < 0)
+            roster_buf_free(&b);
+        size_t len = 0;
+        char *body = b.data ? roster_buf_steal(&b, &len) : NULL;
+        return roster_send_dynamic(rq, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                                   body, len, 0);
+    }
+    return roster_send_rep(rq, c, roster_openapi_rep(), NULL);
+}
+
+enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c, const char *method)
+{
+    struct roster_target t;
+    roster_target_parse(rq->raw, rq->raw_len, &t);
+    rq->route = t.route;
+    if (t.route == ROSTER_ROUTE_NOT_FOUND ||
+        (t.route == ROSTER_ROUTE_EVENTS && !rq->srv->cfg.events))
+        return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found",
+                                   "Route not found", "no such route; see /openapi.yaml", NULL);
+    const char *allow = t.route == ROSTER_ROUTE_RELOAD ? "POST, OPTIONS" : GET_ALLOW;
+    if (rq->method == ROSTER_M_OPTIONS)
+        return roster_send_allow(rq, c, MHD_HTTP_NO_CONTENT, allow);
+    int get = rq->method == ROSTER_M_GET || rq->method == ROSTER_M_HEAD;
+    if ((t.route == ROSTER_ROUTE_RELOAD) ? rq->method != ROSTER_M_POST : !get)
+        return roster_send_allow(rq, c, MHD_HTTP_METHOD_NOT_ALLOWED, allow);
+    (void)method;
+    if (t.route == ROSTER_ROUTE_BAD_ID)
+        return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "invalid_id", "Invalid id",
+                                   "profile ids match ^[a-z0-9][a-z0-9._-]{0,127}$", NULL);
+    if (t.route == ROSTER_ROUTE_RELOAD)
+        return roster_admin_reload(rq, c);
+    if (t.route == ROSTER_ROUTE_EVENTS)
+        return roster_events_route(rq, c);
+    int needs_snapshot = t.route == ROSTER_ROUTE_PROFILES || t.route == ROSTER_ROUTE_PROFILE ||
+                         t.route == ROSTER_ROUTE_VIEW || t.route == ROSTER_ROUTE_FACETS ||
+                         t.route == ROSTER_ROUTE_DIAGNOSTICS;
+    if (needs_snapshot && !rq->snap)
+        return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "Not ready",
+                                   "no snapshot is loaded yet", NULL);
+    switch (t.route) {
+    case ROSTER_ROUTE_PROFILES:
+        if (!accepts(c, CT_JSON))
+            return not_acceptable(rq, c, CT_JSON);
+        return list_profiles(rq, c, &t);
+    case ROSTER_ROUTE_PROFILE:
+    case ROSTER_ROUTE_VIEW:
+        return profile_route(rq, c, &t);
+    case ROSTER_ROUTE_FACETS:
+        if (t.query_len)
+            return bad_query(rq, c, "this route takes no query parameters");
+        if (!accepts(c, CT_JSON))
+            return not_acceptable(rq, c, CT_JSON);
+        return roster_send_rep(rq, c, &rq->snap->facets, NULL);
+    case ROSTER_ROUTE_DIAGNOSTICS:
+        return diagnostics_route(rq, c, &t);
+    case ROSTER_ROUTE_OPENAPI:
+        if (!accepts(c, "application/yaml") && !accepts(c, "application/openapi+yaml"))
+            return not_acceptable(rq, c, "application/yaml");
+        return plain_route(rq, c, &t);
+    case ROSTER_ROUTE_METRICS:
+        if (!accepts(c, "text/plain"))
+            return not_acceptable(rq, c, "text/plain");
+        return plain_route(rq, c, &t);
+    default:
+        if (!accepts(c, CT_JSON))
+            return not_acceptable(rq, c, CT_JSON);
+        return plain_route(rq, c, &t);
+    }
+}

@@ -1,0 +1,335 @@
+/* Request target, query string and header parsing. */
+#include "roster_httpparse.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "roster_base.h"
+#include "roster_doc.h"
+#include "roster_text.h"
+
+static const char *const ROUTE_NAMES[ROSTER_ROUTE_COUNT] = {
+    [ROSTER_ROUTE_NOT_FOUND] = "unknown",
+    [ROSTER_ROUTE_BAD_ID] = "profile",
+    [ROSTER_ROUTE_PROFILES] = "profiles",
+    [ROSTER_ROUTE_PROFILE] = "profile",
+    [ROSTER_ROUTE_VIEW] = "view",
+    [ROSTER_ROUTE_FACETS] = "facets",
+    [ROSTER_ROUTE_DIAGNOSTICS] = "diagnostics",
+    [ROSTER_ROUTE_EVENTS] = "events",
+    [ROSTER_ROUTE_RELOAD] = "reload",
+    [ROSTER_ROUTE_OPENAPI] = "openapi",
+    [ROSTER_ROUTE_HEALTH] = "health",
+    [ROSTER_ROUTE_READY] = "ready",
+    [ROSTER_ROUTE_METRICS] = "metrics",
+    [ROSTER_ROUTE_VERSION] = "version",
+};
+
+const char *roster_route_name(enum roster_route_kind r)
+{
+    return r < ROSTER_ROUTE_COUNT ? ROUTE_NAMES[r] : "unknown";
+}
+
+static int seg_is(const char *s, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->route = ROSTER_ROUTE_NOT_FOUND;
+    const char *q = memchr(raw, '?', len);
+    size_t plen = q ? (size_t)(q - raw) : len;
+    if (q) {
+        out->query = q + 1;
+        out->query_len = len - plen - 1;
+    }
+    if (plen == 0 || raw[0] != '/')
+        return;
+    /* Split into at most 5 segments; an empty segment is not a route. */
+    const char *seg[5];
+    size_t sl[5], n = 0;
+    size_t i = 1;
+    while (i <= plen) {
+        size_t j = i;
+        while (j < plen && raw[j] != '/')
+            j++;
+        if (n == 5)
+            return;
+        seg[n] = raw + i;
+        sl[n] = j - i;
+        n++;
+        i = j + 1;
+    }
+    if (n == 1) {
+        static const struct {
+            const char *name;
+            enum roster_route_kind route;
+        } top[] = {{"openapi.yaml", ROSTER_ROUTE_OPENAPI}, {"health", ROSTER_ROUTE_HEALTH},
+                   {"ready", ROSTER_ROUTE_READY},          {"metrics", ROSTER_ROUTE_METRICS},
+                   {"version", ROSTER_ROUTE_VERSION}};
+        for (size_t k = 0; k < sizeof(top) / sizeof(top[0]); k++)
+            if (seg_is(seg[0], sl[0], top[k].name))
+                out->route = top[k].route;
+        return;
+    }
+    if (!seg_is(seg[0], sl[0], "v1"))
+        return;
+    if (n == 2) {
+        if (seg_is(seg[1], sl[1], "profiles"))
+            out->route = ROSTER_ROUTE_PROFILES;
+        else if (seg_is(seg[1], sl[1], "facets"))
+            out->route = ROSTER_ROUTE_FACETS;
+        else if (seg_is(seg[1], sl[1], "diagnostics"))
+            out->route = ROSTER_ROUTE_DIAGNOSTICS;
+        else if (seg_is(seg[1], sl[1], "events"))
+            out->route = ROSTER_ROUTE_EVENTS;
+        return;
+    }
+    if (n == 3 && seg_is(seg[1], sl[1], "admin") && seg_is(seg[2], sl[2], "reload")) {
+        out->route = ROSTER_ROUTE_RELOAD;
+        return;
+    }
+    if (!seg_is(seg[1], sl[1], "profiles") || n > 4)
+        return;
+    /* The id is validated on the raw bytes: %00, %2F, "..", non-ASCII and
+     * over-long ids never reach a lookup. */
+    out->id = seg[2];
+    out->id_len = sl[2];
+    if (!roster_id_valid(seg[2], sl[2])) {
+        out->route = ROSTER_ROUTE_BAD_ID;
+        return;
+    }
+    if (n == 3) {
+        out->route = ROSTER_ROUTE_PROFILE;
+        return;
+    }
+    if (sl[3] == 0)
+        return;
+    out->view = seg[3];
+    out->view_len = sl[3];
+    out->route = ROSTER_ROUTE_VIEW;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s[0..n) into buf at *pos; returns -1 with why on bad input. */
+static int decode(const char *s, size_t n, char *buf, size_t cap, size_t *pos, char *why,
+                  size_t why_cap)
+{
+    size_t start = *pos;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                snprintf(why, why_cap, "invalid percent-escape in the query string");
+                return -1;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+            if (c == '\0') {
+                snprintf(why, why_cap, "%%00 is not allowed in the query string");
+                return -1;
+            }
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (*pos + 2 > cap) {
+            snprintf(why, why_cap, "query string too long");
+            return -1;
+        }
+        buf[(*pos)++] = c;
+    }
+    if (*pos + 1 > cap) {
+        snprintf(why, why_cap, "query string too long");
+        return -1;
+    }
+    buf[(*pos)++] = '\0';
+    size_t len = *pos - start - 1;
+    if (len > ROSTER_QUERY_MAX_VALUE) {
+        snprintf(why, why_cap, "query parameter longer than %d bytes", ROSTER_QUERY_MAX_VALUE);
+        return -1;
+    }
+    if (roster_utf8_check(buf + start, len) != len) {
+        snprintf(why, why_cap, "query string is not valid UTF-8");
+        return -1;
+    }
+    return 0;
+}
+
+int roster_query_string_parse(const char *qs, size_t len, struct roster_param *params,
+                              size_t *n, char *buf, size_t cap, char *why, size_t why_cap)
+{
+    size_t pos = 0, count = 0, i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && qs[j] != '&')
+            j++;
+        if (j > i) {
+            const char *eq = memchr(qs + i, '=', j - i);
+            size_t klen = eq ? (size_t)(eq - (qs + i)) : j - i;
+            if (count == ROSTER_QUERY_MAX_PARAMS) {
+                snprintf(why, why_cap, "more than %d query parameters", ROSTER_QUERY_MAX_PARAMS);
+                return ROSTER_EINVAL;
+            }
+            size_t kpos = pos;
+            if (decode(qs + i, klen, buf, cap, &pos, why, why_cap) < 0)
+                return ROSTER_EINVAL;
+            size_t vpos = pos;
+            if (decode(eq ? eq + 1 : qs + j, eq ? (size_t)(qs + j - eq - 1) : 0, buf, cap, &pos,
+                       why, why_cap) < 0)
+                return ROSTER_EINVAL;
+            for (size_t k = 0; k < count; k++) {
+                if (strcmp(params[k].key, buf + kpos) == 0) {
+                    snprintf(why, why_cap, "query parameter '%.64s' given more than once",
+                             buf + kpos);
+                    return ROSTER_EINVAL;
+                }
+            }
+            params[count].key = buf + kpos;
+            params[count].value = buf + vpos;
+            count++;
+        }
+        i = j + 1;
+    }
+    *n = count;
+    return 0;
+}
+
+/* Walks comma-separated list elements of a header, trimming white space. */
+static const char *next_elem(const char *p, const char **s, size_t *n)
+{
+    while (*p == ' ' || *p == '\t' || *p == ',')
+        p++;
+    if (!*p)
+        return NULL;
+    const char *start = p;
+    int quoted = 0;
+    while (*p && (quoted || *p != ',')) {
+        if (*p == '"')
+            quoted = !quoted;
+        p++;
+    }
+    *s = start;
+    *n = (size_t)(p - start);
+    while (*n && (start[*n - 1] == ' ' || start[*n - 1] == '\t'))
+        (*n)--;
+    return p;
+}
+
+/* q parameter of an element ("; q=0.5"), 1000 when absent. */
+static int elem_quality(const char *s, size_t n)
+{
+    const char *semi = memchr(s, ';', n);
+    while (semi) {
+        const char *p = semi + 1;
+        size_t rest = n - (size_t)(p - s);
+        while (rest && (*p == ' ' || *p == '\t'))
+            p++, rest--;
+        if (rest >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+            p += 2;
+            rest -= 2;
+            int q = 0, digits = 0;
+            if (rest && (*p == '0' || *p == '1')) {
+                q = (*p - '0') * 1000;
+                p++, rest--;
+                if (rest && *p == '.') {
+                    p++, rest--;
+                    int scale = 100;
+                    while (rest && *p >= '0' && *p <= '9' && digits < 3) {
+                        q += (*p - '0') * scale;
+                        scale /= 10;
+                        p++, rest--, digits++;
+                    }
+                }
+                return q > 1000 ? 1000 : q;
+            }
+            return 0;
+        }
+        semi = memchr(p, ';', rest);
+    }
+    return 1000;
+}
+
+int roster_accept_quality(const char *header, const char *type)
+{
+    if (!header || !*header)
+        return 1000;
+    const char *slash = strchr(type, '/');
+    size_t tlen = slash ? (size_t)(slash - type) : strlen(type);
+    int best = -1, best_spec = -1;
+    const char *s;
+    size_t n;
+    for (const char *p = header; (p = next_elem(p, &s, &n)) != NULL;) {
+        const char *semi = memchr(s, ';', n);
+        size_t mlen = semi ? (size_t)(semi - s) : n;
+        while (mlen && (s[mlen - 1] == ' ' || s[mlen - 1] == '\t'))
+            mlen--;
+        int spec = -1;
+        if (mlen == 3 && memcmp(s, "*/*", 3) == 0)
+            spec = 0;
+        else if (mlen == tlen + 2 && strncasecmp(s, type, tlen) == 0 && s[tlen] == '/' &&
+                 s[tlen + 1] == '*')
+            spec = 1;
+        else if (mlen == strlen(type) && strncasecmp(s, type, mlen) == 0)
+            spec = 2;
+        if (spec > best_spec) {
+            best_spec = spec;
+            best = elem_quality(s, n);
+        }
+    }
+    return best < 0 ? 0 : best;
+}
+
+int roster_accepts_gzip(const char *header)
+{
+    if (!header)
+        return 0;
+    const char *s;
+    size_t n;
+    int gzip = -1, star = -1;
+    for (const char *p = header; (p = next_elem(p, &s, &n)) != NULL;) {
+        const char *semi = memchr(s, ';', n);
+        size_t mlen = semi ? (size_t)(semi - s) : n;
+        while (mlen && (s[mlen - 1] == ' ' || s[mlen - 1] == '\t'))
+            mlen--;
+        if (mlen == 4 && strncasecmp(s, "gzip", 4) == 0)
+            gzip = elem_quality(s, n);
+        else if (mlen == 1 && s[0] == '*')
+            star = elem_quality(s, n);
+    }
+    return gzip >= 0 ? gzip > 0 : star > 0;
+}
+
+int roster_etag_match(const char *header, const char *etag)
+{
+    if (!header)
+        return 0;
+    const char *s;
+    size_t n;
+    size_t elen = strlen(etag);
+    for (const char *p = header; (p = next_elem(p, &s, &n)) != NULL;) {
+        if (n == 1 && s[0] == '*')
+            return 1;
+        if (n >= 2 && s[0] == 'W' && s[1] == '/') {
+            s += 2;
+            n -= 2;
+        }
+        if (n == elen && memcmp(s, etag, n) == 0)
+            return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* rosterd: dispatch to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "roster_cli.h"
+#include "roster_version.h"
+
+static void help(FILE *f)
+{
+    fputs("usage: rosterd COMMAND [OPTIONS]\n"
+          "\n"
+          "Serves agent worker profiles (Markdown with YAML front matter) as JSON.\n"
+          "\n"
+          "commands:\n"
+          "  serve        run the HTTP server (rosterd serve --help)\n"
+          "  check        report every diagnostic of the profiles directory\n"
+          "               [--profiles DIR] [--format text|json|github] [--strict-markdown]\n"
+          "               exit 0 without errors, 1 with errors, 2 on usage errors\n"
+          "  render ID    print one resolved profile\n"
+          "               [--profiles DIR] [--view NAME] [--strict-markdown]\n"
+          "               views: profile (default), role, competencies, work-patterns,\n"
+          "               tool-priorities, output-standards, anti-patterns, sections,\n"
+          "               lineage, prompt\n"
+          "  export OUT   write every representation the server sends as files\n"
+          "               [--profiles DIR]\n"
+          "  healthcheck  GET /health of a running server; exit 0 when it answers 200\n"
+          "               [--url URL] (default from ROSTER_LISTEN, else 127.0.0.1:8080)\n"
+          "\n"
+          "environment: ROSTER_PROFILES sets the default profiles directory (./profiles).\n"
+          "options: --help, --version\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        help(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        help(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("rosterd %s (%s)\n", ROSTER_VERSION, ROSTER_REVISION);
+        return 0;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 && strcmp(cmd, "serve") != 0) {
+            help(stdout);
+            return 0;
+        }
+    }
+    if (strcmp(cmd, "check") == 0)
+        return roster_cli_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "render") == 0)
+        return roster_cli_render(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return roster_cli_export(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return roster_cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "healthcheck") == 0)
+        return roster_cli_healthcheck(argc - 1, argv + 1);
+    fprintf(stderr, "rosterd: unknown command '%s'\nTry 'rosterd --help'.\n", cmd);
+    return 2;
+}

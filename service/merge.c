@@ -1,0 +1,241 @@
+/* Merging one profile with its ancestors. The chain is the application
+ * order (root first): each parent's chain in turn, left to right, without
+ * repeats, then the profile. Front matter and sections are folded along
+ * it; the prompt joins the bodies along it. */
+#include "resolve_internal.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <strings.h>
+
+#include "roster_base.h"
+#include "roster_doc.h"
+#include "roster_index.h"
+#include "roster_text.h"
+
+static int build_chain(struct roster_resolution *res, struct roster_profile *p)
+{
+    size_t cap = 1;
+    for (size_t k = 0; k < p->nparents; k++)
+        cap += res->profiles[p->parents[k]->pos].nchain;
+    p->chain = roster_calloc(cap, sizeof(*p->chain));
+    if (!p->chain)
+        return ROSTER_ENOMEM;
+    for (size_t k = 0; k < p->nparents; k++) {
+        const struct roster_profile *pp = &res->profiles[p->parents[k]->pos];
+        for (size_t j = 0; j < pp->nchain; j++) {
+            size_t x = 0;
+            while (x < p->nchain && p->chain[x] != pp->chain[j])
+                x++;
+            if (x == p->nchain)
+                p->chain[p->nchain++] = pp->chain[j];
+        }
+    }
+    p->chain[p->nchain++] = p->doc;
+    return 0;
+}
+
+/* child over parent: child's keys first, in its order, then the parent's
+ * other keys; objects on both sides merge, anything else is replaced. */
+static json_t *merge_objects(json_t *parent, json_t *child, int drop_identity)
+{
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    if (!out)
+        return NULL;
+    json_object_foreach(child, k, v)
+    {
+        json_t *pv = json_object_get(parent, k);
+        json_t *nv = json_is_object(v) && json_is_object(pv) ? merge_objects(pv, v, 0)
+                                                            : json_deep_copy(v);
+        if (!nv || json_object_set_new(out, k, nv))
+            goto fail;
+    }
+    json_object_foreach(parent, k, v)
+    {
+        if (json_object_get(out, k))
+            continue;
+        if (drop_identity && (strcmp(k, "id") == 0 || strcmp(k, "extends") == 0))
+            continue;
+        json_t *nv = json_deep_copy(v);
+        if (!nv || json_object_set_new(out, k, nv))
+            goto fail;
+    }
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
+}
+
+static int merge_meta(struct roster_profile *p)
+{
+    json_t *acc = json_object();
+    for (size_t c = 0; acc && c < p->nchain; c++) {
+        /* an ancestor's id and extends are never inherited */
+        json_t *next = merge_objects(acc, p->chain[c]->meta, 1);
+        json_decref(acc);
+        acc = next;
+        if (acc && c + 1 < p->nchain) {
+            json_object_del(acc, "id");
+            json_object_del(acc, "extends");
+        }
+    }
+    if (!acc)
+        return ROSTER_ENOMEM;
+    p->meta = acc;
+    return 0;
+}
+
+struct entry {
+    size_t c; /* chain position */
+    size_t i; /* section index in that doc */
+    int live;
+};
+
+static const struct roster_section *sec_of(const struct roster_profile *p,
+                                           const struct entry *e)
+{
+    return &p->chain[e->c]->md.sections[e->i];
+}
+
+/* Entries after m that belong to m's subtree in its own document. */
+static size_t subtree_len(const struct roster_profile *p, const struct entry *acc,
+                          size_t n, size_t m)
+{
+    const struct roster_section *s = sec_of(p, &acc[m]);
+    size_t k = m + 1;
+    while (k < n && acc[k].c == acc[m].c && sec_of(p, &acc[k])->start < s->subtree_end)
+        k++;
+    return k - m - 1;
+}
+
+/* Sections of doc c that lie inside section i's subtree: i+1 .. i+len. */
+static size_t own_subtree(const struct roster_doc *d, size_t i)
+{
+    size_t k = i + 1;
+    while (k < d->md.nsections && d->md.sections[k].start < d->md.sections[i].subtree_end)
+        k++;
+    return k - i - 1;
+}
+
+static int overlay(struct roster_profile *p, struct entry *acc, size_t *n,
+                   unsigned char **replaced, size_t c)
+{
+    const struct roster_doc *d = p->chain[c];
+    for (size_t i = 0; i < d->md.nsections;) {
+        const struct roster_section *s = &d->md.sections[i];
+        size_t sub = own_subtree(d, i);
+        size_t m = 0;
+        for (; m < *n; m++) {
+            const struct roster_section *o = sec_of(p, &acc[m]);
+            if (acc[m].live && acc[m].c != c && o->level == s->level &&
+                strcasecmp(o->title, s->title) == 0)
+                break;
+        }
+        if (m == *n) {
+            acc[(*n)++] = (struct entry){.c = c, .i = i, .live = 1};
+            i++;
+            continue;
+        }
+        /* Replace m and its subtree in place by s and its subtree. */
+        size_t old = subtree_len(p, acc, *n, m);
+        for (size_t k = m; k <= m + old; k++)
+            replaced[acc[k].c][acc[k].i] = 1;
+        size_t add = sub + 1, tail = *n - (m + old + 1);
+        memmove(&acc[m + add], &acc[m + old + 1], tail * sizeof(*acc));
+        for (size_t k = 0; k < add; k++)
+            acc[m + k] = (struct entry){.c = c, .i = i + k, .live = 1};
+        *n = m + add + tail;
+        i += add;
+    }
+    return 0;
+}
+
+/* Body of doc c minus the sections a descendant replaced, trimmed. */
+static int append_body(struct roster_buf *b, const struct roster_doc *d,
+                       const unsigned char *replaced)
+{
+    struct roster_buf part;
+    roster_buf_init(&part, d->text_len + 1);
+    size_t pos = d->md.body_start;
+    int r = 0;
+    for (size_t i = 0; i < d->md.nsections && r == 0; i++) {
+        const struct roster_section *s = &d->md.sections[i];
+        if (!replaced[i] || s->start < pos)
+            continue;
+        r = roster_buf_append(&part, d->text + pos, s->start - pos);
+        pos = s->subtree_end;
+    }
+    if (r == 0 && pos < d->md.body_end)
+        r = roster_buf_append(&part, d->text + pos, d->md.body_end - pos);
+    const char *s = part.data ? part.data : "";
+    size_t len = part.len;
+    roster_trim(&s, &len);
+    if (r == 0 && len) {
+        if (b->len)
+            r = roster_buf_puts(b, "\n\n");
+        if (r == 0)
+            r = roster_buf_append(b, s, len);
+    }
+    roster_buf_free(&part);
+    return r;
+}
+
+static int merge_sections(struct roster_profile *p)
+{
+    size_t total = 0;
+    for (size_t c = 0; c < p->nchain; c++)
+        total += p->chain[c]->md.nsections;
+    struct entry *acc = roster_calloc(total ? total : 1, sizeof(*acc));
+    unsigned char **replaced = roster_calloc(p->nchain, sizeof(*replaced));
+    struct roster_buf prompt;
+    roster_buf_init(&prompt, (size_t)64 * 1024 * 1024);
+    int r = ROSTER_ENOMEM;
+    if (!acc || !replaced)
+        goto out;
+    for (size_t c = 0; c < p->nchain; c++) {
+        size_t ns = p->chain[c]->md.nsections;
+        replaced[c] = roster_calloc(ns ? ns : 1, 1);
+        if (!replaced[c])
+            goto out;
+    }
+    size_t n = 0;
+    for (size_t c = 0; c < p->nchain; c++)
+        overlay(p, acc, &n, replaced, c);
+    p->secs = roster_calloc(n ? n : 1, sizeof(*p->secs));
+    if (!p->secs)
+        goto out;
+    for (size_t k = 0; k < n; k++) {
+        p->secs[p->nsecs].doc = p->chain[acc[k].c];
+        p->secs[p->nsecs].sec = sec_of(p, &acc[k]);
+        p->nsecs++;
+    }
+    r = 0;
+    for (size_t c = 0; c < p->nchain && r == 0; c++)
+        r = append_body(&prompt, p->chain[c], replaced[c]);
+    if (r == 0) {
+        p->prompt = roster_buf_steal(&prompt, &p->prompt_len);
+        if (!p->prompt)
+            r = ROSTER_ENOMEM;
+    }
+out:
+    roster_buf_free(&prompt);
+    for (size_t c = 0; replaced && c < p->nchain; c++)
+        roster_free(replaced[c]);
+    roster_free(replaced);
+    roster_free(acc);
+    return r;
+}
+
+int roster_merge_profile(struct roster_resolution *res, struct roster_profile *p,
+                         struct roster_index *ix)
+{
+    (void)ix;
+    int r = build_chain(res, p);
+    if (r == 0)
+        r = merge_meta(p);
+    if (r == 0)
+        r = merge_sections(p);
+    return r;
+}

@@ -1,0 +1,206 @@
+/* Reloading. A reload builds a whole new snapshot (the previous one
+ * supplies last-known-good versions), compares it with the one in
+ * service, and swaps it in only when something changed. File events are
+ * debounced; events that arrive while a build runs make the build stale,
+ * so a snapshot never mixes files from before and after a ..data swap. */
+#include "roster_reload.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "roster_base.h"
+#include "roster_events.h"
+#include "roster_http.h"
+#include "roster_log.h"
+#include "roster_metrics.h"
+#include "roster_snapshot.h"
+#include "roster_watch.h"
+
+#define MAX_STALE_BUILDS 3
+
+struct roster_reloader {
+    struct roster_reload_opts opts;
+    struct roster_metrics *metrics;
+    struct roster_server *srv;
+    struct roster_snapshot *current; /* our reference */
+    struct roster_watch *watch;
+    struct roster_events *events;
+    uint64_t generation;
+    double due;          /* monotonic time a debounced reload is due, 0: none */
+    double next_rescan;
+    const char *reason;
+    int dir_failing;
+};
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int roster_reloader_new(struct roster_reloader **out, const struct roster_reload_opts *opts,
+                        struct roster_metrics *metrics, char *why, size_t why_cap)
+{
+    struct roster_reloader *rl = roster_calloc(1, sizeof(*rl));
+    if (!rl) {
+        snprintf(why, why_cap, "out of memory");
+        return ROSTER_ENOMEM;
+    }
+    rl->opts = *opts;
+    rl->metrics = metrics;
+    rl->generation = 1;
+    struct roster_error err;
+    roster_error_clear(&err);
+    struct roster_snapshot_opts so = {.dir = opts->dir, .strict_markdown = opts->strict_markdown,
+                                      .generation = rl->generation};
+    int r = roster_snapshot_build(&rl->current, &so, &err);
+    if (r < 0) {
+        snprintf(why, why_cap, "%s", err.msg);
+        roster_free(rl);
+        return r;
+    }
+    rl->events = roster_events_new(1024);
+    if (!rl->events) {
+        snprintf(why, why_cap, "out of memory");
+        roster_reloader_free(rl);
+        return ROSTER_ENOMEM;
+    }
+    if (opts->watch && roster_watch_new(&rl->watch, opts->dir, why, why_cap) < 0) {
+        roster_reloader_free(rl);
+        return ROSTER_EIO;
+    }
+    if (opts->rescan_interval)
+        rl->next_rescan = now_mono() + opts->rescan_interval;
+    *out = rl;
+    return 0;
+}
+
+struct roster_events *roster_reloader_events(struct roster_reloader *rl)
+{
+    return rl->events;
+}
+
+void roster_reloader_attach(struct roster_reloader *rl, struct roster_server *srv)
+{
+    rl->srv = srv;
+    roster_server_swap(srv, roster_snapshot_ref(rl->current));
+}
+
+void roster_reloader_detach(struct roster_reloader *rl)
+{
+    rl->srv = NULL;
+    if (rl->events)
+        roster_events_close(rl->events);
+}
+
+const struct roster_snapshot *roster_reloader_current(struct roster_reloader *rl)
+{
+    return rl->current;
+}
+
+void roster_reloader_request(struct roster_reloader *rl, const char *reason)
+{
+    rl->reason = reason;
+    rl->due = now_mono();
+}
+
+static void reload(struct roster_reloader *rl)
+{
+    double t0 = now_mono();
+    const char *reason = rl->reason ? rl->reason : "files";
+    rl->reason = NULL;
+    struct roster_snapshot *next = NULL;
+    int stale_builds = 0;
+    for (;;) {
+        struct roster_error err;
+        roster_error_clear(&err);
+        struct roster_snapshot_opts so = {.dir = rl->opts.dir,
+                                          .strict_markdown = rl->opts.strict_markdown,
+                                          .generation = rl->generation + 1,
+                                          .previous = rl->current};
+        if (rl->watch)
+            roster_watch_drain(rl->watch);
+        int r = roster_snapshot_build(&next, &so, &err);
+        if (r < 0) {
+            /* the directory vanished or is unreadable: keep serving */
+            roster_metrics_reload(rl->metrics, 0, 0);
+            roster_metrics_dir_failure(rl->metrics);
+            roster_log(ROSTER_LOG_ERROR, "reload_failed", "reason", 's', reason, "error", 's',
+                       err.msg, "generation", 'u', (unsigned long long)rl->generation, NULL);
+            rl->dir_failing = 1;
+            return;
+        }
+        /* Files changed while we read them: build again from a settled tree. */
+        if (rl->watch && roster_watch_pending(rl->watch) && stale_builds < MAX_STALE_BUILDS) {
+            stale_builds++;
+            roster_snapshot_unref(next);
+            next = NULL;
+            struct timespec d = {.tv_nsec = (long)rl->opts.debounce_ms * 1000000L};
+            nanosleep(&d, NULL);
+            continue;
+        }
+        break;
+    }
+    struct roster_diff d;
+    roster_snapshot_diff(rl->current, next, &d);
+    double dt = now_mono() - t0;
+    if (rl->dir_failing) {
+        rl->dir_failing = 0;
+        roster_log(ROSTER_LOG_INFO, "profiles_dir_recovered", NULL);
+    }
+    if (!d.added && !d.changed && !d.removed && !d.invalid) {
+        roster_snapshot_unref(next);
+        roster_log(ROSTER_LOG_DEBUG, "reload_unchanged", "reason", 's', reason, NULL);
+        return;
+    }
+    rl->generation++;
+    if (rl->srv)
+        roster_server_swap(rl->srv, roster_snapshot_ref(next));
+    struct roster_snapshot *old = rl->current;
+    rl->current = next;
+    roster_events_publish_diff(rl->events, old, next);
+    roster_snapshot_unref(old);
+    roster_metrics_reload(rl->metrics, 1, (double)time(NULL));
+    roster_log(ROSTER_LOG_INFO, "reload", "reason", 's', reason, "generation", 'u',
+               (unsigned long long)rl->generation, "added", 'u', (unsigned long long)d.added,
+               "changed", 'u', (unsigned long long)d.changed, "removed", 'u',
+               (unsigned long long)d.removed, "invalid", 'u',
+               (unsigned long long)(next->n - next->served + next->stale), "stale", 'u',
+               (unsigned long long)next->stale, "duration_ms", 'f', dt * 1000.0, NULL);
+}
+
+void roster_reloader_poll(struct roster_reloader *rl)
+{
+    double now = now_mono();
+    if (rl->watch && roster_watch_read(rl->watch) > 0) {
+        /* debounce: every event pushes the reload back */
+        rl->due = now + rl->opts.debounce_ms / 1000.0;
+        if (!rl->reason)
+            rl->reason = "files";
+    }
+    if (rl->opts.rescan_interval && now >= rl->next_rescan) {
+        rl->next_rescan = now + rl->opts.rescan_interval;
+        if (!rl->due) {
+            rl->due = now;
+            rl->reason = "rescan";
+        }
+    }
+    if (rl->due && now >= rl->due) {
+        rl->due = 0;
+        reload(rl);
+    }
+    if (rl->events)
+        roster_events_tick(rl->events);
+}
+
+void roster_reloader_free(struct roster_reloader *rl)
+{
+    if (!rl)
+        return;
+    roster_watch_free(rl->watch);
+    roster_events_free(rl->events);
+    roster_snapshot_unref(rl->current);
+    roster_free(rl);
+}

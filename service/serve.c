@@ -1,0 +1,164 @@
+/* `rosterd serve`: build the first snapshot, start the server, then wait
+ * for signals and reload triggers; on SIGTERM drain and exit 0. */
+#include "roster_cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "roster_base.h"
+#include "roster_config.h"
+#include "roster_http.h"
+#include "roster_log.h"
+#include "roster_metrics.h"
+#include "roster_reload.h"
+#include "roster_snapshot.h"
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reads the admin token from ROSTER_ADMIN_TOKEN or a file (first line). */
+static int load_token(const struct roster_config *cfg, char *tok, size_t cap, char *why,
+                      size_t why_cap)
+{
+    tok[0] = '\0';
+    const char *env = getenv("ROSTER_ADMIN_TOKEN");
+    if (cfg->admin_token_file) {
+        FILE *f = fopen(cfg->admin_token_file, "r");
+        if (!f) {
+            snprintf(why, why_cap, "--admin-token-file: cannot read %s: %s",
+                     cfg->admin_token_file, strerror(errno));
+            return -1;
+        }
+        if (!fgets(tok, (int)cap, f))
+            tok[0] = '\0';
+        fclose(f);
+    } else if (env) {
+        snprintf(tok, cap, "%s", env);
+    }
+    size_t n = strlen(tok);
+    while (n && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' '))
+        tok[--n] = '\0';
+    if ((cfg->admin_token_file || env) && n < 16) {
+        snprintf(why, why_cap, "the admin token must be at least 16 characters");
+        return -1;
+    }
+    return 0;
+}
+
+static void drain_and_stop(struct roster_server *srv, const struct roster_config *cfg)
+{
+    roster_log(ROSTER_LOG_INFO, "draining", "drain_delay_s", 'u',
+               (unsigned long long)cfg->drain_delay, "shutdown_timeout_s", 'u',
+               (unsigned long long)cfg->shutdown_timeout, NULL);
+    /* readiness goes 503 first so load balancers stop sending */
+    roster_server_drain(srv);
+    if (cfg->drain_delay) {
+        struct timespec d = {.tv_sec = cfg->drain_delay};
+        nanosleep(&d, NULL);
+    }
+    double deadline = now_mono() + cfg->shutdown_timeout;
+    unsigned left;
+    while ((left = roster_server_connections(srv)) > 0 && now_mono() < deadline) {
+        struct timespec d = {.tv_nsec = 20 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+    roster_server_stop(srv);
+    roster_log(ROSTER_LOG_INFO, "stop", "open_connections", 'u', (unsigned long long)left,
+               NULL);
+}
+
+int roster_cli_serve(int argc, char **argv)
+{
+    struct roster_config cfg;
+    char why[512], token[512];
+    roster_config_defaults(&cfg);
+    if (roster_config_parse(&cfg, argc, argv, why, sizeof(why)) < 0) {
+        fprintf(stderr, "rosterd serve: %s\nTry 'rosterd serve --help'.\n", why);
+        return 2;
+    }
+    if (cfg.help) {
+        roster_config_help(stdout);
+        return 0;
+    }
+    if (load_token(&cfg, token, sizeof(token), why, sizeof(why)) < 0) {
+        fprintf(stderr, "rosterd serve: %s\n", why);
+        return 2;
+    }
+    roster_log_setup((int)cfg.log_json, (enum roster_log_level)cfg.log_level);
+    /* Signals are taken synchronously by this thread; block them before
+     * any other thread exists so the server threads inherit the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct roster_reloader *rl = NULL;
+    struct roster_reload_opts ro = {.dir = cfg.profiles, .strict_markdown = (int)cfg.strict_markdown,
+                                    .watch = (int)cfg.watch, .debounce_ms = cfg.debounce_ms,
+                                    .rescan_interval = cfg.rescan_interval};
+    struct roster_metrics *metrics = roster_metrics_new();
+    if (!metrics || roster_reloader_new(&rl, &ro, metrics, why, sizeof(why)) < 0) {
+        roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', metrics ? why : "out of memory",
+                   NULL);
+        fprintf(stderr, "rosterd serve: %s\n", metrics ? why : "out of memory");
+        roster_metrics_free(metrics);
+        return 1;
+    }
+    struct roster_server_config sc = {
+        .host = cfg.host, .port = cfg.port, .threads = cfg.threads,
+        .max_connections = cfg.max_connections, .connection_timeout = cfg.connection_timeout,
+        .max_request_bytes = cfg.max_request_bytes, .cache_max_age = cfg.cache_max_age,
+        .cors_origins = cfg.cors_origins, .admin_token = token[0] ? token : NULL,
+        .events = roster_reloader_events(rl),
+    };
+    struct roster_server *srv = NULL;
+    if (roster_server_start(&srv, &sc, metrics, why, sizeof(why)) < 0) {
+        roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', why, NULL);
+        fprintf(stderr, "rosterd serve: %s\n", why);
+        roster_reloader_free(rl);
+        roster_metrics_free(metrics);
+        return 1;
+    }
+    roster_reloader_attach(rl, srv);
+    const struct roster_snapshot *snap = roster_reloader_current(rl);
+    roster_log(ROSTER_LOG_INFO, "start", "listen", 's', cfg.listen, "host", 's', cfg.host, "port",
+               'u', (unsigned long long)roster_server_port(srv), "profiles_dir", 's', cfg.profiles,
+               "profiles", 'u', (unsigned long long)snap->n, "served", 'u',
+               (unsigned long long)snap->served, "invalid", 'u',
+               (unsigned long long)(snap->n - snap->served), "warnings", 'u',
+               (unsigned long long)snap->diag_counts[1], "build_ms", 'f',
+               snap->build_seconds * 1000.0, "threads", 'u', (unsigned long long)cfg.threads,
+               "watch", 'b', (int)cfg.watch, "admin", 'b', token[0] != 0, NULL);
+    for (;;) {
+        struct timespec tick = {.tv_nsec = 50 * 1000 * 1000};
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            roster_log(ROSTER_LOG_INFO, "signal", "signal", 's', sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                       NULL);
+            break;
+        }
+        if (sig == SIGHUP)
+            roster_reloader_request(rl, "sighup");
+        if (roster_server_take_reload_request(srv))
+            roster_reloader_request(rl, "admin");
+        roster_reloader_poll(rl);
+    }
+    roster_reloader_detach(rl);
+    drain_and_stop(srv, &cfg);
+    roster_reloader_free(rl);
+    roster_metrics_free(metrics);
+    explicit_bzero(token, sizeof(token));
+    return 0;
+}

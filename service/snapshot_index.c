@@ -1,0 +1,104 @@
+/* Snapshot-wide documents, rendered once: the default listing, facets and
+ * diagnostics (all, and per severity). */
+#include "snapshot_internal.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "roster_base.h"
+#include "roster_diag.h"
+#include "roster_query.h"
+
+static int rep_from(struct roster_rep *r, json_t *j, uint64_t gen)
+{
+    size_t len = 0;
+    char *s = j ? roster_render_dump(j, &len) : NULL;
+    json_decref(j);
+    return roster_rep_init(r, s, len, "application/json", gen);
+}
+
+static int count(json_t *obj, const char *key)
+{
+    if (!key)
+        return 0;
+    json_t *v = json_object_get(obj, key);
+    json_int_t n = v ? json_integer_value(v) : 0;
+    return json_object_set_new(obj, key, json_integer(n + 1));
+}
+
+static json_t *facets(const struct roster_snapshot *s)
+{
+    json_t *o = json_object(), *cat = json_object(), *role = json_object(), *ext = json_object();
+    int bad = !o || !cat || !role || !ext;
+    for (size_t i = 0; !bad && i < s->n; i++) {
+        const struct roster_sprofile *sp = &s->profiles[i];
+        if (!sp->ok)
+            continue;
+        bad |= count(cat, json_string_value(json_object_get(sp->profile, "category")));
+        bad |= count(role, json_string_value(json_object_get(
+                               json_object_get(sp->profile, "role"), "name")));
+        for (size_t k = 0; k < sp->nparents; k++)
+            bad |= count(ext, sp->parents[k]);
+    }
+    if (bad || json_object_set_new(o, "categories", json_incref(cat)) ||
+        json_object_set_new(o, "roles", json_incref(role)) ||
+        json_object_set_new(o, "extends", json_incref(ext))) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(cat);
+    json_decref(role);
+    json_decref(ext);
+    return o;
+}
+
+/* {"items", "total", "counts"} of the diagnostics of one severity (or all
+ * when sev < 0). */
+static json_t *diag_doc(const struct roster_snapshot *s, int sev)
+{
+    json_t *o = json_object(), *items = json_array(), *counts = json_object();
+    int bad = !o || !items || !counts;
+    size_t i;
+    json_t *g;
+    json_array_foreach(s->diag_items, i, g)
+    {
+        const char *name = json_string_value(json_object_get(g, "severity"));
+        if (sev >= 0 && strcmp(name, roster_severity_name((enum roster_severity)sev)) != 0)
+            continue;
+        bad |= json_array_append(items, g);
+    }
+    for (int k = 0; k < 3 && !bad; k++)
+        bad |= json_object_set_new(counts, roster_severity_name((enum roster_severity)k),
+                                   json_integer((json_int_t)s->diag_counts[k]));
+    if (bad || json_object_set_new(o, "items", json_incref(items)) ||
+        json_object_set_new(o, "total", json_integer((json_int_t)json_array_size(items))) ||
+        json_object_set_new(o, "counts", json_incref(counts))) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(items);
+    json_decref(counts);
+    return o;
+}
+
+int roster_snapshot_build_indexes(struct roster_snapshot *s, const struct roster_diags *diags)
+{
+    s->diag_items = json_array();
+    if (!s->diag_items)
+        return ROSTER_ENOMEM;
+    for (size_t i = 0; i < roster_diags_count(diags); i++) {
+        const struct roster_diag *g = roster_diags_get(diags, i);
+        s->diag_counts[g->severity]++;
+        if (json_array_append_new(s->diag_items, roster_diag_to_json(g)))
+            return ROSTER_ENOMEM;
+    }
+    struct roster_list_query q = {.limit = ROSTER_LIST_DEFAULT_LIMIT};
+    int r = rep_from(&s->list_default, roster_query_list(s, &q), s->generation);
+    if (r == 0)
+        r = rep_from(&s->facets, facets(s), s->generation);
+    if (r == 0)
+        r = rep_from(&s->diagnostics, diag_doc(s, -1), s->generation);
+    for (int k = 0; k < 3 && r == 0; k++)
+        r = rep_from(&s->diagnostics_sev[k], diag_doc(s, k), s->generation);
+    return r;
+}

@@ -1,0 +1,177 @@
+/* Text helpers. */
+#include "roster_text.h"
+
+#include <nettle/sha2.h>
+#include <string.h>
+#include <strings.h>
+
+#include "roster_base.h"
+
+size_t roster_utf8_check(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (len - i < n)
+            return i;
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+int roster_text_normalize(const char *src, size_t len, char **out, size_t *out_len)
+{
+    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) {
+        src += 3;
+        len -= 3;
+    }
+    char *d = roster_malloc(len + 1);
+    if (!d)
+        return ROSTER_ENOMEM;
+    size_t j = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (src[i] == '\r') {
+            d[j++] = '\n';
+            if (i + 1 < len && src[i + 1] == '\n')
+                i++;
+        } else {
+            d[j++] = src[i];
+        }
+    }
+    d[j] = '\0';
+    *out = d;
+    *out_len = j;
+    return 0;
+}
+
+int roster_lines_init(struct roster_lines *l, const char *text, size_t len)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    l->starts = roster_malloc(n * sizeof(size_t));
+    if (!l->starts)
+        return ROSTER_ENOMEM;
+    size_t k = 0;
+    l->starts[k++] = 0;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] == '\n')
+            l->starts[k++] = i + 1;
+    l->count = n;
+    l->text = text;
+    l->len = len;
+    return 0;
+}
+
+void roster_lines_free(struct roster_lines *l)
+{
+    roster_free(l->starts);
+    l->starts = NULL;
+    l->count = 0;
+}
+
+unsigned roster_lines_line_of(const struct roster_lines *l, size_t off)
+{
+    size_t lo = 0, hi = l->count;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->starts[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (unsigned)(lo + 1);
+}
+
+int roster_lines_get(const struct roster_lines *l, unsigned n, const char **s,
+                     size_t *len)
+{
+    if (n == 0 || n > l->count)
+        return ROSTER_EINVAL;
+    size_t a = l->starts[n - 1];
+    size_t b = n < l->count ? l->starts[n] - 1 : l->len;
+    *s = l->text + a;
+    *len = b - a;
+    return 0;
+}
+
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+void roster_trim(const char **s, size_t *len)
+{
+    while (*len && is_ws(**s)) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && is_ws((*s)[*len - 1]))
+        (*len)--;
+}
+
+int roster_slugify(const char *s, size_t len, struct roster_buf *b)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int r = 0;
+        if (c >= 'A' && c <= 'Z')
+            r = roster_buf_putc(b, (char)(c - 'A' + 'a'));
+        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || c >= 0x80)
+            r = roster_buf_putc(b, (char)c);
+        else if (c == ' ')
+            r = roster_buf_putc(b, '-');
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+void roster_sha256_hex(const void *data, size_t len, char hex[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    struct sha256_ctx ctx;
+    unsigned char d[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, data);
+    sha256_digest(&ctx, sizeof(d), d);
+    for (size_t i = 0; i < sizeof(d); i++) {
+        hex[2 * i] = digits[d[i] >> 4];
+        hex[2 * i + 1] = digits[d[i] & 15];
+    }
+    hex[64] = '\0';
+}
+
+int roster_slice_ieq(const char *s, size_t len, const char *cstr)
+{
+    size_t n = strlen(cstr);
+    return n == len && strncasecmp(s, cstr, n) == 0;
+}
