@@ -29,6 +29,7 @@ struct roster_doc {
     struct roster_md md;
     int failed;      /* an error was reported: the profile is not served */
     size_t pos;      /* position in the index */
+    unsigned extends_line; /* line of the extends key, for diagnostics */
     int duplicate;   /* another file with a smaller path has this id */
 };
 

@@ -136,6 +136,27 @@ static int check_bytes(struct roster_doc *d, struct roster_diags *diags, int *r)
     return 1;
 }
 
+/* Line of a top-level key ("key:" at the start of a line) in the front
+ * matter, for diagnostics about its value; 1 when not found. */
+static unsigned key_line(const struct roster_doc *d, const struct roster_fm_split *sp,
+                         const char *key)
+{
+    size_t klen = strlen(key);
+    unsigned line = sp->fm_line;
+    const char *p = d->text + sp->fm_off, *end = p + sp->fm_len;
+    while (p < end) {
+        if ((size_t)(end - p) > klen && memcmp(p, key, klen) == 0 &&
+            (p[klen] == ':' || p[klen] == ' '))
+            return line;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            break;
+        p = nl + 1;
+        line++;
+    }
+    return 1;
+}
+
 static int report(struct roster_diags *diags, const struct roster_doc *d,
                   const struct roster_error *e, const char *fallback)
 {
@@ -144,8 +165,10 @@ static int report(struct roster_diags *diags, const struct roster_doc *d,
 }
 
 /* The profile id: front matter `id` when present, else the file stem. */
-static int set_id(struct roster_doc *d, struct roster_diags *diags)
+static int set_id(struct roster_doc *d, const struct roster_fm_split *sp,
+                  struct roster_diags *diags)
 {
+    unsigned kl = key_line(d, sp, "id");
     json_t *id = json_object_get(d->meta, "id");
     if (id && json_is_string(id)) {
         const char *s = json_string_value(id);
@@ -155,7 +178,7 @@ static int set_id(struct roster_doc *d, struct roster_diags *diags)
             d->id = stem_id(d->stem);
             if (!d->id)
                 return ROSTER_ENOMEM;
-            return roster_diags_add(diags, ROSTER_SEV_ERROR, "id.invalid", d->relpath, 0, 0,
+            return roster_diags_add(diags, ROSTER_SEV_ERROR, "id.invalid", d->relpath, kl, 1,
                                     NULL, "id \"%.*s\" does not match ^[a-z0-9][a-z0-9._-]{0,127}$",
                                     n > 140 ? 140 : (int)n, s);
         }
@@ -167,7 +190,7 @@ static int set_id(struct roster_doc *d, struct roster_diags *diags)
         return ROSTER_ENOMEM;
     if (id) {
         d->failed = 1;
-        return roster_diags_add(diags, ROSTER_SEV_ERROR, "id.invalid", d->relpath, 0, 0, NULL,
+        return roster_diags_add(diags, ROSTER_SEV_ERROR, "id.invalid", d->relpath, kl, 1, NULL,
                                 "id must be a string");
     }
     if (!roster_id_valid(d->id, strlen(d->id))) {
@@ -180,8 +203,10 @@ static int set_id(struct roster_doc *d, struct roster_diags *diags)
                             "no id in front matter; using \"%s\" from the file name", d->id);
 }
 
-static int check_extends(struct roster_doc *d, struct roster_diags *diags)
+static int check_extends(struct roster_doc *d, const struct roster_fm_split *sp,
+                         struct roster_diags *diags)
 {
+    d->extends_line = key_line(d, sp, "extends");
     json_t *ext = json_object_get(d->meta, "extends");
     if (!ext || json_is_null(ext) || json_is_string(ext))
         return 0;
@@ -197,7 +222,8 @@ static int check_extends(struct roster_doc *d, struct roster_diags *diags)
     }
 bad:
     d->failed = 1;
-    return roster_diags_add(diags, ROSTER_SEV_ERROR, "extends.invalid", d->relpath, 0, 0, NULL,
+    return roster_diags_add(diags, ROSTER_SEV_ERROR, "extends.invalid", d->relpath,
+                            d->extends_line, 1, NULL,
                             "extends must be a profile id or a list of profile ids");
 }
 
@@ -249,9 +275,9 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw,
         json_decref(d->meta);
         d->meta = meta;
     }
-    r = set_id(d, diags);
+    r = set_id(d, &split, diags);
     if (r == 0)
-        r = check_extends(d, diags);
+        r = check_extends(d, &split, diags);
     if (r < 0)
         goto out_fail;
     struct roster_md_opts mo = {.strict = opts && opts->strict_markdown, .file = relpath};

@@ -167,8 +167,8 @@ static json_t *type_plain(const char *s, size_t n)
     if (slice_in(s, n, falses))
         return json_false();
     size_t sign = n && (s[0] == '-' || s[0] == '+');
-    if (all_digits(s + sign, n - sign, is_dec) && parse_int(s, n, 10, &iv) == 0)
-        return json_integer(iv);
+    if (all_digits(s + sign, n - sign, is_dec))
+        return parse_int(s, n, 10, &iv) == 0 ? json_integer(iv) : json_stringn(s, n);
     if (n > 2 && s[0] == '0' && s[1] == 'o' && all_digits(s + 2, n - 2, is_oct) &&
         parse_int(s + 2, n - 2, 8, &iv) == 0)
         return json_integer(iv);

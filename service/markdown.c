@@ -19,6 +19,7 @@ struct builder {
     int in_thead;
     struct roster_buf text; /* title or code being collected */
     int failed;         /* ROSTER_E* once something went wrong */
+    unsigned last_line; /* line of the latest text, for diagnostics */
     const char *fail_diag;
 };
 
@@ -196,6 +197,7 @@ static int b_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *u)
         mark_line(n, first);
         if (last != first)
             mark_line(n, last);
+        b->last_line = last;
     }
     if (n->kind == ROSTER_BLOCK_H || n->kind == ROSTER_BLOCK_CODE ||
         n->kind == ROSTER_BLOCK_HTML) {
@@ -273,7 +275,7 @@ int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena,
     int pr = md_parse(work + body_off, (MD_SIZE)(len - body_off), &parser, &b);
     if (b.failed || pr != 0 || !b.root) {
         r = b.failed ? b.failed : ROSTER_ENOMEM;
-        roster_error_set(err, r, opts->file, 0, 0, "%s",
+        roster_error_set(err, r, opts->file, b.last_line + 1, 1, "%s",
                          r == ROSTER_E2BIG ? "Markdown nesting is deeper than the limit of 64 levels"
                                            : "out of memory while parsing Markdown");
         if (err)

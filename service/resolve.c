@@ -46,8 +46,8 @@ static int error(struct graph *g, size_t i, const char *code, const char *fmt, c
                  const char *b)
 {
     struct roster_doc *d = g->ix->docs[i];
-    return roster_diags_add(g->ix->diags, ROSTER_SEV_ERROR, code, d->relpath, 0, 0, d->id, fmt,
-                            a, b);
+    return roster_diags_add(g->ix->diags, ROSTER_SEV_ERROR, code, d->relpath,
+                            d->extends_line ? d->extends_line : 1, 1, d->id, fmt, a, b);
 }
 
 /* Finds the parent named `name` for doc i; reports why when it cannot. */

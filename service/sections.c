@@ -12,7 +12,7 @@
 static unsigned find_empty_heading(const struct roster_lines *lines, unsigned from,
                                    unsigned level)
 {
-    for (unsigned n = from ? from : 1; n <= lines->count; n++) {
+    for (unsigned n = from ? from + 1 : 1; n <= lines->count; n++) {
         const char *s;
         size_t len, i = 0, h = 0;
         if (roster_lines_get(lines, n, &s, &len) < 0)
@@ -21,8 +21,12 @@ static unsigned find_empty_heading(const struct roster_lines *lines, unsigned fr
             i++;
         while (i < len && s[i] == '#')
             i++, h++;
-        if (h == level && (i == len || s[i] == ' ' || s[i] == '\t'))
-            return n;
+        if (h != level || (i < len && s[i] != ' ' && s[i] != '\t'))
+            continue;
+        while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '#'))
+            i++;
+        if (i == len)
+            return n; /* nothing but the markers: an empty heading */
     }
     return 0;
 }

@@ -1,0 +1,183 @@
+/* Front matter: splitting, typing (YAML 1.2 core schema), every refusal
+ * and limit, each with a fixture file. */
+#include <jansson.h>
+#include <string.h>
+
+#include "roster_base.h"
+#include "roster_frontmatter.h"
+#include "roster_text.h"
+#include "util.h"
+
+/* Normalizes a fixture and parses its front matter; returns the result
+ * code and fills err / *out. */
+static int parse_fixture(const char *name, json_t **out, struct roster_error *err)
+{
+    size_t n, tn;
+    char *raw = read_all(fixture(name), &n), *text = NULL;
+    ck_assert_ptr_nonnull(raw);
+    ck_assert_int_eq(roster_text_normalize(raw, n, &text, &tn), 0);
+    roster_error_clear(err);
+    struct roster_fm_split sp;
+    int r = roster_frontmatter_split(text, tn, &sp, err);
+    if (r == 0) {
+        ck_assert_int_eq(sp.present, 1);
+        r = roster_frontmatter_parse(out, text + sp.fm_off, sp.fm_len, sp.fm_line, err);
+    }
+    roster_free(raw);
+    roster_free(text);
+    return r;
+}
+
+static void expect_refusal(const char *name, const char *code, unsigned line)
+{
+    json_t *v = NULL;
+    struct roster_error err;
+    int r = parse_fixture(name, &v, &err);
+    ck_assert_msg(r < 0, "%s: expected a refusal", name);
+    ck_assert_ptr_null(v);
+    ck_assert_ptr_nonnull(err.diag);
+    ck_assert_str_eq(err.diag, code);
+    if (line)
+        ck_assert_uint_eq(err.line, line);
+    ck_assert_msg(err.msg[0] != '\0', "%s: empty message", name);
+}
+
+START_TEST(types_core_schema)
+{
+    json_t *v = NULL;
+    struct roster_error err;
+    ck_assert_int_eq(parse_fixture("frontmatter/types.md", &v, &err), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(v, "quoted")), "1.0");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "single")), "2");
+    ck_assert(json_is_integer(json_object_get(v, "plain_int")));
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "plain_int")), 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "neg")), -7);
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "hex")), 31);
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "oct")), 15);
+    ck_assert(json_is_real(json_object_get(v, "float")));
+    ck_assert(json_is_real(json_object_get(v, "exp")));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "yes_word")), "yes");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "no_word")), "no");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "on_word")), "on");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "date")), "2024-01-02");
+    ck_assert(json_is_true(json_object_get(v, "t")));
+    ck_assert(json_is_false(json_object_get(v, "f")));
+    ck_assert(json_is_null(json_object_get(v, "n1")));
+    ck_assert(json_is_null(json_object_get(v, "n2")));
+    ck_assert(json_is_null(json_object_get(v, "n3")));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "inf")), ".inf");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "big")), "99999999999999999999");
+    ck_assert_int_eq(json_array_size(json_object_get(v, "list")), 3);
+    json_t *deeper = json_object_get(json_object_get(v, "map"), "deeper");
+    ck_assert_str_eq(json_string_value(json_object_get(deeper, "k")), "v");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "str_tag")), "123");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "bang")), "456");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "lit")), "line one\nline two\n");
+    /* every key is kept, in file order */
+    const char *first = json_object_iter_key(json_object_iter(v));
+    ck_assert_str_eq(first, "id");
+    ck_assert_int_eq(json_object_size(v), 25);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(empty_front_matter_is_empty_object)
+{
+    json_t *v = NULL;
+    struct roster_error err;
+    ck_assert_int_eq(parse_fixture("frontmatter/empty.md", &v, &err), 0);
+    ck_assert(json_is_object(v));
+    ck_assert_int_eq(json_object_size(v), 0);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(depth_within_limit)
+{
+    json_t *v = NULL;
+    struct roster_error err;
+    ck_assert_int_eq(parse_fixture("frontmatter/deep-ok.md", &v, &err), 0);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(refusals)
+{
+    expect_refusal("frontmatter/duplicate-key.md", "frontmatter.duplicate_key", 5);
+    expect_refusal("frontmatter/anchor.md", "frontmatter.anchor", 3);
+    expect_refusal("frontmatter/alias.md", "frontmatter.alias", 4);
+    expect_refusal("frontmatter/alias-bomb.md", "frontmatter.anchor", 3);
+    expect_refusal("frontmatter/tag-mapping.md", "frontmatter.tag", 3);
+    expect_refusal("frontmatter/tag-scalar.md", "frontmatter.tag", 3);
+    expect_refusal("frontmatter/nonscalar-key.md", "frontmatter.non_scalar_key", 3);
+    expect_refusal("frontmatter/second-document.md", "frontmatter.multiple_documents", 3);
+    expect_refusal("frontmatter/unclosed.md", "frontmatter.unclosed", 1);
+    expect_refusal("frontmatter/not-mapping.md", "frontmatter.not_mapping", 2);
+    expect_refusal("frontmatter/syntax-error.md", "frontmatter.syntax", 0);
+}
+END_TEST
+
+START_TEST(limits)
+{
+    expect_refusal("frontmatter/too-deep.md", "frontmatter.too_deep", 3);
+    expect_refusal("frontmatter/too-large.md", "frontmatter.too_large", 1);
+    expect_refusal("frontmatter/too-many-nodes.md", "frontmatter.too_many_nodes", 3);
+    /* 60,000 nested '[' would take libyaml minutes; the cap stops it at 33 */
+    expect_refusal("frontmatter/flow-deep.md", "frontmatter.too_deep", 3);
+}
+END_TEST
+
+START_TEST(split_variants)
+{
+    struct roster_fm_split sp;
+    struct roster_error err;
+    const char *none = "# No front matter\n";
+    ck_assert_int_eq(roster_frontmatter_split(none, strlen(none), &sp, &err), 0);
+    ck_assert_int_eq(sp.present, 0);
+    ck_assert_uint_eq(sp.body_off, 0);
+    const char *dots = "---\nid: a\n...\nbody\n";
+    ck_assert_int_eq(roster_frontmatter_split(dots, strlen(dots), &sp, &err), 0);
+    ck_assert_int_eq(sp.present, 1);
+    ck_assert_uint_eq(sp.body_line, 4);
+    ck_assert_str_eq(dots + sp.body_off, "body\n");
+    const char *trailing = "---  \nid: a\n---\t\n";
+    ck_assert_int_eq(roster_frontmatter_split(trailing, strlen(trailing), &sp, &err), 0);
+    ck_assert_int_eq(sp.present, 1);
+    ck_assert_uint_eq(sp.fm_len, 6);
+    const char *hr = "----\n";
+    ck_assert_int_eq(roster_frontmatter_split(hr, strlen(hr), &sp, &err), 0);
+    ck_assert_int_eq(sp.present, 0);
+}
+END_TEST
+
+START_TEST(error_lines_are_file_lines)
+{
+    const char *y = "a: 1\nb: [\n";
+    json_t *v = NULL;
+    struct roster_error err;
+    roster_error_clear(&err);
+    ck_assert_int_lt(roster_frontmatter_parse(&v, y, strlen(y), 10, &err), 0);
+    ck_assert_uint_ge(err.line, 11);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("frontmatter");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, types_core_schema);
+    tcase_add_test(tc, empty_front_matter_is_empty_object);
+    tcase_add_test(tc, depth_within_limit);
+    tcase_add_test(tc, refusals);
+    tcase_add_test(tc, limits);
+    tcase_add_test(tc, split_variants);
+    tcase_add_test(tc, error_lines_are_file_lines);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return run_suite(suite());
+}

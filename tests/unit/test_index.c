@@ -1,0 +1,214 @@
+/* The index: directory walk, symbolic links, special files, unreadable
+ * files, duplicate ids, size limits; broken files never hide good ones. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "roster_base.h"
+#include "roster_diag.h"
+#include "roster_doc.h"
+#include "roster_index.h"
+#include "util.h"
+
+static struct roster_index *load(const char *dir)
+{
+    struct roster_index *ix = NULL;
+    struct roster_error err;
+    roster_error_clear(&err);
+    ck_assert_int_eq(roster_index_load(&ix, dir, NULL, &err), 0);
+    return ix;
+}
+
+START_TEST(missing_directory_fails)
+{
+    struct roster_index *ix = NULL;
+    struct roster_error err;
+    roster_error_clear(&err);
+    ck_assert_int_lt(roster_index_load(&ix, "/nonexistent/roster", NULL, &err), 0);
+    ck_assert_ptr_null(ix);
+    ck_assert(strstr(err.msg, "/nonexistent/roster") != NULL);
+}
+END_TEST
+
+START_TEST(symlinks_hidden_and_other_files)
+{
+    struct roster_index *ix = load(fixture("trees/symlinks"));
+    ck_assert_uint_eq(ix->ndocs, 1); /* inside.md, through a hidden store */
+    ck_assert_str_eq(ix->docs[0]->relpath, "inside.md");
+    ck_assert_str_eq(ix->docs[0]->id, "inside-target");
+    ck_assert(has_diag(ix->diags, "file.symlink_outside", 0));
+    ck_assert(has_diag(ix->diags, "file.symlink_loop", 0));
+    ck_assert(has_diag(ix->diags, "file.symlink_broken", 0));
+    roster_index_free(ix);
+}
+END_TEST
+
+START_TEST(fifo_is_skipped)
+{
+    char *dir = temp_dir();
+    put_file(dir, "ok.md", "---\nid: ok\n---\n# Ok\n");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/pipe.md", dir);
+    ck_assert_int_eq(mkfifo(path, 0644), 0);
+    struct roster_index *ix = load(dir); /* must not block on the FIFO */
+    ck_assert_uint_eq(ix->ndocs, 1);
+    ck_assert(has_diag(ix->diags, "file.not_regular", 0));
+    roster_index_free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(unreadable_file)
+{
+    char *dir = temp_dir();
+    chmod(dir, 0755);
+    put_file(dir, "ok.md", "---\nid: ok\n---\n# Ok\n");
+    put_file(dir, "secret.md", "---\nid: secret\n---\n# Secret\n");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/secret.md", dir);
+    chmod(path, 0);
+    /* root reads anything: look as nobody, in a child process */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0)
+            _exit(2);
+        struct roster_index *ix = NULL;
+        struct roster_error err;
+        int ok = roster_index_load(&ix, dir, NULL, &err) == 0 && ix->ndocs == 2 &&
+                 has_diag(ix->diags, "file.unreadable", 0) &&
+                 roster_index_find(ix, "ok")->failed == 0 &&
+                 roster_index_find(ix, "secret")->failed == 1;
+        roster_index_free(ix);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(too_large_file)
+{
+    char *dir = temp_dir();
+    char path[512];
+    snprintf(path, sizeof(path), "%s/huge.md", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(ftruncate(fileno(f), 100L * 1024 * 1024), 0); /* 100 MB, sparse */
+    fclose(f);
+    put_file(dir, "ok.md", "# Ok\n");
+    struct roster_index *ix = load(dir);
+    ck_assert(has_diag(ix->diags, "file.too_large", 0));
+    ck_assert_int_eq(roster_index_find(ix, "huge")->failed, 1);
+    ck_assert_int_eq(roster_index_find(ix, "ok")->failed, 0);
+    ck_assert(has_diag(ix->diags, "id.missing", 1)); /* ok.md: id from the stem */
+    roster_index_free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(nul_file)
+{
+    char *dir = temp_dir();
+    char path[512];
+    snprintf(path, sizeof(path), "%s/zeros.md", dir);
+    FILE *f = fopen(path, "wb");
+    static const char zeros[4096];
+    fwrite(zeros, 1, sizeof(zeros), f);
+    fclose(f);
+    struct roster_index *ix = load(dir);
+    ck_assert(has_diag(ix->diags, "file.nul_byte", 1));
+    roster_index_free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(duplicate_ids_first_path_wins)
+{
+    struct roster_index *ix = load(fixture("trees/dupes"));
+    struct roster_doc *d = roster_index_find(ix, "same");
+    ck_assert_str_eq(d->relpath, "a.md");
+    ck_assert_int_eq(d->failed, 0);
+    ck_assert(has_diag(ix->diags, "id.duplicate", 0));
+    const struct roster_diag *g = roster_diags_get(ix->diags, 0);
+    ck_assert_str_eq(g->file, "b.md");
+    ck_assert(strstr(g->message, "a.md") && strstr(g->message, "b.md"));
+    roster_index_free(ix);
+}
+END_TEST
+
+START_TEST(stem_ids_and_spaces)
+{
+    char *dir = temp_dir();
+    put_file(dir, "Sub Dir/My Worker.md", "# Mine\n");
+    put_file(dir, "bad!name.md", "# Bad\n");
+    struct roster_index *ix = load(dir);
+    ck_assert_ptr_nonnull(roster_index_find(ix, "my-worker"));
+    ck_assert(has_diag(ix->diags, "id.invalid", 0));
+    roster_index_free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(broken_files_never_hide_good_ones)
+{
+    struct roster_index *ix = load(fixture("trees/broken"));
+    ck_assert_int_eq(roster_index_find(ix, "good")->failed, 0);
+    ck_assert(has_diag(ix->diags, "file.invalid_utf8", 3));
+    ck_assert(has_diag(ix->diags, "frontmatter.duplicate_key", 5));
+    ck_assert(has_diag(ix->diags, "frontmatter.unclosed", 1));
+    ck_assert(has_diag(ix->diags, "markdown.too_deep", 0));
+    roster_index_free(ix);
+}
+END_TEST
+
+START_TEST(many_files)
+{
+    char *dir = temp_dir();
+    char name[64], body[128];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(name, sizeof(name), "d%02d/p%05d.md", i % 50, i);
+        snprintf(body, sizeof(body), "---\nid: p%05d\n---\n# P\n", i);
+        put_file(dir, name, body);
+    }
+    struct roster_index *ix = load(dir);
+    ck_assert_uint_eq(ix->ndocs, 2000);
+    ck_assert_uint_eq(roster_diags_count(ix->diags), 0);
+    /* sorted by path, whatever the directory order */
+    for (size_t i = 1; i < ix->ndocs; i++)
+        ck_assert_int_lt(strcmp(ix->docs[i - 1]->relpath, ix->docs[i]->relpath), 0);
+    roster_index_free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("index");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, missing_directory_fails);
+    tcase_add_test(tc, symlinks_hidden_and_other_files);
+    tcase_add_test(tc, fifo_is_skipped);
+    tcase_add_test(tc, unreadable_file);
+    tcase_add_test(tc, too_large_file);
+    tcase_add_test(tc, nul_file);
+    tcase_add_test(tc, duplicate_ids_first_path_wins);
+    tcase_add_test(tc, stem_ids_and_spaces);
+    tcase_add_test(tc, broken_files_never_hide_good_ones);
+    tcase_add_test(tc, many_files);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,175 @@
+/* Rendering and snapshots: CRLF and LF give the same bytes, views wrap
+ * the profile, ETags and gzip, last-known-good across snapshots. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "roster_base.h"
+#include "roster_snapshot.h"
+#include "util.h"
+
+static struct roster_snapshot *build(const char *dir, uint64_t gen,
+                                     const struct roster_snapshot *prev)
+{
+    struct roster_snapshot *s = NULL;
+    struct roster_error err;
+    struct roster_snapshot_opts o = {.dir = dir, .generation = gen, .previous = prev};
+    ck_assert_int_eq(roster_snapshot_build(&s, &o, &err), 0);
+    return s;
+}
+
+static void copy_crlf(const char *dir, const char *src, const char *name)
+{
+    size_t n;
+    char *data = read_all(src, &n);
+    ck_assert_ptr_nonnull(data);
+    struct roster_buf b;
+    roster_buf_init(&b, 4 * n + 16);
+    for (size_t i = 0; i < n; i++) {
+        if (data[i] == '\n')
+            roster_buf_putc(&b, '\r');
+        roster_buf_putc(&b, data[i]);
+    }
+    put_file(dir, name, b.data);
+    roster_buf_free(&b);
+    roster_free(data);
+}
+
+static json_t *body_json(const struct roster_rep *r)
+{
+    json_t *j = json_loadb(r->body, r->len, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    return j;
+}
+
+START_TEST(crlf_renders_identically)
+{
+    char *dir = temp_dir();
+    copy_crlf(dir, fixture("../../profiles/worker-devops.md"), "worker-devops.md");
+    copy_crlf(dir, fixture("../../profiles/base.md"), "base.md");
+    struct roster_snapshot *lf = build(fixture("../../profiles"), 1, NULL);
+    struct roster_snapshot *crlf = build(dir, 1, NULL);
+    const struct roster_sprofile *a = roster_snapshot_find(lf, "worker-devops", 13);
+    const struct roster_sprofile *b = roster_snapshot_find(crlf, "worker-devops", 13);
+    ck_assert(a && b && a->ok && b->ok);
+    for (int v = ROSTER_VIEW_ROLE; v < ROSTER_VIEW_SOURCE; v++) {
+        ck_assert_uint_eq(a->reps[v].len, b->reps[v].len);
+        ck_assert_int_eq(memcmp(a->reps[v].body, b->reps[v].body, a->reps[v].len), 0);
+    }
+    /* the full profile differs only in source.sha256 */
+    json_t *ja = body_json(&a->reps[ROSTER_VIEW_PROFILE]);
+    json_t *jb = body_json(&b->reps[ROSTER_VIEW_PROFILE]);
+    ck_assert_str_ne(json_string_value(json_object_get(json_object_get(ja, "source"), "sha256")),
+                     json_string_value(json_object_get(json_object_get(jb, "source"), "sha256")));
+    json_object_del(ja, "source");
+    json_object_del(jb, "source");
+    ck_assert(json_equal(ja, jb));
+    ck_assert_ptr_null(memchr(b->reps[ROSTER_VIEW_PROFILE].body, '\r', b->reps[ROSTER_VIEW_PROFILE].len));
+    json_decref(ja);
+    json_decref(jb);
+    roster_snapshot_unref(lf);
+    roster_snapshot_unref(crlf);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(views_etags_gzip)
+{
+    struct roster_snapshot *s = build(fixture("../../profiles"), 7, NULL);
+    const struct roster_sprofile *p = roster_snapshot_find(s, "worker-devops", 13);
+    json_t *view = body_json(&p->reps[ROSTER_VIEW_TOOL_PRIORITIES]);
+    ck_assert_uint_eq(json_object_size(view), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(view, "id")), "worker-devops");
+    ck_assert_uint_eq(json_array_size(json_object_get(view, "tool_priorities")), 4);
+    json_decref(view);
+    const struct roster_rep *r = &p->reps[ROSTER_VIEW_PROFILE];
+    ck_assert(r->body[r->len - 1] == '\n');
+    ck_assert(strstr(r->etag, "-7\"") != NULL); /* the generation is in the ETag */
+    ck_assert_str_ne(r->etag, r->etag_gz);
+    ck_assert_ptr_nonnull(r->gz);
+    char *plain = malloc(r->len);
+    uLongf n = r->len;
+    z_stream z = {0};
+    inflateInit2(&z, 31);
+    z.next_in = (Bytef *)r->gz;
+    z.avail_in = (uInt)r->gz_len;
+    z.next_out = (Bytef *)plain;
+    z.avail_out = (uInt)n;
+    ck_assert_int_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+    ck_assert_uint_eq(z.total_out, r->len);
+    ck_assert_int_eq(memcmp(plain, r->body, r->len), 0);
+    inflateEnd(&z);
+    free(plain);
+    ck_assert_str_eq(p->reps[ROSTER_VIEW_PROMPT].ctype, "text/markdown; charset=utf-8");
+    json_t *pj = body_json(&p->prompt_json);
+    ck_assert_uint_eq(json_string_length(json_object_get(pj, "prompt")), p->reps[ROSTER_VIEW_PROMPT].len);
+    json_decref(pj);
+    ck_assert_uint_eq(s->served, 3);
+    roster_snapshot_unref(s);
+}
+END_TEST
+
+START_TEST(last_known_good)
+{
+    char *dir = temp_dir();
+    put_file(dir, "a.md", "---\nid: a\nname: A\n---\n# A\n\nGood.\n");
+    put_file(dir, "b.md", "---\nid: b\nextends: a\n---\n# B\n\nChild.\n");
+    struct roster_snapshot *s1 = build(dir, 1, NULL);
+    put_file(dir, "a.md", "---\nid: a\nname: [broken\n---\n# A\n");
+    struct roster_snapshot *s2 = build(dir, 2, s1);
+    const struct roster_sprofile *a = roster_snapshot_find(s2, "a", 1);
+    ck_assert(a->ok && a->stale);
+    json_t *j = body_json(&a->reps[ROSTER_VIEW_PROFILE]);
+    ck_assert(json_is_true(json_object_get(j, "stale")));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "name")), "A");
+    ck_assert_uint_ge(json_array_size(json_object_get(j, "diagnostics")), 1);
+    json_decref(j);
+    /* the child keeps its last good version too */
+    const struct roster_sprofile *b = roster_snapshot_find(s2, "b", 1);
+    ck_assert(b->ok && b->stale);
+    ck_assert_uint_eq(s2->stale, 2);
+    /* fixed: fresh again; deleted: gone */
+    put_file(dir, "a.md", "---\nid: a\nname: A2\n---\n# A\n\nGood.\n");
+    struct roster_snapshot *s3 = build(dir, 3, s2);
+    ck_assert(!roster_snapshot_find(s3, "a", 1)->stale);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/b.md", dir);
+    remove(path);
+    struct roster_snapshot *s4 = build(dir, 4, s3);
+    ck_assert_ptr_null(roster_snapshot_find(s4, "b", 1));
+    roster_snapshot_unref(s1);
+    roster_snapshot_unref(s2);
+    roster_snapshot_unref(s3);
+    roster_snapshot_unref(s4);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(never_valid_is_invalid)
+{
+    struct roster_snapshot *s = build(fixture("trees/broken"), 1, NULL);
+    ck_assert_uint_eq(s->served, 1);
+    const struct roster_sprofile *k = roster_snapshot_find(s, "kid", 3);
+    ck_assert(k && !k->ok);
+    ck_assert_uint_ge(json_array_size(k->diagnostics), 1);
+    ck_assert_uint_ge(s->diag_counts[0], 5);
+    roster_snapshot_unref(s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("render");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, crlf_renders_identically);
+    tcase_add_test(tc, views_etags_gzip);
+    tcase_add_test(tc, last_known_good);
+    tcase_add_test(tc, never_valid_is_invalid);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,218 @@
+/* Inheritance: lookup by id and stem, errors (cycle, missing, ambiguous,
+ * too deep), merge rules, section replacement and the composed prompt. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "roster_base.h"
+#include "roster_diag.h"
+#include "roster_doc.h"
+#include "roster_index.h"
+#include "roster_resolve.h"
+#include "roster_text.h"
+#include "util.h"
+
+struct tree {
+    struct roster_index *ix;
+    struct roster_resolution *res;
+};
+
+static struct tree load(const char *dir)
+{
+    struct tree t = {0};
+    struct roster_error err;
+    ck_assert_int_eq(roster_index_load(&t.ix, dir, NULL, &err), 0);
+    ck_assert_int_eq(roster_resolve(&t.res, t.ix), 0);
+    return t;
+}
+
+static void drop(struct tree *t)
+{
+    roster_resolution_free(t->res);
+    roster_index_free(t->ix);
+}
+
+static const struct roster_profile *prof(const struct tree *t, const char *id)
+{
+    struct roster_doc *d = roster_index_find(t->ix, id);
+    ck_assert_ptr_nonnull(d);
+    return &t->res->profiles[d->pos];
+}
+
+static int diag_for(const struct tree *t, const char *file, const char *code)
+{
+    for (size_t i = 0; i < roster_diags_count(t->ix->diags); i++) {
+        const struct roster_diag *g = roster_diags_get(t->ix->diags, i);
+        if (g->file && strcmp(g->file, file) == 0 && strcmp(g->code, code) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+START_TEST(seed_lineage_and_sections)
+{
+    struct tree t = load(fixture("../../profiles"));
+    const struct roster_profile *p = prof(&t, "worker-devops");
+    ck_assert(p->ok);
+    ck_assert_uint_eq(p->nchain, 2);
+    ck_assert_str_eq(p->chain[0]->id, "base");
+    ck_assert_str_eq(p->chain[1]->id, "worker-devops");
+    /* base's sections, then the seed's */
+    const struct roster_doc *base = p->chain[0];
+    ck_assert_uint_eq(p->nsecs, base->md.nsections + p->doc->md.nsections);
+    for (size_t i = 0; i < base->md.nsections; i++)
+        ck_assert_ptr_eq(p->secs[i].doc, base);
+    ck_assert_ptr_eq(p->secs[base->md.nsections].doc, p->doc);
+    /* no replacement: prompt = trim(base body) + blank line + trim(seed body) */
+    struct roster_buf want;
+    roster_buf_init(&want, 1 << 20);
+    for (size_t c = 0; c < 2; c++) {
+        const struct roster_doc *d = p->chain[c];
+        const char *s = d->text + d->md.body_start;
+        size_t n = d->md.body_end - d->md.body_start;
+        roster_trim(&s, &n);
+        if (want.len)
+            roster_buf_puts(&want, "\n\n");
+        roster_buf_append(&want, s, n);
+    }
+    ck_assert_uint_eq(p->prompt_len, want.len);
+    ck_assert_int_eq(memcmp(p->prompt, want.data, want.len), 0);
+    ck_assert_ptr_null(memchr(p->prompt, '\r', p->prompt_len));
+    roster_buf_free(&want);
+    /* front matter: child wins, id/extends not inherited, parent keys kept */
+    ck_assert_str_eq(json_string_value(json_object_get(p->meta, "role")), "devops");
+    ck_assert_str_eq(json_string_value(json_object_get(p->meta, "id")), "worker-devops");
+    ck_assert_ptr_nonnull(json_object_get(p->meta, "tags"));
+    /* three levels */
+    const struct roster_profile *sre = prof(&t, "worker-sre");
+    ck_assert(sre->ok);
+    ck_assert_uint_eq(sre->nchain, 3);
+    drop(&t);
+}
+END_TEST
+
+START_TEST(cycles)
+{
+    struct tree t = load(fixture("trees/cycle"));
+    ck_assert(!prof(&t, "a")->ok);
+    ck_assert(!prof(&t, "b")->ok);
+    ck_assert(!prof(&t, "c")->ok);
+    ck_assert(!prof(&t, "self")->ok);
+    ck_assert(prof(&t, "ok")->ok);
+    ck_assert(diag_for(&t, "a.md", "extends.cycle"));
+    ck_assert(diag_for(&t, "self.md", "extends.cycle"));
+    ck_assert(diag_for(&t, "c.md", "extends.parent_invalid"));
+    const struct roster_diag *g = roster_diags_get(t.ix->diags, 0);
+    ck_assert(strstr(g->message, "a -> b -> a") != NULL);
+    ck_assert_uint_eq(g->line, 3);
+    drop(&t);
+}
+END_TEST
+
+START_TEST(missing_and_ambiguous)
+{
+    struct tree t = load(fixture("trees/missing"));
+    ck_assert(!prof(&t, "child")->ok);
+    ck_assert(prof(&t, "fine")->ok);
+    ck_assert(diag_for(&t, "child.md", "extends.missing"));
+    drop(&t);
+    t = load(fixture("trees/ambiguous"));
+    ck_assert(!prof(&t, "child")->ok);
+    ck_assert(diag_for(&t, "child.md", "extends.ambiguous"));
+    const struct roster_diag *g = roster_diags_get(t.ix->diags, 0);
+    ck_assert(strstr(g->message, "x/base.md") && strstr(g->message, "y/base.md"));
+    drop(&t);
+}
+END_TEST
+
+START_TEST(stem_lookup)
+{
+    struct tree t = load(fixture("trees/stem"));
+    const struct roster_profile *p = prof(&t, "child");
+    ck_assert(p->ok);
+    ck_assert_str_eq(p->chain[0]->id, "role-base");
+    drop(&t);
+}
+END_TEST
+
+START_TEST(hop_limit)
+{
+    struct tree t = load(fixture("trees/deep"));
+    ck_assert(prof(&t, "p10")->ok); /* 10 hops */
+    ck_assert_uint_eq(prof(&t, "p10")->nchain, 11);
+    ck_assert(!prof(&t, "p11")->ok);
+    ck_assert(diag_for(&t, "p11.md", "extends.too_deep"));
+    drop(&t);
+}
+END_TEST
+
+START_TEST(list_extends_left_to_right)
+{
+    struct tree t = load(fixture("trees/multi"));
+    const struct roster_profile *p = prof(&t, "child");
+    ck_assert(p->ok);
+    ck_assert_uint_eq(p->nchain, 3);
+    ck_assert_str_eq(p->chain[0]->id, "m1");
+    ck_assert_str_eq(p->chain[1]->id, "m2");
+    /* m2 is applied after m1: its role wins */
+    ck_assert_str_eq(json_string_value(json_object_get(p->meta, "role")), "two");
+    drop(&t);
+}
+END_TEST
+
+START_TEST(merge_rules_and_replacement)
+{
+    struct tree t = load(fixture("trees/merge"));
+    const struct roster_profile *p = prof(&t, "child");
+    ck_assert(p->ok);
+    json_t *map = json_object_get(p->meta, "map");
+    ck_assert_int_eq(json_integer_value(json_object_get(map, "x")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(map, "y")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(map, "z")), 4);
+    json_t *nested = json_object_get(map, "nested");
+    ck_assert(json_is_true(json_object_get(nested, "keep")));
+    ck_assert_int_eq(json_integer_value(json_object_get(nested, "add")), 1);
+    json_t *list = json_object_get(p->meta, "list");
+    ck_assert_int_eq(json_array_size(list), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(p->meta, "only_parent")), "p");
+    ck_assert_str_eq(json_string_value(json_object_get(p->meta, "name")), "Parent");
+    ck_assert_str_eq(json_string_value(json_object_get(p->meta, "extends")), "parent");
+    /* Anti-Patterns replaced in place: Parent, Anti-Patterns(child), Keep Me, Child */
+    ck_assert_uint_eq(p->nsecs, 4);
+    ck_assert_str_eq(p->secs[1].sec->title, "Anti-Patterns");
+    ck_assert_str_eq(p->secs[1].doc->id, "child");
+    ck_assert_str_eq(p->secs[2].sec->title, "Keep Me");
+    ck_assert_ptr_null(strstr(p->prompt, "Parent avoid"));
+    ck_assert_ptr_nonnull(strstr(p->prompt, "Child avoid"));
+    ck_assert_ptr_nonnull(strstr(p->prompt, "Parent text kept."));
+    /* the parent itself is untouched */
+    ck_assert_ptr_nonnull(strstr(prof(&t, "parent")->prompt, "Parent avoid"));
+    drop(&t);
+}
+END_TEST
+
+START_TEST(broken_parent_takes_only_its_children)
+{
+    struct tree t = load(fixture("trees/broken"));
+    ck_assert(prof(&t, "good")->ok);
+    ck_assert(!prof(&t, "kid")->ok);
+    drop(&t);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("resolve");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, seed_lineage_and_sections);
+    tcase_add_test(tc, cycles);
+    tcase_add_test(tc, missing_and_ambiguous);
+    tcase_add_test(tc, stem_lookup);
+    tcase_add_test(tc, hop_limit);
+    tcase_add_test(tc, list_extends_left_to_right);
+    tcase_add_test(tc, merge_rules_and_replacement);
+    tcase_add_test(tc, broken_parent_takes_only_its_children);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,26 @@
+/* Helpers for the unit suites: fixture paths, file reading, temporary
+ * profile trees, and a main() that runs one suite. */
+#ifndef ROSTER_TEST_UTIL_H
+#define ROSTER_TEST_UTIL_H
+
+#include <check.h>
+#include <stddef.h>
+
+struct roster_diags;
+
+/* Path of a file under tests/fixtures (static buffer). */
+const char *fixture(const char *rel);
+/* Whole file, NUL-terminated, malloc'd (roster_malloc). */
+char *read_all(const char *path, size_t *len);
+/* A fresh temporary directory; files written into it with put_file. */
+char *temp_dir(void);
+void put_file(const char *dir, const char *rel, const char *content);
+void remove_tree(const char *dir);
+/* 1 when diags contain `code` (at line when line != 0). */
+int has_diag(const struct roster_diags *d, const char *code, unsigned line);
+/* Copies a fixture file into dir under name. */
+void copy_fixture(const char *dir, const char *fixture_rel, const char *name);
+
+int run_suite(Suite *s);
+
+#endif
