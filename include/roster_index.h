@@ -29,6 +29,11 @@ struct roster_index_opts {
  * itself cannot be read; every problem with a file is a diagnostic. */
 int roster_index_load(struct roster_index **out, const char *dir,
                       const struct roster_index_opts *opts, struct roster_error *err);
+/* The same from in-memory files (names must be sorted and unique); used by
+ * the pipeline fuzzer and tests. */
+int roster_index_load_memory(struct roster_index **out, const char *const *names,
+                             const char *const *data, const size_t *lens, size_t n,
+                             const struct roster_index_opts *opts);
 struct roster_index *roster_index_free(struct roster_index *ix);
 
 /* The doc serving `id` (the first by path among files with that id). */

@@ -306,6 +306,43 @@ out:
     return r;
 }
 
+int roster_index_load_memory(struct roster_index **out, const char *const *names,
+                             const char *const *data, const size_t *lens, size_t n,
+                             const struct roster_index_opts *opts)
+{
+    struct roster_index *ix = roster_calloc(1, sizeof(*ix));
+    int r = ROSTER_ENOMEM;
+    if (!ix)
+        return r;
+    ix->root = roster_strndup("(memory)", 8);
+    ix->diags = roster_diags_new();
+    ix->docs = roster_calloc(n ? n : 1, sizeof(*ix->docs));
+    if (!ix->root || !ix->diags || !ix->docs)
+        goto out;
+    struct roster_doc_opts dopts = {.strict_markdown = opts && opts->strict_markdown};
+    for (size_t i = 0; i < n; i++) {
+        char *raw = roster_strndup(data[i], lens[i]);
+        if (!raw)
+            goto out;
+        r = roster_doc_parse(&ix->docs[ix->ndocs], names[i], raw, lens[i], &dopts, ix->diags);
+        if (r < 0)
+            goto out;
+        ix->docs[ix->ndocs]->pos = ix->ndocs;
+        ix->ndocs++;
+    }
+    r = check_duplicates(ix);
+    for (size_t i = 0; r == 0 && i < ix->ndocs; i++)
+        r = roster_diags_set_profile(ix->diags, ix->docs[i]->relpath, ix->docs[i]->id);
+    if (r < 0)
+        goto out;
+    roster_diags_sort(ix->diags);
+    *out = ix;
+    ix = NULL;
+out:
+    roster_index_free(ix);
+    return r;
+}
+
 struct roster_index *roster_index_free(struct roster_index *ix)
 {
     if (!ix)
