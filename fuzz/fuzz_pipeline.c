@@ -15,8 +15,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const names[MAX_FILES] = {"a.md", "b.md", "c.md",
-                                                  "d/base.md", "e/base.md", "f.md"};
+    static const char *const names[MAX_FILES] = {"a.md",      "b.md",      "c.md",
+                                                 "d/base.md", "e/base.md", "f.md"};
     const char *bufs[MAX_FILES];
     size_t lens[MAX_FILES], n = 0;
     const char *p = (const char *)data, *end = p + size;

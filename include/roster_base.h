@@ -28,9 +28,8 @@ struct roster_error {
 
 void roster_error_clear(struct roster_error *err);
 /* Sets err (when not NULL) and returns code, for `return roster_error_set(...)`. */
-int roster_error_set(struct roster_error *err, int code, const char *file,
-                     unsigned line, unsigned col, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+int roster_error_set(struct roster_error *err, int code, const char *file, unsigned line,
+                     unsigned col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Allocation goes through these so tests can inject failures. */
 void *roster_malloc(size_t n);

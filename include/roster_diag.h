@@ -16,10 +16,10 @@ enum roster_severity {
 
 struct roster_diag {
     enum roster_severity severity;
-    char *code;    /* stable dotted code, e.g. "markdown.fence_info_closer" */
-    char *file;    /* relative to the profiles directory, or NULL */
+    char *code; /* stable dotted code, e.g. "markdown.fence_info_closer" */
+    char *file; /* relative to the profiles directory, or NULL */
     unsigned line; /* 1-based, 0 when not tied to a line */
-    unsigned col;  /* 1-based, 0 when unknown */
+    unsigned col; /* 1-based, 0 when unknown */
     char *message;
     char *profile; /* profile id, or NULL when none could be determined */
 };
@@ -30,23 +30,19 @@ struct roster_diags *roster_diags_new(void);
 struct roster_diags *roster_diags_free(struct roster_diags *d);
 /* Adds one diagnostic; strings are copied. At most ROSTER_DIAGS_MAX are kept,
  * later ones are counted in roster_diags_dropped(). */
-int roster_diags_add(struct roster_diags *d, enum roster_severity sev,
-                     const char *code, const char *file, unsigned line,
-                     unsigned col, const char *profile, const char *fmt, ...)
-    __attribute__((format(printf, 8, 9)));
+int roster_diags_add(struct roster_diags *d, enum roster_severity sev, const char *code,
+                     const char *file, unsigned line, unsigned col, const char *profile,
+                     const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 /* Copies every diagnostic of src whose file equals `file` (all when NULL). */
-int roster_diags_copy(struct roster_diags *dst, const struct roster_diags *src,
-                      const char *file);
+int roster_diags_copy(struct roster_diags *dst, const struct roster_diags *src, const char *file);
 size_t roster_diags_count(const struct roster_diags *d);
 size_t roster_diags_dropped(const struct roster_diags *d);
 const struct roster_diag *roster_diags_get(const struct roster_diags *d, size_t i);
-size_t roster_diags_count_severity(const struct roster_diags *d,
-                                   enum roster_severity sev);
+size_t roster_diags_count_severity(const struct roster_diags *d, enum roster_severity sev);
 /* Sorts by file, line, column, code: output never depends on input order. */
 void roster_diags_sort(struct roster_diags *d);
 /* Sets `profile` on every diagnostic of `file` that has none. */
-int roster_diags_set_profile(struct roster_diags *d, const char *file,
-                             const char *profile);
+int roster_diags_set_profile(struct roster_diags *d, const char *file, const char *profile);
 
 const char *roster_severity_name(enum roster_severity sev);
 int roster_severity_parse(const char *s, enum roster_severity *out);

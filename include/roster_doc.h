@@ -17,20 +17,20 @@ typedef struct json_t json_t;
 
 struct roster_doc {
     struct roster_arena *arena; /* owns the section tree and strings */
-    char *relpath;   /* path relative to the profiles directory */
-    char *stem;      /* file name without ".md" */
-    char *id;        /* front matter id, or derived from the stem */
-    json_t *meta;    /* front matter as an object (empty when absent) */
-    char *raw;       /* the file as written */
+    char *relpath; /* path relative to the profiles directory */
+    char *stem; /* file name without ".md" */
+    char *id; /* front matter id, or derived from the stem */
+    json_t *meta; /* front matter as an object (empty when absent) */
+    char *raw; /* the file as written */
     size_t raw_len;
-    char *text;      /* normalized: no BOM, LF line endings */
+    char *text; /* normalized: no BOM, LF line endings */
     size_t text_len;
     char sha256[65]; /* of raw */
     struct roster_md md;
-    int failed;      /* an error was reported: the profile is not served */
-    size_t pos;      /* position in the index */
+    int failed; /* an error was reported: the profile is not served */
+    size_t pos; /* position in the index */
     unsigned extends_line; /* line of the extends key, for diagnostics */
-    int duplicate;   /* another file with a smaller path has this id */
+    int duplicate; /* another file with a smaller path has this id */
 };
 
 struct roster_doc_opts {
@@ -40,9 +40,8 @@ struct roster_doc_opts {
 /* Parses one file. Takes ownership of raw (allocated with roster_malloc).
  * Problems in the file become diagnostics and set doc->failed; only
  * allocation failure makes this return an error. */
-int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw,
-                     size_t raw_len, const struct roster_doc_opts *opts,
-                     struct roster_diags *diags);
+int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, size_t raw_len,
+                     const struct roster_doc_opts *opts, struct roster_diags *diags);
 
 /* A doc that could not be read (too large, unreadable): failed, no body. */
 int roster_doc_new_failed(struct roster_doc **out, const char *relpath);

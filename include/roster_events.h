@@ -13,7 +13,7 @@ struct roster_diff {
     size_t added;
     size_t changed;
     size_t removed;
-    size_t invalid;   /* profiles that became (or stay, with new diagnostics) invalid */
+    size_t invalid; /* profiles that became (or stay, with new diagnostics) invalid */
 };
 
 /* What differs between two snapshots (profile bytes, state, diagnostics). */

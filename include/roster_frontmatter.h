@@ -14,23 +14,23 @@ typedef struct json_t json_t;
 #define ROSTER_FM_MAX_NODES 10000
 
 struct roster_fm_split {
-    int present;       /* 1 when the text starts with a front matter block */
-    size_t fm_off;     /* YAML slice: offset and length */
+    int present; /* 1 when the text starts with a front matter block */
+    size_t fm_off; /* YAML slice: offset and length */
     size_t fm_len;
-    unsigned fm_line;  /* 1-based line of the first YAML line */
-    size_t body_off;   /* Markdown body: offset (to the end of the text) */
+    unsigned fm_line; /* 1-based line of the first YAML line */
+    size_t body_off; /* Markdown body: offset (to the end of the text) */
     unsigned body_line;
 };
 
 /* Finds the block between a first line `---` and the next `---` or `...`.
  * Fails (err->diag "frontmatter.unclosed" / "frontmatter.too_large") when
  * the block never ends or is over ROSTER_FM_MAX_BYTES. */
-int roster_frontmatter_split(const char *text, size_t len,
-                             struct roster_fm_split *out, struct roster_error *err);
+int roster_frontmatter_split(const char *text, size_t len, struct roster_fm_split *out,
+                             struct roster_error *err);
 
 /* Parses a YAML slice into a JSON object (new reference in *out). line
  * numbers in err are file lines: first_line is the slice's first line. */
-int roster_frontmatter_parse(json_t **out, const char *yaml, size_t len,
-                             unsigned first_line, struct roster_error *err);
+int roster_frontmatter_parse(json_t **out, const char *yaml, size_t len, unsigned first_line,
+                             struct roster_error *err);
 
 #endif

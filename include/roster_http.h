@@ -13,15 +13,15 @@ struct roster_server;
 struct roster_events;
 
 struct roster_server_config {
-    const char *host;             /* numeric address or name */
-    unsigned port;                /* 0: any free port */
+    const char *host; /* numeric address or name */
+    unsigned port; /* 0: any free port */
     unsigned threads;
     unsigned max_connections;
-    unsigned connection_timeout;  /* seconds */
-    size_t max_request_bytes;     /* request line + headers (MHD memory pool) */
-    unsigned cache_max_age;       /* 0: "no-cache" */
-    const char *cors_origins;     /* comma-separated, "*" for any; NULL: off */
-    const char *admin_token;      /* NULL: admin endpoint disabled */
+    unsigned connection_timeout; /* seconds */
+    size_t max_request_bytes; /* request line + headers (MHD memory pool) */
+    unsigned cache_max_age; /* 0: "no-cache" */
+    const char *cors_origins; /* comma-separated, "*" for any; NULL: off */
+    const char *admin_token; /* NULL: admin endpoint disabled */
     struct roster_events *events; /* NULL: /v1/events answers 404 */
 };
 

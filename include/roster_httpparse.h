@@ -8,10 +8,10 @@
 
 enum roster_route_kind {
     ROSTER_ROUTE_NOT_FOUND,
-    ROSTER_ROUTE_BAD_ID,     /* under /v1/profiles/ but the id is invalid */
+    ROSTER_ROUTE_BAD_ID, /* under /v1/profiles/ but the id is invalid */
     ROSTER_ROUTE_PROFILES,
     ROSTER_ROUTE_PROFILE,
-    ROSTER_ROUTE_VIEW,       /* /v1/profiles/{id}/{view} */
+    ROSTER_ROUTE_VIEW, /* /v1/profiles/{id}/{view} */
     ROSTER_ROUTE_FACETS,
     ROSTER_ROUTE_DIAGNOSTICS,
     ROSTER_ROUTE_EVENTS,
@@ -26,11 +26,11 @@ enum roster_route_kind {
 
 struct roster_target {
     enum roster_route_kind route;
-    const char *id;      /* slices of the raw target (not NUL-terminated) */
+    const char *id; /* slices of the raw target (not NUL-terminated) */
     size_t id_len;
     const char *view;
     size_t view_len;
-    const char *query;   /* after '?', or NULL */
+    const char *query; /* after '?', or NULL */
     size_t query_len;
 };
 
@@ -49,8 +49,8 @@ struct roster_param {
 /* Parses a raw query string into params (keys and values percent-decoded,
  * '+' as space) stored in buf. Fails with a message in why on invalid
  * escapes, %00, invalid UTF-8, duplicate keys and over-long input. */
-int roster_query_string_parse(const char *qs, size_t len, struct roster_param *params,
-                              size_t *n, char *buf, size_t cap, char *why, size_t why_cap);
+int roster_query_string_parse(const char *qs, size_t len, struct roster_param *params, size_t *n,
+                              char *buf, size_t cap, char *why, size_t why_cap);
 
 /* Quality (0..1000) an Accept header gives a media type ("type/subtype");
  * a missing or empty header accepts everything (1000). */

@@ -14,11 +14,11 @@ struct roster_map;
 #define ROSTER_INDEX_MAX_DEPTH 16
 
 struct roster_index {
-    char *root;                /* the directory as given */
-    struct roster_doc **docs;  /* sorted by relative path */
+    char *root; /* the directory as given */
+    struct roster_doc **docs; /* sorted by relative path */
     size_t ndocs;
     struct roster_diags *diags;
-    struct roster_map *by_id;  /* id -> the doc serving it */
+    struct roster_map *by_id; /* id -> the doc serving it */
 };
 
 struct roster_index_opts {

@@ -31,26 +31,26 @@ struct roster_block {
     enum roster_block_kind kind;
     unsigned line_first; /* file lines; 0 when the block holds no text */
     unsigned line_last;
-    unsigned level;      /* heading level; start number of an ordered list */
-    int is_task;         /* list item with a task box */
-    int header;          /* table row: 1 for the header row */
-    const char *text;    /* P, CELL: inline source; H: title; CODE, HTML: content */
+    unsigned level; /* heading level; start number of an ordered list */
+    int is_task; /* list item with a task box */
+    int header; /* table row: 1 for the header row */
+    const char *text; /* P, CELL: inline source; H: title; CODE, HTML: content */
     size_t text_len;
-    const char *lang;    /* CODE: first word of the info string, or NULL */
+    const char *lang; /* CODE: first word of the info string, or NULL */
     struct roster_block *parent, *first, *last, *next;
 };
 
 struct roster_section {
     unsigned level;
     const char *title;
-    const char *slug;  /* unique among siblings ("-2", "-3" ... on repeats) */
-    const char *path;  /* titles from the top, joined with '/' */
-    unsigned line;     /* the heading's line in the file */
-    int parent;        /* index of the parent section, -1 at the top */
-    size_t start;      /* offsets in the normalized text: heading line */
-    size_t body;       /* first byte after the heading */
-    size_t end;        /* where the next section starts */
-    size_t subtree_end;/* where the next section of this level or above starts */
+    const char *slug; /* unique among siblings ("-2", "-3" ... on repeats) */
+    const char *path; /* titles from the top, joined with '/' */
+    unsigned line; /* the heading's line in the file */
+    int parent; /* index of the parent section, -1 at the top */
+    size_t start; /* offsets in the normalized text: heading line */
+    size_t body; /* first byte after the heading */
+    size_t end; /* where the next section starts */
+    size_t subtree_end; /* where the next section of this level or above starts */
     struct roster_block *blocks; /* first block of the body, linked by next */
 };
 
@@ -58,9 +58,9 @@ struct roster_md {
     struct roster_section *sections;
     size_t nsections;
     struct roster_block *preamble; /* blocks before the first heading */
-    size_t body_start;             /* offset of the body in the text */
+    size_t body_start; /* offset of the body in the text */
     size_t body_end;
-    unsigned repairs;              /* fence repairs made */
+    unsigned repairs; /* fence repairs made */
 };
 
 #define ROSTER_MD_MAX_DEPTH 64
@@ -68,17 +68,16 @@ struct roster_md {
 #define ROSTER_MD_MAX_SECTIONS 4096
 
 struct roster_md_opts {
-    int strict;          /* 1: no fence repair (strict CommonMark) */
-    const char *file;    /* for diagnostics */
+    int strict; /* 1: no fence repair (strict CommonMark) */
+    const char *file; /* for diagnostics */
 };
 
 /* Parses text[body_off..len) (text is the whole normalized file, so line
  * numbers are file lines). Fence repairs are reported to diags as warnings.
  * Everything is allocated in arena. Fails with err->diag set on input that
  * exceeds a limit. */
-int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena,
-                          const char *text, size_t len, size_t body_off,
-                          const struct roster_md_opts *opts,
+int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena, const char *text,
+                          size_t len, size_t body_off, const struct roster_md_opts *opts,
                           struct roster_diags *diags, struct roster_error *err);
 
 #endif

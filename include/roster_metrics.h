@@ -10,8 +10,14 @@
 struct roster_buf;
 struct roster_snapshot;
 
-enum roster_method { ROSTER_M_GET, ROSTER_M_HEAD, ROSTER_M_OPTIONS, ROSTER_M_POST, ROSTER_M_OTHER,
-                     ROSTER_M_COUNT };
+enum roster_method {
+    ROSTER_M_GET,
+    ROSTER_M_HEAD,
+    ROSTER_M_OPTIONS,
+    ROSTER_M_POST,
+    ROSTER_M_OTHER,
+    ROSTER_M_COUNT
+};
 
 enum roster_method roster_method_of(const char *m);
 const char *roster_method_name(enum roster_method m);

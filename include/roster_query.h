@@ -15,12 +15,12 @@ typedef struct json_t json_t;
 struct roster_list_query {
     const char *category; /* exact match, or NULL */
     const char *role;
-    const char *extends;  /* a direct parent id */
-    const char *q;        /* case-insensitive substring, or NULL */
+    const char *extends; /* a direct parent id */
+    const char *q; /* case-insensitive substring, or NULL */
     const char *fields[ROSTER_QUERY_MAX_FIELDS]; /* projection; nfields 0: all */
     size_t nfields;
     size_t limit;
-    const char *after;    /* decoded cursor: list ids greater than this */
+    const char *after; /* decoded cursor: list ids greater than this */
 };
 
 /* {"items", "total", "next_cursor"}; NULL on allocation failure. */

@@ -15,7 +15,7 @@ struct roster_reloader;
 struct roster_reload_opts {
     const char *dir;
     int strict_markdown;
-    int watch;                /* inotify */
+    int watch; /* inotify */
     unsigned debounce_ms;
     unsigned rescan_interval; /* seconds, 0: off */
 };

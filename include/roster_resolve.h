@@ -13,21 +13,21 @@ typedef struct json_t json_t;
 #define ROSTER_MAX_HOPS 10
 
 struct roster_secref {
-    const struct roster_doc *doc;       /* the file that supplied it ("from") */
+    const struct roster_doc *doc; /* the file that supplied it ("from") */
     const struct roster_section *sec;
 };
 
 struct roster_profile {
     struct roster_doc *doc;
-    int ok;                        /* resolved: the profile is served */
-    struct roster_doc **chain;     /* root first, the profile itself last */
+    int ok; /* resolved: the profile is served */
+    struct roster_doc **chain; /* root first, the profile itself last */
     size_t nchain;
-    struct roster_doc **parents;   /* direct parents, as resolved */
+    struct roster_doc **parents; /* direct parents, as resolved */
     size_t nparents;
-    json_t *meta;                  /* merged front matter */
-    struct roster_secref *secs;    /* resolved sections in order */
+    json_t *meta; /* merged front matter */
+    struct roster_secref *secs; /* resolved sections in order */
     size_t nsecs;
-    char *prompt;                  /* composed prompt, LF endings */
+    char *prompt; /* composed prompt, LF endings */
     size_t prompt_len;
 };
 

@@ -28,8 +28,7 @@ void roster_lines_free(struct roster_lines *l);
 /* 1-based line of a byte offset. */
 unsigned roster_lines_line_of(const struct roster_lines *l, size_t off);
 /* Start offset and length (without the LF) of 1-based line n. */
-int roster_lines_get(const struct roster_lines *l, unsigned n, const char **s,
-                     size_t *len);
+int roster_lines_get(const struct roster_lines *l, unsigned n, const char **s, size_t *len);
 
 /* Trims ASCII white space (space, tab, LF) from both ends of a slice. */
 void roster_trim(const char **s, size_t *len);

@@ -17,8 +17,8 @@ void roster_error_clear(struct roster_error *err)
         memset(err, 0, sizeof(*err));
 }
 
-int roster_error_set(struct roster_error *err, int code, const char *file,
-                     unsigned line, unsigned col, const char *fmt, ...)
+int roster_error_set(struct roster_error *err, int code, const char *file, unsigned line,
+                     unsigned col, const char *fmt, ...)
 {
     if (!err)
         return code;

@@ -77,8 +77,8 @@ static void strip_quote_marker(const char **s, size_t *n)
 
 /* Cuts the prefixes of the containers in chain[] (outermost first) from
  * one line of block b. */
-static void strip_prefixes(const struct roster_block *const *chain, size_t depth,
-                           unsigned line, const char **s, size_t *n)
+static void strip_prefixes(const struct roster_block *const *chain, size_t depth, unsigned line,
+                           const char **s, size_t *n)
 {
     for (size_t i = 0; i < depth; i++) {
         const struct roster_block *c = chain[i];
@@ -93,8 +93,7 @@ static void strip_prefixes(const struct roster_block *const *chain, size_t depth
     skip_ws(s, n);
 }
 
-static size_t container_chain(const struct roster_block *b,
-                              const struct roster_block **chain)
+static size_t container_chain(const struct roster_block *b, const struct roster_block **chain)
 {
     size_t depth = 0;
     for (const struct roster_block *p = b->parent; p && depth < MAX_CHAIN; p = p->parent)
@@ -108,10 +107,8 @@ static size_t container_chain(const struct roster_block *b,
     return depth;
 }
 
-int roster_block_inline_source(struct roster_arena *arena,
-                               const struct roster_lines *lines,
-                               const struct roster_block *b, const char **out,
-                               size_t *out_len)
+int roster_block_inline_source(struct roster_arena *arena, const struct roster_lines *lines,
+                               const struct roster_block *b, const char **out, size_t *out_len)
 {
     const struct roster_block *chain[MAX_CHAIN];
     size_t depth = container_chain(b, chain);
@@ -143,8 +140,7 @@ int roster_block_inline_source(struct roster_arena *arena,
 }
 
 /* Splits one table row's source into cells on unescaped '|'. */
-static int split_row(struct roster_arena *arena, const char *s, size_t n,
-                     struct roster_block *row)
+static int split_row(struct roster_arena *arena, const char *s, size_t n, struct roster_block *row)
 {
     roster_trim(&s, &n);
     if (n && *s == '|') {
@@ -181,8 +177,7 @@ static int split_row(struct roster_arena *arena, const char *s, size_t n,
     return 0;
 }
 
-int roster_block_table_cells(struct roster_arena *arena,
-                             const struct roster_lines *lines,
+int roster_block_table_cells(struct roster_arena *arena, const struct roster_lines *lines,
                              struct roster_block *table)
 {
     /* Row i of the table is on the header's line + i (+1 past the

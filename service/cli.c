@@ -85,8 +85,9 @@ int roster_cli_check(int argc, char **argv)
         json_object_set_new(o, "profiles", json_integer((json_int_t)ix->ndocs));
         json_object_set_new(o, "valid", json_integer((json_int_t)served));
         json_object_set_new(o, "errors", json_integer((json_int_t)errors));
-        json_object_set_new(o, "warnings",
-                            json_integer((json_int_t)roster_diags_count_severity(d, ROSTER_SEV_WARNING)));
+        json_object_set_new(
+            o, "warnings",
+            json_integer((json_int_t)roster_diags_count_severity(d, ROSTER_SEV_WARNING)));
         json_object_set_new(o, "diagnostics", items);
         size_t n = 0;
         char *s = roster_render_dump(o, &n);

@@ -33,8 +33,8 @@ static const struct opt OPTS[] = {
      "worker threads (default: one per core, at most 4)"},
     {"--max-connections", "ROSTER_MAX_CONNECTIONS", K_UINT, OFF(max_connections), 1, 100000,
      "concurrent connections (default 120 per thread)"},
-    {"--connection-timeout", "ROSTER_CONNECTION_TIMEOUT", K_UINT, OFF(connection_timeout), 1,
-     3600, "seconds an idle or slow connection is kept (default 30)"},
+    {"--connection-timeout", "ROSTER_CONNECTION_TIMEOUT", K_UINT, OFF(connection_timeout), 1, 3600,
+     "seconds an idle or slow connection is kept (default 30)"},
     {"--max-request-bytes", "ROSTER_MAX_REQUEST_BYTES", K_UINT, OFF(max_request_bytes), 4096,
      1048576, "memory for request line and headers; larger requests get 414/431 (default 32768)"},
     {"--cache-max-age", "ROSTER_CACHE_MAX_AGE", K_UINT, OFF(cache_max_age), 0, 31536000,
@@ -45,8 +45,7 @@ static const struct opt OPTS[] = {
      "seconds to let in-flight requests finish on SIGTERM (default 10)"},
     {"--drain-delay", "ROSTER_DRAIN_DELAY", K_UINT, OFF(drain_delay), 0, 3600,
      "seconds to keep serving with readiness 503 before closing the listener (default 0)"},
-    {"--log-format", "ROSTER_LOG_FORMAT", K_LOGFMT, OFF(log_json), 0, 0,
-     "json (default) or text"},
+    {"--log-format", "ROSTER_LOG_FORMAT", K_LOGFMT, OFF(log_json), 0, 0, "json (default) or text"},
     {"--log-level", "ROSTER_LOG_LEVEL", K_LOGLEVEL, OFF(log_level), 0, 0,
      "debug, info (default), warn or error"},
     {"--strict-markdown", "ROSTER_STRICT_MARKDOWN", K_FLAG, OFF(strict_markdown), 0, 1,
@@ -96,8 +95,8 @@ static int set_value(struct roster_config *c, const struct opt *o, const char *v
         errno = 0;
         unsigned long n = strtoul(v, &end, 10);
         if (!*v || *end || errno || v[0] == '-' || n < o->min || n > o->max) {
-            snprintf(why, cap, "%s: '%s' is not a whole number from %lu to %lu", o->flag, v,
-                     o->min, o->max);
+            snprintf(why, cap, "%s: '%s' is not a whole number from %lu to %lu", o->flag, v, o->min,
+                     o->max);
             return ROSTER_EINVAL;
         }
         *(unsigned *)dst = (unsigned)n;
@@ -177,7 +176,8 @@ int roster_config_parse(struct roster_config *c, int argc, char **argv, char *wh
         const char *arg = argv[i], *eq = strchr(arg, '=');
         size_t alen = eq ? (size_t)(eq - arg) : strlen(arg);
         size_t k = 0;
-        while (k < NOPTS && !(strlen(OPTS[k].flag) == alen && strncmp(OPTS[k].flag, arg, alen) == 0))
+        while (k < NOPTS &&
+               !(strlen(OPTS[k].flag) == alen && strncmp(OPTS[k].flag, arg, alen) == 0))
             k++;
         if (k == NOPTS) {
             snprintf(why, cap, "unknown option '%s'", arg);

@@ -50,9 +50,9 @@ static char *dup_or_null(const char *s, int *failed)
     return d;
 }
 
-static int diags_push(struct roster_diags *d, enum roster_severity sev,
-                      const char *code, const char *file, unsigned line,
-                      unsigned col, const char *profile, const char *msg)
+static int diags_push(struct roster_diags *d, enum roster_severity sev, const char *code,
+                      const char *file, unsigned line, unsigned col, const char *profile,
+                      const char *msg)
 {
     if (d->len >= ROSTER_DIAGS_MAX) {
         d->dropped++;
@@ -84,9 +84,9 @@ static int diags_push(struct roster_diags *d, enum roster_severity sev,
     return 0;
 }
 
-int roster_diags_add(struct roster_diags *d, enum roster_severity sev,
-                     const char *code, const char *file, unsigned line,
-                     unsigned col, const char *profile, const char *fmt, ...)
+int roster_diags_add(struct roster_diags *d, enum roster_severity sev, const char *code,
+                     const char *file, unsigned line, unsigned col, const char *profile,
+                     const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -98,15 +98,14 @@ int roster_diags_add(struct roster_diags *d, enum roster_severity sev,
     return diags_push(d, sev, code, file, line, col, profile, msg);
 }
 
-int roster_diags_copy(struct roster_diags *dst, const struct roster_diags *src,
-                      const char *file)
+int roster_diags_copy(struct roster_diags *dst, const struct roster_diags *src, const char *file)
 {
     for (size_t i = 0; i < src->len; i++) {
         const struct roster_diag *g = &src->items[i];
         if (file && (!g->file || strcmp(g->file, file) != 0))
             continue;
-        int r = diags_push(dst, g->severity, g->code, g->file, g->line, g->col,
-                           g->profile, g->message);
+        int r =
+            diags_push(dst, g->severity, g->code, g->file, g->line, g->col, g->profile, g->message);
         if (r < 0)
             return r;
     }
@@ -128,8 +127,7 @@ const struct roster_diag *roster_diags_get(const struct roster_diags *d, size_t 
     return i < d->len ? &d->items[i] : NULL;
 }
 
-size_t roster_diags_count_severity(const struct roster_diags *d,
-                                   enum roster_severity sev)
+size_t roster_diags_count_severity(const struct roster_diags *d, enum roster_severity sev)
 {
     size_t n = 0;
     for (size_t i = 0; d && i < d->len; i++)
@@ -166,8 +164,7 @@ void roster_diags_sort(struct roster_diags *d)
         qsort(d->items, d->len, sizeof(d->items[0]), diag_cmp);
 }
 
-int roster_diags_set_profile(struct roster_diags *d, const char *file,
-                             const char *profile)
+int roster_diags_set_profile(struct roster_diags *d, const char *file, const char *profile)
 {
     for (size_t i = 0; i < d->len; i++) {
         struct roster_diag *g = &d->items[i];
@@ -231,10 +228,9 @@ json_t *roster_diag_to_json(const struct roster_diag *g)
 
 int roster_diag_format_text(const struct roster_diag *g, struct roster_buf *b)
 {
-    return roster_buf_printf(b, "%s:%u:%u: %s: %s [%s]\n",
-                             g->file ? g->file : "-", g->line, g->col,
-                             roster_severity_name(g->severity),
-                             g->message ? g->message : "", g->code ? g->code : "");
+    return roster_buf_printf(b, "%s:%u:%u: %s: %s [%s]\n", g->file ? g->file : "-", g->line, g->col,
+                             roster_severity_name(g->severity), g->message ? g->message : "",
+                             g->code ? g->code : "");
 }
 
 /* GitHub annotation values escape %, CR and LF; properties also , and :. */

@@ -121,15 +121,15 @@ static int check_bytes(struct roster_doc *d, struct roster_diags *diags, int *r)
     const char *nul = memchr(d->raw, '\0', d->raw_len);
     if (nul) {
         raw_position(d->raw, (size_t)(nul - d->raw), &line, &col);
-        *r = roster_diags_add(diags, ROSTER_SEV_ERROR, "file.nul_byte", d->relpath, line,
-                              col, NULL, "the file contains a NUL byte: profiles are UTF-8 text");
+        *r = roster_diags_add(diags, ROSTER_SEV_ERROR, "file.nul_byte", d->relpath, line, col, NULL,
+                              "the file contains a NUL byte: profiles are UTF-8 text");
         return 0;
     }
     size_t bad = roster_utf8_check(d->raw, d->raw_len);
     if (bad < d->raw_len) {
         raw_position(d->raw, bad, &line, &col);
-        *r = roster_diags_add(diags, ROSTER_SEV_ERROR, "file.invalid_utf8", d->relpath, line,
-                              col, NULL, "invalid UTF-8 (byte 0x%02x): profiles must be UTF-8",
+        *r = roster_diags_add(diags, ROSTER_SEV_ERROR, "file.invalid_utf8", d->relpath, line, col,
+                              NULL, "invalid UTF-8 (byte 0x%02x): profiles must be UTF-8",
                               (unsigned char)d->raw[bad]);
         return 0;
     }
@@ -160,8 +160,8 @@ static unsigned key_line(const struct roster_doc *d, const struct roster_fm_spli
 static int report(struct roster_diags *diags, const struct roster_doc *d,
                   const struct roster_error *e, const char *fallback)
 {
-    return roster_diags_add(diags, ROSTER_SEV_ERROR, e->diag ? e->diag : fallback,
-                            d->relpath, e->line, e->col, NULL, "%s", e->msg);
+    return roster_diags_add(diags, ROSTER_SEV_ERROR, e->diag ? e->diag : fallback, d->relpath,
+                            e->line, e->col, NULL, "%s", e->msg);
 }
 
 /* The profile id: front matter `id` when present, else the file stem. */
@@ -178,8 +178,8 @@ static int set_id(struct roster_doc *d, const struct roster_fm_split *sp,
             d->id = stem_id(d->stem);
             if (!d->id)
                 return ROSTER_ENOMEM;
-            return roster_diags_add(diags, ROSTER_SEV_ERROR, "id.invalid", d->relpath, kl, 1,
-                                    NULL, "id \"%.*s\" does not match ^[a-z0-9][a-z0-9._-]{0,127}$",
+            return roster_diags_add(diags, ROSTER_SEV_ERROR, "id.invalid", d->relpath, kl, 1, NULL,
+                                    "id \"%.*s\" does not match ^[a-z0-9][a-z0-9._-]{0,127}$",
                                     n > 140 ? 140 : (int)n, s);
         }
         d->id = roster_strndup(s, n);
@@ -197,7 +197,8 @@ static int set_id(struct roster_doc *d, const struct roster_fm_split *sp,
         d->failed = 1;
         return roster_diags_add(diags, ROSTER_SEV_ERROR, "id.invalid", d->relpath, 0, 0, NULL,
                                 "no id in front matter, and the file name \"%s\" does not give "
-                                "a valid id (^[a-z0-9][a-z0-9._-]{0,127}$)", d->stem);
+                                "a valid id (^[a-z0-9][a-z0-9._-]{0,127}$)",
+                                d->stem);
     }
     return roster_diags_add(diags, ROSTER_SEV_WARNING, "id.missing", d->relpath, 1, 1, NULL,
                             "no id in front matter; using \"%s\" from the file name", d->id);
@@ -222,14 +223,12 @@ static int check_extends(struct roster_doc *d, const struct roster_fm_split *sp,
     }
 bad:
     d->failed = 1;
-    return roster_diags_add(diags, ROSTER_SEV_ERROR, "extends.invalid", d->relpath,
-                            d->extends_line, 1, NULL,
-                            "extends must be a profile id or a list of profile ids");
+    return roster_diags_add(diags, ROSTER_SEV_ERROR, "extends.invalid", d->relpath, d->extends_line,
+                            1, NULL, "extends must be a profile id or a list of profile ids");
 }
 
-int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw,
-                     size_t raw_len, const struct roster_doc_opts *opts,
-                     struct roster_diags *diags)
+int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, size_t raw_len,
+                     const struct roster_doc_opts *opts, struct roster_diags *diags)
 {
     struct roster_doc *d = NULL;
     int r = doc_alloc(&d, relpath);
@@ -264,10 +263,11 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw,
     }
     if (split.present) {
         json_t *meta = NULL;
-        if (roster_frontmatter_parse(&meta, d->text + split.fm_off, split.fm_len,
-                                     split.fm_line, &e) < 0) {
+        if (roster_frontmatter_parse(&meta, d->text + split.fm_off, split.fm_len, split.fm_line,
+                                     &e) < 0) {
             d->failed = 1;
-            r = e.code == ROSTER_ENOMEM ? ROSTER_ENOMEM : report(diags, d, &e, "frontmatter.syntax");
+            r = e.code == ROSTER_ENOMEM ? ROSTER_ENOMEM
+                                        : report(diags, d, &e, "frontmatter.syntax");
             if (r < 0)
                 goto out_fail;
             goto out_id;
@@ -281,8 +281,8 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw,
     if (r < 0)
         goto out_fail;
     struct roster_md_opts mo = {.strict = opts && opts->strict_markdown, .file = relpath};
-    if (roster_markdown_parse(&d->md, d->arena, d->text, d->text_len, split.body_off, &mo,
-                              diags, &e) < 0) {
+    if (roster_markdown_parse(&d->md, d->arena, d->text, d->text_len, split.body_off, &mo, diags,
+                              &e) < 0) {
         if (e.code == ROSTER_ENOMEM) {
             r = ROSTER_ENOMEM;
             goto out_fail;

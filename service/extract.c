@@ -78,7 +78,8 @@ json_t *roster_extract_competencies(const struct roster_profile *p)
                 continue;
             for (const struct roster_block *li = b->first; li; li = li->next) {
                 const struct roster_block *para = ex_item_para(li);
-                if (para && para->text_len && ex_push(a, labelled_item(para->text, para->text_len))) {
+                if (para && para->text_len &&
+                    ex_push(a, labelled_item(para->text, para->text_len))) {
                     json_decref(a);
                     return NULL;
                 }
@@ -222,7 +223,8 @@ json_t *roster_extract_tool_priorities(const struct roster_profile *p)
 static json_t *output_standard(const struct roster_profile *p, size_t k)
 {
     json_t *o = json_object(), *examples = json_array(), *tables = json_array();
-    int bad = !o || !examples || !tables || ex_collect(p, k, ex_subtree_end(p, k), examples, tables);
+    int bad =
+        !o || !examples || !tables || ex_collect(p, k, ex_subtree_end(p, k), examples, tables);
     if (bad || ex_set(o, "name", json_string(p->secs[k].sec->title)) ||
         ex_set(o, "markdown", ex_section_markdown(&p->secs[k], 0)) ||
         ex_set(o, "examples", json_incref(examples)) || ex_set(o, "tables", json_incref(tables))) {

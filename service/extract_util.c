@@ -53,8 +53,8 @@ size_t ex_subtree_end(const struct roster_profile *p, size_t k)
     return e;
 }
 
-int ex_bold_label(const char *s, size_t n, const char **label, size_t *llen,
-                  const char **rest, size_t *rlen)
+int ex_bold_label(const char *s, size_t n, const char **label, size_t *llen, const char **rest,
+                  size_t *rlen)
 {
     if (n < 5 || !((s[0] == '*' && s[1] == '*') || (s[0] == '_' && s[1] == '_')))
         return 0;

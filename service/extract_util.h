@@ -9,9 +9,9 @@
 #include "roster_resolve.h"
 
 /* Iterates the blocks of one section body (stops at the next heading). */
-#define FOR_SECTION_BLOCKS(b, sec)                                                   \
-    for (const struct roster_block *b = (sec)->blocks;                               \
-         b && !(b->kind == ROSTER_BLOCK_H && b->parent && b->parent->kind == ROSTER_BLOCK_DOC); \
+#define FOR_SECTION_BLOCKS(b, sec)                                                                 \
+    for (const struct roster_block *b = (sec)->blocks;                                             \
+         b && !(b->kind == ROSTER_BLOCK_H && b->parent && b->parent->kind == ROSTER_BLOCK_DOC);    \
          b = b->next)
 
 /* Index in p->secs of the next section (from `from`) whose title is one of
@@ -22,13 +22,13 @@ size_t ex_subtree_end(const struct roster_profile *p, size_t k);
 
 /* Splits "**Label** rest" into label and rest; returns 0 when there is no
  * leading bold label. */
-int ex_bold_label(const char *s, size_t n, const char **label, size_t *llen,
-                  const char **rest, size_t *rlen);
+int ex_bold_label(const char *s, size_t n, const char **label, size_t *llen, const char **rest,
+                  size_t *rlen);
 /* Drops a leading separator (":", "-", "–", "—") and white space. */
 void ex_skip_separator(const char **s, size_t *n);
 
-json_t *ex_str(const char *s, size_t n);          /* "" -> null */
-json_t *ex_cstr(const char *s);                   /* NULL -> null */
+json_t *ex_str(const char *s, size_t n); /* "" -> null */
+json_t *ex_cstr(const char *s); /* NULL -> null */
 /* The first paragraph of a list item. */
 const struct roster_block *ex_item_para(const struct roster_block *li);
 /* Texts of the items of the lists nested in li. */

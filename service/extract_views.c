@@ -22,13 +22,13 @@ struct marker {
 
 /* Leading markers, removed from items; U+FE0F after them is dropped too. */
 static const struct marker MARKERS[] = {
-    {"\xE2\x9D\x8C", M_AVOID},     /* U+274C cross mark */
+    {"\xE2\x9D\x8C", M_AVOID}, /* U+274C cross mark */
     {"\xF0\x9F\x9A\xAB", M_AVOID}, /* U+1F6AB no entry sign */
-    {"\xE2\x9B\x94", M_AVOID},     /* U+26D4 no entry */
-    {"\xE2\x9C\x97", M_AVOID},     /* U+2717 ballot x */
-    {"\xE2\x9C\x85", M_ALWAYS},    /* U+2705 check mark button */
-    {"\xE2\x9C\x94", M_ALWAYS},    /* U+2714 heavy check mark */
-    {"\xE2\x9C\x93", M_ALWAYS},    /* U+2713 check mark */
+    {"\xE2\x9B\x94", M_AVOID}, /* U+26D4 no entry */
+    {"\xE2\x9C\x97", M_AVOID}, /* U+2717 ballot x */
+    {"\xE2\x9C\x85", M_ALWAYS}, /* U+2705 check mark button */
+    {"\xE2\x9C\x94", M_ALWAYS}, /* U+2714 heavy check mark */
+    {"\xE2\x9C\x93", M_ALWAYS}, /* U+2713 check mark */
     {NULL, M_NONE},
 };
 
@@ -66,8 +66,7 @@ static enum mode label_mode(const char *s, size_t n)
     return M_NONE;
 }
 
-static int add_items(const struct roster_block *list, enum mode mode, json_t *avoid,
-                     json_t *always)
+static int add_items(const struct roster_block *list, enum mode mode, json_t *avoid, json_t *always)
 {
     for (const struct roster_block *li = list->first; li; li = li->next) {
         const struct roster_block *para = ex_item_para(li);
@@ -129,7 +128,8 @@ json_t *roster_extract_sections(const struct roster_profile *p)
             ex_set(o, "level", json_integer(s->level)) || ex_set(o, "slug", json_string(s->slug)) ||
             ex_set(o, "path", json_string(s->path)) ||
             ex_set(o, "parent", parent ? json_string(parent->path) : json_null()) ||
-            ex_set(o, "line", json_integer(s->line)) || ex_set(o, "from", json_string(r->doc->id)) ||
+            ex_set(o, "line", json_integer(s->line)) ||
+            ex_set(o, "from", json_string(r->doc->id)) ||
             ex_set(o, "file", json_string(r->doc->relpath)) ||
             ex_set(o, "markdown", ex_section_markdown(r, 1))) {
             json_decref(o);

@@ -20,14 +20,14 @@ struct detect {
     int in_fence;
     char fence_char;
     size_t fence_len; /* 0 until the opening fence is found */
-    size_t hit_off;   /* offset of the fence run on the offending line */
-    size_t hit_info;  /* offset of the info string */
-    size_t hit_end;   /* end of the line */
+    size_t hit_off; /* offset of the fence run on the offending line */
+    size_t hit_info; /* offset of the info string */
+    size_t hit_end; /* end of the line */
     int found;
-    unsigned open_line;    /* opening fence of the current block */
-    unsigned last_line;    /* last content line of the current block */
-    unsigned eof_open;     /* opener line of a block that runs to the end, or 0 */
-    const size_t *skip;    /* candidates judged to be content */
+    unsigned open_line; /* opening fence of the current block */
+    unsigned last_line; /* last content line of the current block */
+    unsigned eof_open; /* opener line of a block that runs to the end, or 0 */
+    const size_t *skip; /* candidates judged to be content */
     size_t nskip;
 };
 
@@ -169,16 +169,14 @@ static int detect(char *work, size_t len, size_t body_off, const struct roster_l
         .text = det_text,
     };
     *d = (struct detect){.base = work, .len = len, .lines = lines, .skip = skip, .nskip = nskip};
-    return md_parse(work + body_off, (MD_SIZE)(len - body_off), &parser, d) < 0 ? ROSTER_ENOMEM
-                                                                               : 0;
+    return md_parse(work + body_off, (MD_SIZE)(len - body_off), &parser, d) < 0 ? ROSTER_ENOMEM : 0;
 }
 
 /* A candidate is repaired unless the repair would make a later fence open
  * a block that runs to the end of the file (then the line was content: a
  * bare fence after it closes its block, as in strict CommonMark). */
-int roster_fence_repair(char *work, size_t len, size_t body_off,
-                        const struct roster_lines *lines, const char *file,
-                        struct roster_diags *diags)
+int roster_fence_repair(char *work, size_t len, size_t body_off, const struct roster_lines *lines,
+                        const char *file, struct roster_diags *diags)
 {
     size_t skip[ROSTER_MD_MAX_REPAIRS];
     size_t nskip = 0;
@@ -193,8 +191,8 @@ int roster_fence_repair(char *work, size_t len, size_t body_off,
         unsigned col = (unsigned)(d.hit_off - lines->starts[line - 1]) + 1;
         size_t run = d.hit_info - d.hit_off, info_len = d.hit_end - d.hit_info;
         if (repairs >= ROSTER_MD_MAX_REPAIRS || nskip >= ROSTER_MD_MAX_REPAIRS) {
-            int r = roster_diags_add(diags, ROSTER_SEV_WARNING, "markdown.fence_repair_limit",
-                                     file, line, col, NULL,
+            int r = roster_diags_add(diags, ROSTER_SEV_WARNING, "markdown.fence_repair_limit", file,
+                                     line, col, NULL,
                                      "more than %d closing fences with info strings; the rest "
                                      "of the file is parsed as strict CommonMark",
                                      ROSTER_MD_MAX_REPAIRS);
@@ -211,14 +209,13 @@ int roster_fence_repair(char *work, size_t len, size_t body_off,
             skip[nskip++] = d.hit_off;
             continue;
         }
-        int r = roster_diags_add(diags, ROSTER_SEV_WARNING, "markdown.fence_info_closer",
-                                 file, line, col, NULL,
+        int r = roster_diags_add(diags, ROSTER_SEV_WARNING, "markdown.fence_info_closer", file,
+                                 line, col, NULL,
                                  "closing code fence has an info string (\"%.*s%.*s\"); strict "
                                  "CommonMark would read it as code and swallow what follows, so "
                                  "it was read as a closing fence: write a bare %.*s here",
-                                 (int)run, work + d.hit_off,
-                                 (int)(keep > 40 ? 40 : keep), saved, (int)run,
-                                 work + d.hit_off);
+                                 (int)run, work + d.hit_off, (int)(keep > 40 ? 40 : keep), saved,
+                                 (int)run, work + d.hit_off);
         if (r < 0)
             return r;
         repairs++;

@@ -32,8 +32,8 @@ static int is_delim(const char *p, size_t n, const char *marker)
     return 1;
 }
 
-int roster_frontmatter_split(const char *text, size_t len,
-                             struct roster_fm_split *out, struct roster_error *err)
+int roster_frontmatter_split(const char *text, size_t len, struct roster_fm_split *out,
+                             struct roster_error *err)
 {
     const char *end = text + len;
     struct roster_fm_split s = {.body_line = 1};
@@ -55,8 +55,8 @@ int roster_frontmatter_split(const char *text, size_t len,
             s.body_line = line + 1;
             if (s.fm_len > ROSTER_FM_MAX_BYTES) {
                 roster_error_set(err, ROSTER_E2BIG, NULL, 1, 1,
-                                 "front matter is %zu bytes, over the limit of %d",
-                                 s.fm_len, ROSTER_FM_MAX_BYTES);
+                                 "front matter is %zu bytes, over the limit of %d", s.fm_len,
+                                 ROSTER_FM_MAX_BYTES);
                 err->diag = "frontmatter.too_large";
                 return ROSTER_E2BIG;
             }
@@ -65,8 +65,7 @@ int roster_frontmatter_split(const char *text, size_t len,
         }
         if ((size_t)(p - text) > ROSTER_FM_MAX_BYTES + first + 1) {
             roster_error_set(err, ROSTER_E2BIG, NULL, 1, 1,
-                             "front matter is over the limit of %d bytes",
-                             ROSTER_FM_MAX_BYTES);
+                             "front matter is over the limit of %d bytes", ROSTER_FM_MAX_BYTES);
             err->diag = "frontmatter.too_large";
             return ROSTER_E2BIG;
         }
@@ -92,8 +91,14 @@ static int all_digits(const char *s, size_t n, int (*ok)(int))
     return 1;
 }
 
-static int is_dec(int c) { return c >= '0' && c <= '9'; }
-static int is_oct(int c) { return c >= '0' && c <= '7'; }
+static int is_dec(int c)
+{
+    return c >= '0' && c <= '9';
+}
+static int is_oct(int c)
+{
+    return c >= '0' && c <= '7';
+}
 static int is_hex(int c)
 {
     return is_dec(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -205,8 +210,8 @@ struct fm_state {
     struct roster_error *err;
 };
 
-static int fail_at(struct fm_state *st, const yaml_mark_t *m, int code,
-                   const char *diag, const char *msg)
+static int fail_at(struct fm_state *st, const yaml_mark_t *m, int code, const char *diag,
+                   const char *msg)
 {
     roster_error_set(st->err, code, NULL, st->first_line + (unsigned)m->line,
                      (unsigned)m->column + 1, "%s", msg);
@@ -279,10 +284,9 @@ static int on_scalar(struct fm_state *st, const yaml_event_t *ev)
 static int on_start(struct fm_state *st, const yaml_event_t *ev, int is_map)
 {
     const yaml_mark_t *m = &ev->start_mark;
-    const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor
-                                       : ev->data.sequence_start.anchor;
-    const yaml_char_t *tag = is_map ? ev->data.mapping_start.tag
-                                    : ev->data.sequence_start.tag;
+    const yaml_char_t *anchor =
+        is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+    const yaml_char_t *tag = is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag;
     if (anchor)
         return fail_at(st, m, ROSTER_EINVAL, "frontmatter.anchor",
                        "anchors (&name) are not allowed in front matter");
@@ -320,8 +324,7 @@ static int on_event(struct fm_state *st, const yaml_event_t *ev)
     switch (ev->type) {
     case YAML_DOCUMENT_START_EVENT:
         if (++st->docs > 1)
-            return fail_at(st, &ev->start_mark, ROSTER_EINVAL,
-                           "frontmatter.multiple_documents",
+            return fail_at(st, &ev->start_mark, ROSTER_EINVAL, "frontmatter.multiple_documents",
                            "front matter must be a single YAML document");
         return 0;
     case YAML_ALIAS_EVENT:
@@ -352,8 +355,8 @@ static void state_cleanup(struct fm_state *st)
     st->root = NULL;
 }
 
-int roster_frontmatter_parse(json_t **out, const char *yaml, size_t len,
-                             unsigned first_line, struct roster_error *err)
+int roster_frontmatter_parse(json_t **out, const char *yaml, size_t len, unsigned first_line,
+                             struct roster_error *err)
 {
     struct fm_state st = {.first_line = first_line, .err = err};
     yaml_parser_t parser;
@@ -372,13 +375,11 @@ int roster_frontmatter_parse(json_t **out, const char *yaml, size_t len,
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            r = roster_error_set(err, ROSTER_EINVAL, NULL,
-                                 first_line + (unsigned)parser.problem_mark.line,
-                                 (unsigned)parser.problem_mark.column + 1,
-                                 "YAML syntax error: %s%s%s",
-                                 parser.problem ? parser.problem : "invalid YAML",
-                                 parser.context ? " " : "",
-                                 parser.context ? parser.context : "");
+            r = roster_error_set(
+                err, ROSTER_EINVAL, NULL, first_line + (unsigned)parser.problem_mark.line,
+                (unsigned)parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
+                parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
+                parser.context ? parser.context : "");
             if (err)
                 err->diag = "frontmatter.syntax";
             goto out_parser;

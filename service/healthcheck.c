@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 /* Parses "http://HOST:PORT/PATH" (or HOST:PORT) into parts. */
-static int parse_url(const char *url, char *host, size_t hcap, char *port, size_t pcap,
-                     char *path, size_t pathcap)
+static int parse_url(const char *url, char *host, size_t hcap, char *port, size_t pcap, char *path,
+                     size_t pathcap)
 {
     const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
     const char *slash = strchr(p, '/');
@@ -71,7 +71,8 @@ int roster_cli_healthcheck(int argc, char **argv)
         char req[512], resp[64] = {0};
         int n = snprintf(req, sizeof(req),
                          "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
-                         "User-Agent: rosterd-healthcheck\r\n\r\n", path, host);
+                         "User-Agent: rosterd-healthcheck\r\n\r\n",
+                         path, host);
         if (write(fd, req, (size_t)n) == n && read(fd, resp, sizeof(resp) - 1) >= 12)
             ok = strncmp(resp, "HTTP/1.1 200", 12) == 0 || strncmp(resp, "HTTP/1.0 200", 12) == 0;
     }

@@ -96,8 +96,8 @@ static const char *body_problem(struct MHD_Connection *c)
         return "more than one Content-Length header";
     if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
         return "Transfer-Encoding is not allowed: requests carry no body";
-    const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *len =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (len && strcmp(len, "0") != 0)
         return "requests carry no body";
     return NULL;
@@ -182,8 +182,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                    "path", 's', path, "route", 's', roster_route_name(rq->route), "status", 'u',
                    (unsigned long long)status, "bytes", 'u', (unsigned long long)rq->bytes,
                    "duration_us", 'u', (unsigned long long)(dt * 1e6), "request_id", 's',
-                   rq->request_id[0] ? rq->request_id : "-", "remote", 's', addr, "completed",
-                   'b', toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, NULL);
+                   rq->request_id[0] ? rq->request_id : "-", "remote", 's', addr, "completed", 'b',
+                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, NULL);
     }
     roster_snapshot_unref(rq->snap);
     roster_free(rq);
@@ -201,11 +201,11 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     roster_log(ROSTER_LOG_WARN, "http_library", "message", 's', msg, NULL);
 }
 
-static int resolve_addr(const char *host, unsigned port, struct sockaddr_storage *ss,
-                        int *v6, char *why, size_t why_cap)
+static int resolve_addr(const char *host, unsigned port, struct sockaddr_storage *ss, int *v6,
+                        char *why, size_t why_cap)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *res = NULL;
     char ps[16];
     snprintf(ps, sizeof(ps), "%u", port);
@@ -246,18 +246,18 @@ int roster_server_start(struct roster_server **out, const struct roster_server_c
         roster_free(s);
         return ROSTER_EINVAL;
     }
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-                     MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags =
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (v6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_logger, s, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)cfg->max_request_bytes, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+        flags, (uint16_t)cfg->port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+        s, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_request_bytes,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(why, why_cap, "cannot listen on %s:%u (address in use or not available)",
                  cfg->host, cfg->port);

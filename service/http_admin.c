@@ -25,13 +25,13 @@ enum MHD_Result roster_admin_reload(struct req *rq, struct MHD_Connection *c)
         return roster_send_problem(rq, c, MHD_HTTP_FORBIDDEN, "admin_disabled",
                                    "Admin endpoint disabled",
                                    "no admin token is configured (--admin-token-file or "
-                                   "ROSTER_ADMIN_TOKEN)", NULL);
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                   MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7]) {
-        return roster_send_problem(rq, c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-                                   "Unauthorized", "send Authorization: Bearer <admin token>",
+                                   "ROSTER_ADMIN_TOKEN)",
                                    NULL);
+    const char *auth =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7]) {
+        return roster_send_problem(rq, c, MHD_HTTP_UNAUTHORIZED, "unauthorized", "Unauthorized",
+                                   "send Authorization: Bearer <admin token>", NULL);
     }
     if (!roster_token_equal(auth + 7, token))
         return roster_send_problem(rq, c, MHD_HTTP_FORBIDDEN, "forbidden", "Forbidden",

@@ -15,11 +15,11 @@
 struct sse_client {
     struct roster_events *ev;
     struct MHD_Connection *conn;
-    uint64_t next;      /* id of the next event to send */
-    size_t offset;      /* bytes of that event's frame already sent */
+    uint64_t next; /* id of the next event to send */
+    size_t offset; /* bytes of that event's frame already sent */
     int suspended;
-    int heartbeat;      /* send a comment line at the next read */
-    int reset;          /* tell the client its Last-Event-ID is gone */
+    int heartbeat; /* send a comment line at the next read */
+    int reset; /* tell the client its Last-Event-ID is gone */
     char hello[96];
     size_t hello_len, hello_off;
     struct sse_client *prev, *next_client;
@@ -113,8 +113,7 @@ enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)
                                    "Not acceptable", "this resource is text/event-stream", NULL);
     if (rq->method == ROSTER_M_HEAD || atomic_load(&rq->srv->draining))
         return roster_send_problem(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
-                                   "Not available", "the event stream is not available now",
-                                   NULL);
+                                   "Not available", "the event stream is not available now", NULL);
     const char *last = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
     struct sse_client *c = roster_calloc(1, sizeof(*c));
     if (!c)
@@ -154,8 +153,8 @@ enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)
     ev->clients = c;
     ev->nclients++;
     pthread_mutex_unlock(&ev->lock);
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader,
-                                                                  c, reader_free);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, c, reader_free);
     if (!resp) {
         reader_free(c);
         return MHD_NO;

@@ -18,11 +18,11 @@ struct roster_server {
     struct roster_server_config cfg;
     struct roster_metrics *metrics;
     _Atomic(struct roster_snapshot *) current;
-    atomic_int acquiring;   /* requests between loading and referencing current */
+    atomic_int acquiring; /* requests between loading and referencing current */
     atomic_int draining;
     atomic_int reload_requested;
     unsigned port;
-    MHD_socket listen_fd;   /* returned by quiesce; closed after stop */
+    MHD_socket listen_fd; /* returned by quiesce; closed after stop */
     char cache_control[64];
     char boot_id[17];
     atomic_ullong next_request;
@@ -42,7 +42,7 @@ struct req {
     enum roster_method method;
     unsigned status;
     size_t bytes;
-    int seen;                /* the first access-handler call happened */
+    int seen; /* the first access-handler call happened */
 };
 
 /* Sends a prebuilt representation (conditional GET, gzip, HEAD). */

@@ -20,8 +20,8 @@ static enum MHD_Result not_acceptable(struct req *rq, struct MHD_Connection *c, 
 {
     char detail[200];
     snprintf(detail, sizeof(detail), "this resource is available as %s", types);
-    return roster_send_problem(rq, c, MHD_HTTP_NOT_ACCEPTABLE, "not_acceptable",
-                               "Not acceptable", detail, NULL);
+    return roster_send_problem(rq, c, MHD_HTTP_NOT_ACCEPTABLE, "not_acceptable", "Not acceptable",
+                               detail, NULL);
 }
 
 static int accepts(struct MHD_Connection *c, const char *type)
@@ -32,8 +32,8 @@ static int accepts(struct MHD_Connection *c, const char *type)
 
 static enum MHD_Result bad_query(struct req *rq, struct MHD_Connection *c, const char *why)
 {
-    return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "invalid_query", "Invalid query",
-                               why, NULL);
+    return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "invalid_query", "Invalid query", why,
+                               NULL);
 }
 
 /* Parses the query; every key must be in `allowed` (NULL-terminated). */
@@ -108,8 +108,8 @@ static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, json_
 static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
                                      const struct roster_target *t)
 {
-    static const char *const allowed[] = {"category", "role", "extends", "q", "fields",
-                                          "limit",    "cursor", NULL};
+    static const char *const allowed[] = {"category", "role",  "extends", "q",
+                                          "fields",   "limit", "cursor",  NULL};
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
     char buf[ROSTER_RAW_URI_MAX + 64], why[200], after[ROSTER_RAW_URI_MAX];
     size_t n;
@@ -188,8 +188,8 @@ static enum MHD_Result not_found(struct req *rq, struct MHD_Connection *c, const
     if (extra && sugg)
         json_object_set_new(extra, "suggestions", json_incref(sugg));
     json_decref(sugg);
-    return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "profile_not_found",
-                               "Profile not found", detail, extra);
+    return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "profile_not_found", "Profile not found",
+                               detail, extra);
 }
 
 static enum MHD_Result invalid_profile(struct req *rq, struct MHD_Connection *c,
@@ -203,7 +203,8 @@ static enum MHD_Result invalid_profile(struct req *rq, struct MHD_Connection *c,
                                detail, extra);
 }
 
-#define STALE_WARNING "299 rosterd \"stale: the profile file has errors; serving its last good version\""
+#define STALE_WARNING                                                                              \
+    "299 rosterd \"stale: the profile file has errors; serving its last good version\""
 
 static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
                                      const struct roster_target *t)
@@ -214,11 +215,11 @@ static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
     enum roster_view v = ROSTER_VIEW_PROFILE;
     if (t->route == ROSTER_ROUTE_VIEW &&
         (roster_view_parse(t->view, t->view_len, &v) < 0 || v == ROSTER_VIEW_PROFILE))
-        return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found",
-                                   "Route not found",
+        return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found", "Route not found",
                                    "views are role, competencies, work-patterns, "
                                    "tool-priorities, output-standards, anti-patterns, sections, "
-                                   "lineage, prompt and source", NULL);
+                                   "lineage, prompt and source",
+                                   NULL);
     static const char *const profile_params[] = {"fields", NULL};
     static const char *const none[] = {NULL};
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
@@ -288,11 +289,9 @@ static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
                          MHD_HTTP_OK, 0);
     if (t->route == ROSTER_ROUTE_READY) {
         if (!rq->snap || atomic_load(&rq->srv->draining))
-            return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
-                                       "Not ready",
-                                       rq->snap ? "the server is shutting down"
-                                                : "no snapshot is loaded yet",
-                                       NULL);
+            return roster_send_problem(
+                rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "Not ready",
+                rq->snap ? "the server is shutting down" : "no snapshot is loaded yet", NULL);
         const struct roster_snapshot *s = rq->snap;
         return send_json(rq, c,
                          json_pack("{s:s,s:I,s:{s:I,s:I,s:I}}", "status", "ready", "generation",
@@ -322,8 +321,8 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c, const cha
     rq->route = t.route;
     if (t.route == ROSTER_ROUTE_NOT_FOUND ||
         (t.route == ROSTER_ROUTE_EVENTS && !rq->srv->cfg.events))
-        return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found",
-                                   "Route not found", "no such route; see /openapi.yaml", NULL);
+        return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found", "Route not found",
+                                   "no such route; see /openapi.yaml", NULL);
     const char *allow = t.route == ROSTER_ROUTE_RELOAD ? "POST, OPTIONS" : GET_ALLOW;
     if (rq->method == ROSTER_M_OPTIONS)
         return roster_send_allow(rq, c, MHD_HTTP_NO_CONTENT, allow);

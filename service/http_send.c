@@ -73,12 +73,12 @@ static enum MHD_Result queue(struct req *rq, struct MHD_Connection *c, unsigned 
 static enum MHD_Result send_variant(struct req *rq, struct MHD_Connection *c,
                                     struct roster_rep *rep, const char *warning, int owned)
 {
-    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    const char *ae =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     int gz = rep->gz && roster_accepts_gzip(ae);
     const char *etag = gz ? rep->etag_gz : rep->etag;
-    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *inm =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     int not_modified = roster_etag_match(inm, etag);
     char *data = not_modified ? NULL : gz ? rep->gz : rep->body;
     size_t len = not_modified ? 0 : gz ? rep->gz_len : rep->len;
@@ -86,8 +86,8 @@ static enum MHD_Result send_variant(struct req *rq, struct MHD_Connection *c,
     if (!data)
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     else
-        resp = MHD_create_response_from_buffer(len, data, owned ? MHD_RESPMEM_MUST_FREE
-                                                                : MHD_RESPMEM_PERSISTENT);
+        resp = MHD_create_response_from_buffer(
+            len, data, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (owned) {
         /* MHD frees `data` with free(); roster_malloc is malloc */
         if (rep->body != data || !resp)
@@ -99,8 +99,8 @@ static enum MHD_Result send_variant(struct req *rq, struct MHD_Connection *c,
     if (!resp)
         return MHD_NO;
     int ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) == MHD_YES &&
-             MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-                                     rq->srv->cache_control) == MHD_YES &&
+             MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, rq->srv->cache_control) ==
+                 MHD_YES &&
              MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding") == MHD_YES;
     if (ok && !not_modified)
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->ctype) == MHD_YES;
@@ -190,8 +190,8 @@ enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, un
         /* last resort: a fixed body that needs no allocation */
         static const char oom[] = "{\"type\":\"urn:roster:problem:out_of_memory\","
                                   "\"title\":\"Out of memory\",\"status\":503}\n";
-        struct MHD_Response *resp = MHD_create_response_from_buffer(
-            sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
         if (!resp)
             return MHD_NO;
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
@@ -207,19 +207,18 @@ enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsi
         char detail[160];
         snprintf(detail, sizeof(detail), "this route allows %s", allow);
         size_t len = 0;
-        json_t *doc = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "type",
-                                "urn:roster:problem:method_not_allowed", "title",
-                                "Method not allowed", "status", (int)status, "detail", detail,
-                                "code", "method_not_allowed", "request_id", rq->request_id,
-                                "allow", allow);
+        json_t *doc = json_pack(
+            "{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "type", "urn:roster:problem:method_not_allowed",
+            "title", "Method not allowed", "status", (int)status, "detail", detail, "code",
+            "method_not_allowed", "request_id", rq->request_id, "allow", allow);
         char *body = doc ? roster_render_dump(doc, &len) : NULL;
         json_decref(doc);
         if (!body)
             return MHD_NO;
         return send_bytes(rq, c, status, "application/problem+json", body, len, allow);
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"",
-                                                                MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);

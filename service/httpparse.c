@@ -67,8 +67,10 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
         static const struct {
             const char *name;
             enum roster_route_kind route;
-        } top[] = {{"openapi.yaml", ROSTER_ROUTE_OPENAPI}, {"health", ROSTER_ROUTE_HEALTH},
-                   {"ready", ROSTER_ROUTE_READY},          {"metrics", ROSTER_ROUTE_METRICS},
+        } top[] = {{"openapi.yaml", ROSTER_ROUTE_OPENAPI},
+                   {"health", ROSTER_ROUTE_HEALTH},
+                   {"ready", ROSTER_ROUTE_READY},
+                   {"metrics", ROSTER_ROUTE_METRICS},
                    {"version", ROSTER_ROUTE_VERSION}};
         for (size_t k = 0; k < sizeof(top) / sizeof(top[0]); k++)
             if (seg_is(seg[0], sl[0], top[k].name))
@@ -170,8 +172,8 @@ static int decode(const char *s, size_t n, char *buf, size_t cap, size_t *pos, c
     return 0;
 }
 
-int roster_query_string_parse(const char *qs, size_t len, struct roster_param *params,
-                              size_t *n, char *buf, size_t cap, char *why, size_t why_cap)
+int roster_query_string_parse(const char *qs, size_t len, struct roster_param *params, size_t *n,
+                              char *buf, size_t cap, char *why, size_t why_cap)
 {
     size_t pos = 0, count = 0, i = 0;
     while (i < len) {

@@ -93,7 +93,8 @@ static int walk_entry(struct walk *w, const char *abs, const char *rel, int dept
     if (!ends_with_md(rel))
         return 0;
     if (!S_ISREG(st.st_mode))
-        return warn(w, "file.not_regular", rel, "not a regular file (FIFO, socket or device); skipped");
+        return warn(w, "file.not_regular", rel,
+                    "not a regular file (FIFO, socket or device); skipped");
     return add_path(w, rel);
 }
 
@@ -114,7 +115,8 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel, int depth)
 {
     DIR *dir = opendir(abs);
     if (!dir)
-        return depth == 0 ? ROSTER_EIO : warn(w, "file.unreadable", rel, "cannot read directory; skipped");
+        return depth == 0 ? ROSTER_EIO
+                          : warn(w, "file.unreadable", rel, "cannot read directory; skipped");
     int r = 0;
     struct dirent *de;
     while (r == 0 && (de = readdir(dir)) != NULL) {
@@ -182,8 +184,8 @@ out_fd:
     return r;
 }
 
-static int load_one(struct roster_index *ix, const char *rel,
-                    const struct roster_index_opts *opts, struct roster_doc **out)
+static int load_one(struct roster_index *ix, const char *rel, const struct roster_index_opts *opts,
+                    struct roster_doc **out)
 {
     char abs[PATH_MAX];
     if (join(abs, sizeof(abs), ix->root, rel) < 0)
@@ -200,8 +202,8 @@ static int load_one(struct roster_index *ix, const char *rel,
         if (r < 0)
             return r;
         if (len > ROSTER_DOC_MAX_BYTES)
-            return roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "file.too_large", rel, 0, 0,
-                                    NULL, "the file is %zu bytes, over the limit of %d", len,
+            return roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "file.too_large", rel, 0, 0, NULL,
+                                    "the file is %zu bytes, over the limit of %d", len,
                                     ROSTER_DOC_MAX_BYTES);
         return roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "file.unreadable", rel, 0, 0, NULL,
                                 "cannot read the file: %s", strerror(err_no));
@@ -227,8 +229,8 @@ static int check_duplicates(struct roster_index *ix)
         } else {
             d->failed = 1;
             d->duplicate = 1;
-            int r = roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "id.duplicate", d->relpath, 0,
-                                     0, NULL,
+            int r = roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "id.duplicate", d->relpath, 0, 0,
+                                     NULL,
                                      "id \"%s\" is used by both %s and %s; %s is used because "
                                      "its path sorts first, this file is ignored",
                                      d->id, o->relpath, d->relpath, o->relpath);
@@ -254,8 +256,7 @@ int roster_index_load(struct roster_index **out, const char *dir,
     struct stat st;
     errno = 0;
     if (!realpath(dir, w.real_root) || stat(w.real_root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        r = roster_error_set(err, ROSTER_ENOENT, dir, 0, 0,
-                             "profiles directory %s: %s", dir,
+        r = roster_error_set(err, ROSTER_ENOENT, dir, 0, 0, "profiles directory %s: %s", dir,
                              errno ? strerror(errno) : "not a directory");
         goto out;
     }
@@ -270,8 +271,8 @@ int roster_index_load(struct roster_index **out, const char *dir,
         goto out;
     }
     if (r == ROSTER_E2BIG)
-        r = roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "index.too_many_files", NULL, 0, 0,
-                             NULL, "more than %d profile files; the rest are ignored",
+        r = roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "index.too_many_files", NULL, 0, 0, NULL,
+                             "more than %d profile files; the rest are ignored",
                              ROSTER_INDEX_MAX_FILES);
     if (r < 0)
         goto out;

@@ -56,8 +56,7 @@ struct roster_map *roster_map_free(struct roster_map *m)
     return NULL;
 }
 
-static struct slot *find(const struct roster_map *m, const char *key, size_t len,
-                         uint64_t h)
+static struct slot *find(const struct roster_map *m, const char *key, size_t len, uint64_t h)
 {
     size_t mask = m->cap - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {

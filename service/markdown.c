@@ -14,11 +14,11 @@ struct builder {
     const struct roster_lines *lines;
     struct roster_block *root;
     struct roster_block *cur;
-    unsigned depth;     /* open blocks below the document */
-    unsigned skipped;   /* THEAD/TBODY levels we do not model */
+    unsigned depth; /* open blocks below the document */
+    unsigned skipped; /* THEAD/TBODY levels we do not model */
     int in_thead;
     struct roster_buf text; /* title or code being collected */
-    int failed;         /* ROSTER_E* once something went wrong */
+    int failed; /* ROSTER_E* once something went wrong */
     unsigned last_line; /* line of the latest text, for diagnostics */
     const char *fail_diag;
 };
@@ -64,20 +64,45 @@ static int b_enter(MD_BLOCKTYPE type, void *detail, void *u)
     case MD_BLOCK_TBODY:
         b->skipped++;
         return 0;
-    case MD_BLOCK_QUOTE: kind = ROSTER_BLOCK_QUOTE; break;
-    case MD_BLOCK_UL: kind = ROSTER_BLOCK_UL; break;
-    case MD_BLOCK_OL: kind = ROSTER_BLOCK_OL; break;
-    case MD_BLOCK_LI: kind = ROSTER_BLOCK_LI; break;
-    case MD_BLOCK_HR: kind = ROSTER_BLOCK_HR; break;
-    case MD_BLOCK_H: kind = ROSTER_BLOCK_H; break;
-    case MD_BLOCK_CODE: kind = ROSTER_BLOCK_CODE; break;
-    case MD_BLOCK_HTML: kind = ROSTER_BLOCK_HTML; break;
-    case MD_BLOCK_P: kind = ROSTER_BLOCK_P; break;
-    case MD_BLOCK_TABLE: kind = ROSTER_BLOCK_TABLE; break;
-    case MD_BLOCK_TR: kind = ROSTER_BLOCK_ROW; break;
+    case MD_BLOCK_QUOTE:
+        kind = ROSTER_BLOCK_QUOTE;
+        break;
+    case MD_BLOCK_UL:
+        kind = ROSTER_BLOCK_UL;
+        break;
+    case MD_BLOCK_OL:
+        kind = ROSTER_BLOCK_OL;
+        break;
+    case MD_BLOCK_LI:
+        kind = ROSTER_BLOCK_LI;
+        break;
+    case MD_BLOCK_HR:
+        kind = ROSTER_BLOCK_HR;
+        break;
+    case MD_BLOCK_H:
+        kind = ROSTER_BLOCK_H;
+        break;
+    case MD_BLOCK_CODE:
+        kind = ROSTER_BLOCK_CODE;
+        break;
+    case MD_BLOCK_HTML:
+        kind = ROSTER_BLOCK_HTML;
+        break;
+    case MD_BLOCK_P:
+        kind = ROSTER_BLOCK_P;
+        break;
+    case MD_BLOCK_TABLE:
+        kind = ROSTER_BLOCK_TABLE;
+        break;
+    case MD_BLOCK_TR:
+        kind = ROSTER_BLOCK_ROW;
+        break;
     case MD_BLOCK_TH:
-    case MD_BLOCK_TD: kind = ROSTER_BLOCK_CELL; break;
-    default: return 0;
+    case MD_BLOCK_TD:
+        kind = ROSTER_BLOCK_CELL;
+        break;
+    default:
+        return 0;
     }
     if (++b->depth > ROSTER_MD_MAX_DEPTH)
         return fail(b, ROSTER_E2BIG, "markdown.too_deep");
@@ -199,8 +224,7 @@ static int b_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *u)
             mark_line(n, last);
         b->last_line = last;
     }
-    if (n->kind == ROSTER_BLOCK_H || n->kind == ROSTER_BLOCK_CODE ||
-        n->kind == ROSTER_BLOCK_HTML) {
+    if (n->kind == ROSTER_BLOCK_H || n->kind == ROSTER_BLOCK_CODE || n->kind == ROSTER_BLOCK_HTML) {
         int r;
         if (type == MD_TEXT_NULLCHAR)
             r = roster_buf_puts(&b->text, "\xEF\xBF\xBD");
@@ -233,9 +257,8 @@ static int close_implicit(struct builder *b, struct roster_block *n)
     return 0;
 }
 
-int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena,
-                          const char *text, size_t len, size_t body_off,
-                          const struct roster_md_opts *opts,
+int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena, const char *text,
+                          size_t len, size_t body_off, const struct roster_md_opts *opts,
                           struct roster_diags *diags, struct roster_error *err)
 {
     struct roster_lines lines = {0};
@@ -276,8 +299,9 @@ int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena,
     if (b.failed || pr != 0 || !b.root) {
         r = b.failed ? b.failed : ROSTER_ENOMEM;
         roster_error_set(err, r, opts->file, b.last_line + 1, 1, "%s",
-                         r == ROSTER_E2BIG ? "Markdown nesting is deeper than the limit of 64 levels"
-                                           : "out of memory while parsing Markdown");
+                         r == ROSTER_E2BIG
+                             ? "Markdown nesting is deeper than the limit of 64 levels"
+                             : "out of memory while parsing Markdown");
         if (err)
             err->diag = b.fail_diag ? b.fail_diag : "markdown.oom";
         goto out_text;

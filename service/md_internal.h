@@ -14,21 +14,17 @@
  * the whole normalized text whose body starts at body_off. Each repair
  * blanks the info string with spaces (offsets and lines are unchanged) and
  * adds a warning. Returns the number of repairs, or a negative error. */
-int roster_fence_repair(char *work, size_t len, size_t body_off,
-                        const struct roster_lines *lines, const char *file,
-                        struct roster_diags *diags);
+int roster_fence_repair(char *work, size_t len, size_t body_off, const struct roster_lines *lines,
+                        const char *file, struct roster_diags *diags);
 
 /* Inline source of lines [first, last] of a block: container prefixes
  * (quote markers, list markers on the item's first line, indentation)
  * removed, each line trimmed, joined by single spaces. */
-int roster_block_inline_source(struct roster_arena *arena,
-                               const struct roster_lines *lines,
-                               const struct roster_block *b, const char **out,
-                               size_t *out_len);
+int roster_block_inline_source(struct roster_arena *arena, const struct roster_lines *lines,
+                               const struct roster_block *b, const char **out, size_t *out_len);
 
 /* Fills the cells of a table block from its source rows. */
-int roster_block_table_cells(struct roster_arena *arena,
-                             const struct roster_lines *lines,
+int roster_block_table_cells(struct roster_arena *arena, const struct roster_lines *lines,
                              struct roster_block *table);
 
 /* Builds md->sections from the top-level headings of the block tree. */

@@ -47,8 +47,8 @@ static json_t *merge_objects(json_t *parent, json_t *child, int drop_identity)
     json_object_foreach(child, k, v)
     {
         json_t *pv = json_object_get(parent, k);
-        json_t *nv = json_is_object(v) && json_is_object(pv) ? merge_objects(pv, v, 0)
-                                                            : json_deep_copy(v);
+        json_t *nv =
+            json_is_object(v) && json_is_object(pv) ? merge_objects(pv, v, 0) : json_deep_copy(v);
         if (!nv || json_object_set_new(out, k, nv))
             goto fail;
     }
@@ -93,15 +93,14 @@ struct entry {
     int live;
 };
 
-static const struct roster_section *sec_of(const struct roster_profile *p,
-                                           const struct entry *e)
+static const struct roster_section *sec_of(const struct roster_profile *p, const struct entry *e)
 {
     return &p->chain[e->c]->md.sections[e->i];
 }
 
 /* Entries after m that belong to m's subtree in its own document. */
-static size_t subtree_len(const struct roster_profile *p, const struct entry *acc,
-                          size_t n, size_t m)
+static size_t subtree_len(const struct roster_profile *p, const struct entry *acc, size_t n,
+                          size_t m)
 {
     const struct roster_section *s = sec_of(p, &acc[m]);
     size_t k = m + 1;
@@ -119,8 +118,8 @@ static size_t own_subtree(const struct roster_doc *d, size_t i)
     return k - i - 1;
 }
 
-static int overlay(struct roster_profile *p, struct entry *acc, size_t *n,
-                   unsigned char **replaced, size_t c)
+static int overlay(struct roster_profile *p, struct entry *acc, size_t *n, unsigned char **replaced,
+                   size_t c)
 {
     const struct roster_doc *d = p->chain[c];
     for (size_t i = 0; i < d->md.nsections;) {

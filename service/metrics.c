@@ -9,8 +9,8 @@
 #include "roster_snapshot.h"
 #include "roster_version.h"
 
-static const unsigned STATUSES[] = {200, 204, 304, 400, 401, 403, 404, 405, 406, 413, 414,
-                                    431, 500, 503};
+static const unsigned STATUSES[] = {200, 204, 304, 400, 401, 403, 404,
+                                    405, 406, 413, 414, 431, 500, 503};
 #define NSTATUS (sizeof(STATUSES) / sizeof(STATUSES[0]) + 1) /* + "other" */
 static const double BUCKETS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                  0.025,  0.05,    0.1,    0.25,  0.5,    1.0};
@@ -120,11 +120,15 @@ static int render_requests(const struct roster_metrics *m, struct roster_buf *o)
         for (size_t b = 0; b <= NBUCKET && r == 0; b++) {
             cum += atomic_load(&m->buckets[rt][b]);
             if (b < NBUCKET)
-                r = roster_buf_printf(o, "roster_http_request_duration_seconds_bucket{route=\"%s\","
-                                         "le=\"%g\"} %llu\n", name, BUCKETS[b], cum);
+                r = roster_buf_printf(o,
+                                      "roster_http_request_duration_seconds_bucket{route=\"%s\","
+                                      "le=\"%g\"} %llu\n",
+                                      name, BUCKETS[b], cum);
             else
-                r = roster_buf_printf(o, "roster_http_request_duration_seconds_bucket{route=\"%s\","
-                                         "le=\"+Inf\"} %llu\n", name, cum);
+                r = roster_buf_printf(o,
+                                      "roster_http_request_duration_seconds_bucket{route=\"%s\","
+                                      "le=\"+Inf\"} %llu\n",
+                                      name, cum);
         }
         r = r ? r
               : roster_buf_printf(o,

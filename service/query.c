@@ -9,12 +9,27 @@
 #include "roster_doc.h"
 #include "roster_snapshot.h"
 
-static const char *const SUMMARY_FIELDS[] = {"id", "name", "category", "description", "version",
-                                             "role", "extends", "lineage", "link", NULL};
-static const char *const PROFILE_FIELDS[] = {
-    "id", "name", "category", "description", "version", "extends", "lineage", "metadata",
-    "role", "competencies", "work_patterns", "tool_priorities", "output_standards",
-    "anti_patterns", "sections", "source", "diagnostics", "stale", NULL};
+static const char *const SUMMARY_FIELDS[] = {
+    "id", "name", "category", "description", "version", "role", "extends", "lineage", "link", NULL};
+static const char *const PROFILE_FIELDS[] = {"id",
+                                             "name",
+                                             "category",
+                                             "description",
+                                             "version",
+                                             "extends",
+                                             "lineage",
+                                             "metadata",
+                                             "role",
+                                             "competencies",
+                                             "work_patterns",
+                                             "tool_priorities",
+                                             "output_standards",
+                                             "anti_patterns",
+                                             "sections",
+                                             "source",
+                                             "diagnostics",
+                                             "stale",
+                                             NULL};
 
 static int in_list(const char *name, const char *const *list)
 {

@@ -27,7 +27,7 @@ struct roster_reloader {
     struct roster_watch *watch;
     struct roster_events *events;
     uint64_t generation;
-    double due;          /* monotonic time a debounced reload is due, 0: none */
+    double due; /* monotonic time a debounced reload is due, 0: none */
     double next_rescan;
     const char *reason;
     int dir_failing;
@@ -53,8 +53,8 @@ int roster_reloader_new(struct roster_reloader **out, const struct roster_reload
     rl->generation = 1;
     struct roster_error err;
     roster_error_clear(&err);
-    struct roster_snapshot_opts so = {.dir = opts->dir, .strict_markdown = opts->strict_markdown,
-                                      .generation = rl->generation};
+    struct roster_snapshot_opts so = {
+        .dir = opts->dir, .strict_markdown = opts->strict_markdown, .generation = rl->generation};
     int r = roster_snapshot_build(&rl->current, &so, &err);
     if (r < 0) {
         snprintf(why, why_cap, "%s", err.msg);

@@ -154,8 +154,7 @@ json_t *roster_render_prompt(const struct roster_profile *p)
 
 json_t *roster_render_summary(const json_t *profile)
 {
-    static const char *const keys[] = {"id", "name", "category", "description", "version",
-                                       NULL};
+    static const char *const keys[] = {"id", "name", "category", "description", "version", NULL};
     json_t *o = json_object();
     if (!o)
         return NULL;

@@ -22,11 +22,11 @@ struct node {
     size_t nparents;
     size_t *children;
     size_t nchildren, capchildren;
-    size_t pending;  /* parents not final yet */
+    size_t pending; /* parents not final yet */
     int state;
-    int own_error;   /* failed before resolution (parse error, bad extends) */
+    int own_error; /* failed before resolution (parse error, bad extends) */
     unsigned hops;
-    size_t order;    /* position in the final topological order */
+    size_t order; /* position in the final topological order */
 };
 
 struct graph {
@@ -74,9 +74,8 @@ static int lookup_parent(struct graph *g, size_t i, const char *name, size_t *ou
                 roster_buf_puts(&b, ", ");
             roster_buf_puts(&b, g->ix->docs[k]->relpath);
         }
-        int r = error(g, i, "extends.ambiguous",
-                      "extends \"%s\" matches several files by name: %s", name,
-                      b.data ? b.data : "");
+        int r = error(g, i, "extends.ambiguous", "extends \"%s\" matches several files by name: %s",
+                      name, b.data ? b.data : "");
         roster_buf_free(&b);
         return r < 0 ? r : 1;
     }

@@ -9,8 +9,7 @@
 
 /* Line of an empty heading (md4c gave no text): the first ATX heading line
  * of that level after `from`. */
-static unsigned find_empty_heading(const struct roster_lines *lines, unsigned from,
-                                   unsigned level)
+static unsigned find_empty_heading(const struct roster_lines *lines, unsigned from, unsigned level)
 {
     for (unsigned n = from ? from + 1 : 1; n <= lines->count; n++) {
         const char *s;
@@ -107,8 +106,8 @@ int roster_md_sections(struct roster_md *md, struct roster_arena *arena,
     for (struct roster_block *b = root->first; b; b = b->next)
         n += b->kind == ROSTER_BLOCK_H;
     if (n > ROSTER_MD_MAX_SECTIONS) {
-        roster_error_set(err, ROSTER_E2BIG, NULL, 0, 0,
-                         "%zu headings, over the limit of %d", n, ROSTER_MD_MAX_SECTIONS);
+        roster_error_set(err, ROSTER_E2BIG, NULL, 0, 0, "%zu headings, over the limit of %d", n,
+                         ROSTER_MD_MAX_SECTIONS);
         if (err)
             err->diag = "markdown.too_many_sections";
         return ROSTER_E2BIG;
@@ -127,8 +126,8 @@ int roster_md_sections(struct roster_md *md, struct roster_arena *arena,
             continue;
         }
         struct roster_section *s = &secs[i];
-        unsigned first = b->line_first ? b->line_first
-                                       : find_empty_heading(lines, prev_line, b->level);
+        unsigned first =
+            b->line_first ? b->line_first : find_empty_heading(lines, prev_line, b->level);
         unsigned last = b->line_last ? b->line_last : first;
         if (!first)
             first = last = prev_line;

@@ -34,8 +34,8 @@ static int load_token(const struct roster_config *cfg, char *tok, size_t cap, ch
     if (cfg->admin_token_file) {
         FILE *f = fopen(cfg->admin_token_file, "r");
         if (!f) {
-            snprintf(why, why_cap, "--admin-token-file: cannot read %s: %s",
-                     cfg->admin_token_file, strerror(errno));
+            snprintf(why, why_cap, "--admin-token-file: cannot read %s: %s", cfg->admin_token_file,
+                     strerror(errno));
             return -1;
         }
         if (!fgets(tok, (int)cap, f))
@@ -72,8 +72,7 @@ static void drain_and_stop(struct roster_server *srv, const struct roster_config
         nanosleep(&d, NULL);
     }
     roster_server_stop(srv);
-    roster_log(ROSTER_LOG_INFO, "stop", "open_connections", 'u', (unsigned long long)left,
-               NULL);
+    roster_log(ROSTER_LOG_INFO, "stop", "open_connections", 'u', (unsigned long long)left, NULL);
 }
 
 int roster_cli_serve(int argc, char **argv)
@@ -105,8 +104,10 @@ int roster_cli_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct roster_reloader *rl = NULL;
-    struct roster_reload_opts ro = {.dir = cfg.profiles, .strict_markdown = (int)cfg.strict_markdown,
-                                    .watch = (int)cfg.watch, .debounce_ms = cfg.debounce_ms,
+    struct roster_reload_opts ro = {.dir = cfg.profiles,
+                                    .strict_markdown = (int)cfg.strict_markdown,
+                                    .watch = (int)cfg.watch,
+                                    .debounce_ms = cfg.debounce_ms,
                                     .rescan_interval = cfg.rescan_interval};
     struct roster_metrics *metrics = roster_metrics_new();
     if (!metrics || roster_reloader_new(&rl, &ro, metrics, why, sizeof(why)) < 0) {
@@ -117,10 +118,15 @@ int roster_cli_serve(int argc, char **argv)
         return 1;
     }
     struct roster_server_config sc = {
-        .host = cfg.host, .port = cfg.port, .threads = cfg.threads,
-        .max_connections = cfg.max_connections, .connection_timeout = cfg.connection_timeout,
-        .max_request_bytes = cfg.max_request_bytes, .cache_max_age = cfg.cache_max_age,
-        .cors_origins = cfg.cors_origins, .admin_token = token[0] ? token : NULL,
+        .host = cfg.host,
+        .port = cfg.port,
+        .threads = cfg.threads,
+        .max_connections = cfg.max_connections,
+        .connection_timeout = cfg.connection_timeout,
+        .max_request_bytes = cfg.max_request_bytes,
+        .cache_max_age = cfg.cache_max_age,
+        .cors_origins = cfg.cors_origins,
+        .admin_token = token[0] ? token : NULL,
         .events = roster_reloader_events(rl),
     };
     struct roster_server *srv = NULL;
@@ -145,8 +151,8 @@ int roster_cli_serve(int argc, char **argv)
         struct timespec tick = {.tv_nsec = 50 * 1000 * 1000};
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
-            roster_log(ROSTER_LOG_INFO, "signal", "signal", 's', sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                       NULL);
+            roster_log(ROSTER_LOG_INFO, "signal", "signal", 's',
+                       sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
             break;
         }
         if (sig == SIGHUP)

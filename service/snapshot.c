@@ -152,8 +152,7 @@ static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p,
 }
 
 /* Last known good: serve the previous version, stale, with new diagnostics. */
-static int build_stale(struct roster_sprofile *sp, const struct roster_sprofile *old,
-                       uint64_t gen)
+static int build_stale(struct roster_sprofile *sp, const struct roster_sprofile *old, uint64_t gen)
 {
     sp->ok = 1;
     sp->stale = 1;
@@ -182,8 +181,7 @@ static int build_stale(struct roster_sprofile *sp, const struct roster_sprofile 
 
 static int cmp_sprofile(const void *a, const void *b)
 {
-    return strcmp(((const struct roster_sprofile *)a)->id,
-                  ((const struct roster_sprofile *)b)->id);
+    return strcmp(((const struct roster_sprofile *)a)->id, ((const struct roster_sprofile *)b)->id);
 }
 
 static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
@@ -204,8 +202,8 @@ static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
         if (!sp->id || !sp->file || !sp->source_sha256 || !sp->diagnostics)
             return ROSTER_ENOMEM;
         int r = 0;
-        const struct roster_sprofile *old = prev ? roster_snapshot_find(prev, d->id, strlen(d->id))
-                                                 : NULL;
+        const struct roster_sprofile *old =
+            prev ? roster_snapshot_find(prev, d->id, strlen(d->id)) : NULL;
         if (res->profiles[i].ok)
             r = build_ok(sp, &res->profiles[i], ix->diags, s->generation);
         else if (old && old->ok && strcmp(old->file, d->relpath) == 0)
@@ -221,8 +219,8 @@ static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
     if (!s->by_id)
         return ROSTER_ENOMEM;
     for (size_t i = 0; i < s->n; i++) {
-        int r = roster_map_put(s->by_id, s->profiles[i].id, strlen(s->profiles[i].id),
-                               &s->profiles[i]);
+        int r =
+            roster_map_put(s->by_id, s->profiles[i].id, strlen(s->profiles[i].id), &s->profiles[i]);
         if (r < 0)
             return r;
     }
@@ -305,8 +303,8 @@ void roster_snapshot_unref(struct roster_snapshot *s)
     roster_free(s);
 }
 
-const struct roster_sprofile *roster_snapshot_find(const struct roster_snapshot *s,
-                                                   const char *id, size_t len)
+const struct roster_sprofile *roster_snapshot_find(const struct roster_snapshot *s, const char *id,
+                                                   size_t len)
 {
     return roster_map_get(s->by_id, id, len);
 }

@@ -35,8 +35,8 @@ static json_t *facets(const struct roster_snapshot *s)
         if (!sp->ok)
             continue;
         bad |= count(cat, json_string_value(json_object_get(sp->profile, "category")));
-        bad |= count(role, json_string_value(json_object_get(
-                               json_object_get(sp->profile, "role"), "name")));
+        bad |= count(
+            role, json_string_value(json_object_get(json_object_get(sp->profile, "role"), "name")));
         for (size_t k = 0; k < sp->nparents; k++)
             bad |= count(ext, sp->parents[k]);
     }

@@ -110,8 +110,7 @@ unsigned roster_lines_line_of(const struct roster_lines *l, size_t off)
     return (unsigned)(lo + 1);
 }
 
-int roster_lines_get(const struct roster_lines *l, unsigned n, const char **s,
-                     size_t *len)
+int roster_lines_get(const struct roster_lines *l, unsigned n, const char **s, size_t *len)
 {
     if (n == 0 || n > l->count)
         return ROSTER_EINVAL;
@@ -144,8 +143,8 @@ int roster_slugify(const char *s, size_t len, struct roster_buf *b)
         int r = 0;
         if (c >= 'A' && c <= 'Z')
             r = roster_buf_putc(b, (char)(c - 'A' + 'a'));
-        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                 c == '_' || c >= 0x80)
+        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                 c >= 0x80)
             r = roster_buf_putc(b, (char)c);
         else if (c == ' ')
             r = roster_buf_putc(b, '-');

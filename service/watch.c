@@ -13,8 +13,9 @@
 
 #include "roster_base.h"
 
-#define MASK (IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | \
-              IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY)
+#define MASK                                                                                       \
+    (IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |            \
+     IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY)
 
 struct wdir {
     int wd;

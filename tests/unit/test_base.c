@@ -78,11 +78,11 @@ END_TEST
 START_TEST(utf8_check)
 {
     ck_assert_uint_eq(roster_utf8_check("h\xc3\xa9llo", 6), 6);
-    ck_assert_uint_eq(roster_utf8_check("a\xc3", 2), 1);          /* truncated */
-    ck_assert_uint_eq(roster_utf8_check("a\xc0\xaf", 3), 1);      /* overlong */
-    ck_assert_uint_eq(roster_utf8_check("\xed\xa0\x80", 3), 0);   /* surrogate */
+    ck_assert_uint_eq(roster_utf8_check("a\xc3", 2), 1); /* truncated */
+    ck_assert_uint_eq(roster_utf8_check("a\xc0\xaf", 3), 1); /* overlong */
+    ck_assert_uint_eq(roster_utf8_check("\xed\xa0\x80", 3), 0); /* surrogate */
     ck_assert_uint_eq(roster_utf8_check("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
-    ck_assert_uint_eq(roster_utf8_check("\xe2\x9d\x8c", 3), 3);   /* U+274C */
+    ck_assert_uint_eq(roster_utf8_check("\xe2\x9d\x8c", 3), 3); /* U+274C */
 }
 END_TEST
 
@@ -90,7 +90,10 @@ START_TEST(normalize_bom_crlf_cr)
 {
     char *out;
     size_t n;
-    ck_assert_int_eq(roster_text_normalize("\xef\xbb\xbf" "a\r\nb\rc\n", 10, &out, &n), 0);
+    ck_assert_int_eq(roster_text_normalize("\xef\xbb\xbf"
+                                           "a\r\nb\rc\n",
+                                           10, &out, &n),
+                     0);
     ck_assert_str_eq(out, "a\nb\nc\n");
     ck_assert_uint_eq(n, 6);
     roster_free(out);

@@ -91,7 +91,8 @@ START_TEST(work_patterns)
     json_t *rb = json_array_get(json_object_get(json_array_get(a, 1), "steps"), 2);
     ck_assert_str_eq(str(rb, "name"), "Automate Recovery");
     ck_assert_uint_eq(json_array_size(json_object_get(rb, "items")), 3);
-    const char *matrix = str(json_array_get(json_object_get(json_array_get(a, 1), "examples"), 0), "code");
+    const char *matrix =
+        str(json_array_get(json_object_get(json_array_get(a, 1), "examples"), 0), "code");
     ck_assert(strstr(matrix, "kubectl rollout undo deployment/app --to-revision=N\n") != NULL);
     json_decref(a);
 }
@@ -113,8 +114,9 @@ START_TEST(tool_priorities)
         ck_assert_str_eq(str(t, "description"), descs[i]);
         ck_assert_uint_eq(json_array_size(json_object_get(t, "uses")), 3);
     }
-    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(json_array_get(a, 3), "uses"), 2)),
-                     "Locate existing automation");
+    ck_assert_str_eq(
+        json_string_value(json_array_get(json_object_get(json_array_get(a, 3), "uses"), 2)),
+        "Locate existing automation");
     json_decref(a);
 }
 END_TEST
@@ -156,7 +158,8 @@ START_TEST(anti_patterns)
                      "Include manual steps in automated pipelines");
     ck_assert_str_eq(json_string_value(json_array_get(avoid, 5)),
                      "Use `latest` tags for container images");
-    ck_assert_str_eq(json_string_value(json_array_get(always, 7)), "Document runbooks for operations");
+    ck_assert_str_eq(json_string_value(json_array_get(always, 7)),
+                     "Document runbooks for operations");
     json_decref(o);
 }
 END_TEST

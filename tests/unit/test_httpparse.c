@@ -90,8 +90,8 @@ START_TEST(accept_headers)
     ck_assert_int_eq(roster_accept_quality("application/*;q=0.5", "application/json"), 500);
     ck_assert_int_eq(roster_accept_quality("text/html", "application/json"), 0);
     ck_assert_int_eq(roster_accept_quality("application/json;q=0, */*", "application/json"), 0);
-    ck_assert_int_eq(roster_accept_quality("text/markdown, application/json;q=0.9",
-                                           "application/json"), 900);
+    ck_assert_int_eq(
+        roster_accept_quality("text/markdown, application/json;q=0.9", "application/json"), 900);
     ck_assert_int_eq(roster_accept_quality("APPLICATION/JSON", "application/json"), 1000);
     ck_assert_int_eq(roster_accepts_gzip("gzip, deflate"), 1);
     ck_assert_int_eq(roster_accepts_gzip("gzip;q=0"), 0);

@@ -125,8 +125,10 @@ START_TEST(block_sources)
     ck_assert_ptr_nonnull(c);
     const struct roster_block *ul = c->blocks;
     ck_assert_int_eq(ul->kind, ROSTER_BLOCK_UL);
-    const char *want[] = {"**Plain Name**: plain description", "**Colon Inside:** described",
-                          "__Underscores__ - dashed description", "No bold label here",
+    const char *want[] = {"**Plain Name**: plain description",
+                          "**Colon Inside:** described",
+                          "__Underscores__ - dashed description",
+                          "No bold label here",
                           "**Multi** line item that continues on the next line",
                           "**Task Item**: a task"};
     int i = 0;

@@ -66,7 +66,8 @@ START_TEST(crlf_renders_identically)
     json_object_del(ja, "source");
     json_object_del(jb, "source");
     ck_assert(json_equal(ja, jb));
-    ck_assert_ptr_null(memchr(b->reps[ROSTER_VIEW_PROFILE].body, '\r', b->reps[ROSTER_VIEW_PROFILE].len));
+    ck_assert_ptr_null(
+        memchr(b->reps[ROSTER_VIEW_PROFILE].body, '\r', b->reps[ROSTER_VIEW_PROFILE].len));
     json_decref(ja);
     json_decref(jb);
     roster_snapshot_unref(lf);
@@ -105,7 +106,8 @@ START_TEST(views_etags_gzip)
     free(plain);
     ck_assert_str_eq(p->reps[ROSTER_VIEW_PROMPT].ctype, "text/markdown; charset=utf-8");
     json_t *pj = body_json(&p->prompt_json);
-    ck_assert_uint_eq(json_string_length(json_object_get(pj, "prompt")), p->reps[ROSTER_VIEW_PROMPT].len);
+    ck_assert_uint_eq(json_string_length(json_object_get(pj, "prompt")),
+                      p->reps[ROSTER_VIEW_PROMPT].len);
     json_decref(pj);
     ck_assert_uint_eq(s->served, 3);
     roster_snapshot_unref(s);
