@@ -33,8 +33,10 @@ unsigned roster_server_port(const struct roster_server *s);
 void roster_server_swap(struct roster_server *s, struct roster_snapshot *snap);
 /* A new reference to the snapshot in service (NULL before the first). */
 struct roster_snapshot *roster_server_snapshot(struct roster_server *s);
-/* Readiness off, stop accepting, close connections after their response. */
+/* Readiness off; every response from now on carries Connection: close. */
 void roster_server_drain(struct roster_server *s);
+/* Stop accepting connections (the listener is closed at stop). */
+void roster_server_quiesce(struct roster_server *s);
 unsigned roster_server_connections(struct roster_server *s);
 void roster_server_stop(struct roster_server *s);
 /* Set by the admin endpoint; the serve loop polls it. */

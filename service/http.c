@@ -278,6 +278,11 @@ unsigned roster_server_port(const struct roster_server *s)
 void roster_server_drain(struct roster_server *s)
 {
     atomic_store(&s->draining, 1);
+}
+
+void roster_server_quiesce(struct roster_server *s)
+{
+    atomic_store(&s->draining, 1);
     if (s->listen_fd == MHD_INVALID_SOCKET)
         s->listen_fd = MHD_quiesce_daemon(s->daemon);
 }

@@ -65,6 +65,7 @@ static void drain_and_stop(struct roster_server *srv, const struct roster_config
         struct timespec d = {.tv_sec = cfg->drain_delay};
         nanosleep(&d, NULL);
     }
+    roster_server_quiesce(srv);
     double deadline = now_mono() + cfg->shutdown_timeout;
     unsigned left;
     while ((left = roster_server_connections(srv)) > 0 && now_mono() < deadline) {
