@@ -29,10 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     roster_target_parse(target, strlen(target), &t);
     if (t.query) {
         struct roster_param params[ROSTER_QUERY_MAX_PARAMS];
-        size_t n;
+        size_t n = 0; /* the parser leaves n alone when it fails */
         char buf[8192], why[200];
-        roster_query_string_parse(t.query, t.query_len, params, &n, buf, sizeof(buf), why,
-                                  sizeof(why));
+        if (roster_query_string_parse(t.query, t.query_len, params, &n, buf, sizeof(buf), why,
+                                      sizeof(why)) < 0)
+            n = 0;
         char id[512];
         for (size_t i = 0; i < n && strcmp(params[i].key, "cursor") == 0; i++)
             roster_cursor_decode(params[i].value, id, sizeof(id));

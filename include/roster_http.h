@@ -38,6 +38,9 @@ void roster_server_drain(struct roster_server *s);
 /* Stop accepting connections (the listener is closed at stop). */
 void roster_server_quiesce(struct roster_server *s);
 unsigned roster_server_connections(struct roster_server *s);
+/* Requests received and not yet completed (idle keep-alive connections
+ * are not counted). */
+long roster_server_in_flight(struct roster_server *s);
 void roster_server_stop(struct roster_server *s);
 /* Set by the admin endpoint; the serve loop polls it. */
 int roster_server_take_reload_request(struct roster_server *s);

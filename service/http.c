@@ -70,6 +70,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
         return NULL;
     rq->srv = s;
     rq->t0 = now_mono();
+    atomic_fetch_add(&s->in_flight, 1);
     size_t n = strlen(uri);
     rq->raw_truncated = n >= sizeof(rq->raw);
     rq->raw_len = rq->raw_truncated ? sizeof(rq->raw) - 1 : n;
@@ -188,6 +189,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     roster_snapshot_unref(rq->snap);
     roster_free(rq);
     *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -285,6 +287,11 @@ void roster_server_quiesce(struct roster_server *s)
     atomic_store(&s->draining, 1);
     if (s->listen_fd == MHD_INVALID_SOCKET)
         s->listen_fd = MHD_quiesce_daemon(s->daemon);
+}
+
+long roster_server_in_flight(struct roster_server *s)
+{
+    return atomic_load(&s->in_flight);
 }
 
 unsigned roster_server_connections(struct roster_server *s)

@@ -38,7 +38,7 @@ enum MHD_Result roster_admin_reload(struct req *rq, struct MHD_Connection *c)
                                    "the admin token is not valid", NULL);
     atomic_store(&rq->srv->reload_requested, 1);
     char *body = roster_strndup("{\"status\":\"accepted\"}\n", 22);
-    return roster_send_dynamic(rq, c, MHD_HTTP_ACCEPTED, "application/json", body, 22, 0);
+    return roster_send_dynamic(rq, c, MHD_HTTP_ACCEPTED, "application/json", body, 22, 0, NULL);
 }
 
 static struct roster_rep openapi;

@@ -26,6 +26,7 @@ struct roster_server {
     char cache_control[64];
     char boot_id[17];
     atomic_ullong next_request;
+    atomic_long in_flight; /* requests between the URI callback and completion */
 };
 
 /* One request. Created by the URI log callback (the only place MHD shows
@@ -43,6 +44,7 @@ struct req {
     unsigned status;
     size_t bytes;
     int seen; /* the first access-handler call happened */
+    char allow[32]; /* Allow header of a 405 */
 };
 
 /* Sends a prebuilt representation (conditional GET, gzip, HEAD). */
@@ -50,7 +52,8 @@ enum MHD_Result roster_send_rep(struct req *rq, struct MHD_Connection *c,
                                 const struct roster_rep *rep, const char *warning);
 /* Sends bytes built for this request (taken over, freed by MHD). */
 enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, unsigned status,
-                                    const char *ctype, char *body, size_t len, int cacheable);
+                                    const char *ctype, char *body, size_t len, int cacheable,
+                                    const char *warning);
 /* RFC 9457 problem: code names the type (urn:roster:problem:<code>).
  * extra (stolen, may be NULL) is merged into the body. */
 enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, unsigned status,

@@ -96,13 +96,19 @@ static int split_fields(char *list, const char **out, size_t *n, int (*valid)(co
     return 0;
 }
 
-static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, json_t *j,
-                                 unsigned status, int cacheable)
+static enum MHD_Result send_json_warn(struct req *rq, struct MHD_Connection *c, json_t *j,
+                                      unsigned status, int cacheable, const char *warning)
 {
     size_t len = 0;
     char *body = j ? roster_render_dump(j, &len) : NULL;
     json_decref(j);
-    return roster_send_dynamic(rq, c, status, CT_JSON, body, len, cacheable);
+    return roster_send_dynamic(rq, c, status, CT_JSON, body, len, cacheable, warning);
+}
+
+static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, json_t *j,
+                                 unsigned status, int cacheable)
+{
+    return send_json_warn(rq, c, j, status, cacheable, NULL);
 }
 
 static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
@@ -252,7 +258,8 @@ static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
         char *list = (char *)param(p, n, "fields");
         if (split_fields(list, fields, &nf, roster_query_profile_field, why, sizeof(why)) < 0)
             return bad_query(rq, c, why);
-        return send_json(rq, c, roster_query_project(sp->profile, fields, nf), MHD_HTTP_OK, 1);
+        return send_json_warn(rq, c, roster_query_project(sp->profile, fields, nf), MHD_HTTP_OK, 1,
+                              warning);
     }
     return roster_send_rep(rq, c, prompt_json ? &sp->prompt_json : &sp->reps[v], warning);
 }
@@ -297,7 +304,7 @@ static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
                          json_pack("{s:s,s:I,s:{s:I,s:I,s:I}}", "status", "ready", "generation",
                                    (json_int_t)s->generation, "profiles", "served",
                                    (json_int_t)(s->served - s->stale), "invalid",
-                                   (json_int_t)(s->n - s->served), "stale", (json_int_t)s->stale),
+                                   (json_int_t)s->invalid, "stale", (json_int_t)s->stale),
                          MHD_HTTP_OK, 0);
     }
     if (t->route == ROSTER_ROUTE_METRICS) {
@@ -309,7 +316,7 @@ static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
         size_t len = 0;
         char *body = b.data ? roster_buf_steal(&b, &len) : NULL;
         return roster_send_dynamic(rq, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                                   body, len, 0);
+                                   body, len, 0, NULL);
     }
     return roster_send_rep(rq, c, roster_openapi_rep(), NULL);
 }

@@ -80,8 +80,10 @@ static enum MHD_Result send_variant(struct req *rq, struct MHD_Connection *c,
     const char *inm =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     int not_modified = roster_etag_match(inm, etag);
-    char *data = not_modified ? NULL : gz ? rep->gz : rep->body;
-    size_t len = not_modified ? 0 : gz ? rep->gz_len : rep->len;
+    /* MHD sends no body with a 304 but does send Content-Length, which may
+     * only be the length a 200 would have had: give it the real buffer */
+    char *data = gz ? rep->gz : rep->body;
+    size_t len = gz ? rep->gz_len : rep->len;
     struct MHD_Response *resp;
     if (!data)
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -104,6 +106,7 @@ static enum MHD_Result send_variant(struct req *rq, struct MHD_Connection *c,
              MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding") == MHD_YES;
     if (ok && !not_modified)
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->ctype) == MHD_YES;
+
     if (ok && gz && !not_modified)
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") == MHD_YES;
     if (ok && warning)
@@ -112,7 +115,8 @@ static enum MHD_Result send_variant(struct req *rq, struct MHD_Connection *c,
         MHD_destroy_response(resp);
         return MHD_NO;
     }
-    return queue(rq, c, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, resp, len);
+    return queue(rq, c, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, resp,
+                 not_modified ? 0 : len);
 }
 
 enum MHD_Result roster_send_rep(struct req *rq, struct MHD_Connection *c,
@@ -134,6 +138,9 @@ static enum MHD_Result send_bytes(struct req *rq, struct MHD_Connection *c, unsi
              MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
     if (ok && allow)
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES;
+    if (ok && status == MHD_HTTP_UNAUTHORIZED)
+        ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                     "Bearer realm=\"rosterd\"") == MHD_YES;
     if (!ok) {
         MHD_destroy_response(resp);
         return MHD_NO;
@@ -142,7 +149,8 @@ static enum MHD_Result send_bytes(struct req *rq, struct MHD_Connection *c, unsi
 }
 
 enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, unsigned status,
-                                    const char *ctype, char *body, size_t len, int cacheable)
+                                    const char *ctype, char *body, size_t len, int cacheable,
+                                    const char *warning)
 {
     if (!body)
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
@@ -156,7 +164,7 @@ enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, un
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
                                    "Out of memory", "the server is out of memory", NULL);
     }
-    return send_variant(rq, c, &rep, NULL, 1);
+    return send_variant(rq, c, &rep, warning, 1);
 }
 
 enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, unsigned status,
@@ -185,7 +193,9 @@ enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, un
     size_t len = 0;
     char *body = bad ? NULL : roster_render_dump(o, &len);
     json_decref(o);
-    const char *allow = status == MHD_HTTP_METHOD_NOT_ALLOWED ? "GET, HEAD, OPTIONS" : NULL;
+    const char *allow = NULL;
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        allow = rq->allow[0] ? rq->allow : "GET, HEAD, OPTIONS";
     if (!body) {
         /* last resort: a fixed body that needs no allocation */
         static const char oom[] = "{\"type\":\"urn:roster:problem:out_of_memory\","
@@ -206,16 +216,9 @@ enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsi
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
         char detail[160];
         snprintf(detail, sizeof(detail), "this route allows %s", allow);
-        size_t len = 0;
-        json_t *doc = json_pack(
-            "{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "type", "urn:roster:problem:method_not_allowed",
-            "title", "Method not allowed", "status", (int)status, "detail", detail, "code",
-            "method_not_allowed", "request_id", rq->request_id, "allow", allow);
-        char *body = doc ? roster_render_dump(doc, &len) : NULL;
-        json_decref(doc);
-        if (!body)
-            return MHD_NO;
-        return send_bytes(rq, c, status, "application/problem+json", body, len, allow);
+        snprintf(rq->allow, sizeof(rq->allow), "%s", allow);
+        return roster_send_problem(rq, c, status, "method_not_allowed", "Method not allowed",
+                                   detail, json_pack("{s:s}", "allow", allow));
     }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);

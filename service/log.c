@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "roster_base.h"
+#include "roster_text.h"
 
 static int log_json = 1;
 static enum roster_log_level log_min = ROSTER_LOG_INFO;
@@ -36,11 +37,23 @@ int roster_log_level_parse(const char *s, enum roster_log_level *out)
     return ROSTER_EINVAL;
 }
 
-/* JSON string escaping (also used for text values, which are quoted). */
+/* JSON string escaping (also used for text values, which are quoted).
+ * Bytes that are not valid UTF-8 become U+FFFD, so every line parses. */
 static void put_str(struct roster_buf *b, const char *s)
 {
     roster_buf_putc(b, '"');
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p >= 0x80) {
+            const char *cp = (const char *)p;
+            size_t ok = roster_utf8_check(cp, strlen(cp));
+            if (ok == 0) {
+                roster_buf_puts(b, "\\ufffd");
+            } else {
+                roster_buf_append(b, p, ok);
+                p += ok - 1;
+            }
+            continue;
+        }
         switch (*p) {
         case '"':
             roster_buf_puts(b, "\\\"");

@@ -1,6 +1,9 @@
 /* rosterd: dispatch to the subcommands. */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "roster_base.h"
 
 #include "roster_cli.h"
 #include "roster_version.h"
@@ -33,6 +36,8 @@ static void help(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* every allocation, jansson's included, goes through roster_malloc */
+    json_set_alloc_funcs(roster_malloc, roster_free);
     if (argc < 2) {
         help(stderr);
         return 2;

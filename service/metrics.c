@@ -63,6 +63,8 @@ void roster_metrics_request(struct roster_metrics *m, enum roster_route_kind rou
 {
     if (route >= ROSTER_ROUTE_COUNT)
         route = ROSTER_ROUTE_NOT_FOUND;
+    if (route == ROSTER_ROUTE_BAD_ID)
+        route = ROSTER_ROUTE_PROFILE; /* one series per route label */
     atomic_fetch_add_explicit(&m->requests[route][method][status_index(status)], 1,
                               memory_order_relaxed);
     size_t b = 0;
@@ -144,7 +146,7 @@ int roster_metrics_render(const struct roster_metrics *m, const struct roster_sn
 {
     int r = render_requests(m, o);
     size_t served = s ? s->served - s->stale : 0, stale = s ? s->stale : 0;
-    size_t invalid = s ? s->n - s->served : 0;
+    size_t invalid = s ? s->invalid : 0; /* files that do not validate, stale ones too */
     r = r ? r
           : roster_buf_printf(
                 o,

@@ -123,12 +123,17 @@ json_t *roster_query_list(const struct roster_snapshot *s, const struct roster_l
     json_t *next = json_null();
     if (!bad && more && last && roster_cursor_encode(last, cursor, sizeof(cursor)) == 0)
         next = json_string(cursor);
-    if (bad || !next || json_object_set_new(o, "items", json_incref(items)) ||
+    if (bad || !next) {
+        json_decref(next);
+        next = NULL;
+    }
+    if (!next || json_object_set_new(o, "items", json_incref(items)) ||
         json_object_set_new(o, "total", json_integer((json_int_t)total)) ||
-        json_object_set_new(o, "next_cursor", next)) {
+        json_object_set_new(o, "next_cursor", json_incref(next))) {
         json_decref(o);
         o = NULL;
     }
+    json_decref(next);
     json_decref(items);
     roster_free(needle);
     return o;

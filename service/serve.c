@@ -66,14 +66,22 @@ static void drain_and_stop(struct roster_server *srv, const struct roster_config
         nanosleep(&d, NULL);
     }
     roster_server_quiesce(srv);
+    /* Wait for the requests in flight; idle keep-alive connections are
+     * closed by the stop (every response since draining said
+     * Connection: close). Quiet twice in a row, 20 ms apart, means done. */
     double deadline = now_mono() + cfg->shutdown_timeout;
-    unsigned left;
-    while ((left = roster_server_connections(srv)) > 0 && now_mono() < deadline) {
+    int quiet = 0;
+    long left = 0;
+    while (now_mono() < deadline && quiet < 2) {
+        left = roster_server_in_flight(srv);
+        quiet = left == 0 ? quiet + 1 : 0;
         struct timespec d = {.tv_nsec = 20 * 1000 * 1000};
         nanosleep(&d, NULL);
     }
+    unsigned open = roster_server_connections(srv);
     roster_server_stop(srv);
-    roster_log(ROSTER_LOG_INFO, "stop", "open_connections", 'u', (unsigned long long)left, NULL);
+    roster_log(ROSTER_LOG_INFO, "stop", "requests_unfinished", 'u', (unsigned long long)left,
+               "connections_closed", 'u', (unsigned long long)open, NULL);
 }
 
 int roster_cli_serve(int argc, char **argv)

@@ -87,7 +87,10 @@ int roster_watch_new(struct roster_watch **out, const char *dir, char *why, size
     while (n > 1 && parent[n - 1] == '/')
         parent[--n] = '\0';
     char *slash = strrchr(parent, '/');
-    snprintf(w->base, sizeof(w->base), "%s", slash ? slash + 1 : parent);
+    const char *base = slash ? slash + 1 : parent;
+    size_t blen = strlen(base) < sizeof(w->base) - 1 ? strlen(base) : sizeof(w->base) - 1;
+    memcpy(w->base, base, blen);
+    w->base[blen] = '\0';
     if (slash == parent)
         parent[1] = '\0';
     else if (slash)
