@@ -12,8 +12,12 @@ int roster_log_level_parse(const char *s, enum roster_log_level *out);
 
 /* Fields are given as a format of typed pairs: each key is followed by a
  * type letter: 's' string, 'i' long long, 'u' unsigned long long,
- * 'f' double, 'b' int as boolean; the list ends with NULL.
- * Example: roster_log(ROSTER_LOG_INFO, "start", "port", 'i', 8080LL, NULL); */
+ * 'f' double, 'b' int as boolean; the list ends with ROSTER_LOG_END.
+ * Example: roster_log(ROSTER_LOG_INFO, "start", "port", 'i', 8080LL, ROSTER_LOG_END); */
 void roster_log(enum roster_log_level lvl, const char *event, ...);
+
+/* The end of a roster_log field list (a typed null pointer: a bare NULL
+ * may be an int in a variadic call). */
+#define ROSTER_LOG_END ((const char *)0)
 
 #endif

@@ -184,7 +184,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                    (unsigned long long)status, "bytes", 'u', (unsigned long long)rq->bytes,
                    "duration_us", 'u', (unsigned long long)(dt * 1e6), "request_id", 's',
                    rq->request_id[0] ? rq->request_id : "-", "remote", 's', addr, "completed", 'b',
-                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, NULL);
+                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, ROSTER_LOG_END);
     }
     roster_snapshot_unref(rq->snap);
     roster_free(rq);
@@ -200,7 +200,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
-    roster_log(ROSTER_LOG_WARN, "http_library", "message", 's', msg, NULL);
+    roster_log(ROSTER_LOG_WARN, "http_library", "message", 's', msg, ROSTER_LOG_END);
 }
 
 static int resolve_addr(const char *host, unsigned port, struct sockaddr_storage *ss, int *v6,

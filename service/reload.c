@@ -128,7 +128,8 @@ static void reload(struct roster_reloader *rl)
             roster_metrics_reload(rl->metrics, 0, 0);
             roster_metrics_dir_failure(rl->metrics);
             roster_log(ROSTER_LOG_ERROR, "reload_failed", "reason", 's', reason, "error", 's',
-                       err.msg, "generation", 'u', (unsigned long long)rl->generation, NULL);
+                       err.msg, "generation", 'u', (unsigned long long)rl->generation,
+                       ROSTER_LOG_END);
             rl->dir_failing = 1;
             return;
         }
@@ -148,11 +149,11 @@ static void reload(struct roster_reloader *rl)
     double dt = now_mono() - t0;
     if (rl->dir_failing) {
         rl->dir_failing = 0;
-        roster_log(ROSTER_LOG_INFO, "profiles_dir_recovered", NULL);
+        roster_log(ROSTER_LOG_INFO, "profiles_dir_recovered", ROSTER_LOG_END);
     }
     if (!d.added && !d.changed && !d.removed && !d.invalid) {
         roster_snapshot_unref(next);
-        roster_log(ROSTER_LOG_DEBUG, "reload_unchanged", "reason", 's', reason, NULL);
+        roster_log(ROSTER_LOG_DEBUG, "reload_unchanged", "reason", 's', reason, ROSTER_LOG_END);
         return;
     }
     rl->generation++;
@@ -168,7 +169,7 @@ static void reload(struct roster_reloader *rl)
                "changed", 'u', (unsigned long long)d.changed, "removed", 'u',
                (unsigned long long)d.removed, "invalid", 'u',
                (unsigned long long)(next->n - next->served + next->stale), "stale", 'u',
-               (unsigned long long)next->stale, "duration_ms", 'f', dt * 1000.0, NULL);
+               (unsigned long long)next->stale, "duration_ms", 'f', dt * 1000.0, ROSTER_LOG_END);
 }
 
 void roster_reloader_poll(struct roster_reloader *rl)

@@ -58,7 +58,7 @@ static void drain_and_stop(struct roster_server *srv, const struct roster_config
 {
     roster_log(ROSTER_LOG_INFO, "draining", "drain_delay_s", 'u',
                (unsigned long long)cfg->drain_delay, "shutdown_timeout_s", 'u',
-               (unsigned long long)cfg->shutdown_timeout, NULL);
+               (unsigned long long)cfg->shutdown_timeout, ROSTER_LOG_END);
     /* readiness goes 503 first so load balancers stop sending */
     roster_server_drain(srv);
     if (cfg->drain_delay) {
@@ -81,7 +81,7 @@ static void drain_and_stop(struct roster_server *srv, const struct roster_config
     unsigned open = roster_server_connections(srv);
     roster_server_stop(srv);
     roster_log(ROSTER_LOG_INFO, "stop", "requests_unfinished", 'u', (unsigned long long)left,
-               "connections_closed", 'u', (unsigned long long)open, NULL);
+               "connections_closed", 'u', (unsigned long long)open, ROSTER_LOG_END);
 }
 
 int roster_cli_serve(int argc, char **argv)
@@ -121,7 +121,7 @@ int roster_cli_serve(int argc, char **argv)
     struct roster_metrics *metrics = roster_metrics_new();
     if (!metrics || roster_reloader_new(&rl, &ro, metrics, why, sizeof(why)) < 0) {
         roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', metrics ? why : "out of memory",
-                   NULL);
+                   ROSTER_LOG_END);
         fprintf(stderr, "rosterd serve: %s\n", metrics ? why : "out of memory");
         roster_metrics_free(metrics);
         return 1;
@@ -140,7 +140,7 @@ int roster_cli_serve(int argc, char **argv)
     };
     struct roster_server *srv = NULL;
     if (roster_server_start(&srv, &sc, metrics, why, sizeof(why)) < 0) {
-        roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', why, NULL);
+        roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', why, ROSTER_LOG_END);
         fprintf(stderr, "rosterd serve: %s\n", why);
         roster_reloader_free(rl);
         roster_metrics_free(metrics);
@@ -155,13 +155,13 @@ int roster_cli_serve(int argc, char **argv)
                (unsigned long long)(snap->n - snap->served), "warnings", 'u',
                (unsigned long long)snap->diag_counts[1], "build_ms", 'f',
                snap->build_seconds * 1000.0, "threads", 'u', (unsigned long long)cfg.threads,
-               "watch", 'b', (int)cfg.watch, "admin", 'b', token[0] != 0, NULL);
+               "watch", 'b', (int)cfg.watch, "admin", 'b', token[0] != 0, ROSTER_LOG_END);
     for (;;) {
         struct timespec tick = {.tv_nsec = 50 * 1000 * 1000};
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
             roster_log(ROSTER_LOG_INFO, "signal", "signal", 's',
-                       sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+                       sig == SIGTERM ? "SIGTERM" : "SIGINT", ROSTER_LOG_END);
             break;
         }
         if (sig == SIGHUP)

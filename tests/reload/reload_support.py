@@ -320,6 +320,19 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / ticks
 
 
+    def socket_count(self):
+        """Sockets the server process holds open (listener + connections)."""
+        n = 0
+        fd_dir = f"/proc/{self.pid}/fd"
+        for name in os.listdir(fd_dir):
+            try:
+                if os.readlink(os.path.join(fd_dir, name)).startswith("socket:"):
+                    n += 1
+            except OSError:
+                pass  # closed meanwhile
+        return n
+
+
 # ------------------------------------------------------------------- SSE
 class SSEClient:
     """Reads GET /v1/events in a thread; parsed events land in a queue.
@@ -416,19 +429,6 @@ class SSEClient:
             pass
         self.thread.join(10)
         self.conn.close()
-
-
-def close_wait_count(port):
-    """Server-side IPv4 sockets on `port` in CLOSE_WAIT: the peer hung up
-    and the server has not closed its end yet."""
-    n = 0
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "08":
-                n += 1
-    return n
 
 
 def idle_event_socket(port, rcvbuf=2048):
