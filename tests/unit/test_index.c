@@ -173,6 +173,57 @@ START_TEST(broken_files_never_hide_good_ones)
 }
 END_TEST
 
+/* Per-file refusals, each from its fixture file. */
+START_TEST(file_level_refusals)
+{
+    static const struct {
+        const char *fixture;
+        const char *code;
+        unsigned line;
+    } cases[] = {
+        {"frontmatter/invalid-id.md", "id.invalid", 2},
+        {"frontmatter/id-not-string.md", "id.invalid", 2},
+        {"frontmatter/extends-invalid.md", "extends.invalid", 3},
+        {"frontmatter/nul-byte.md", "file.nul_byte", 3},
+        {"frontmatter/invalid-utf8.md", "file.invalid_utf8", 3},
+        {"frontmatter/unclosed.md", "frontmatter.unclosed", 1},
+        {"frontmatter/too-deep.md", "frontmatter.too_deep", 3},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *dir = temp_dir();
+        copy_fixture(dir, cases[i].fixture, "case.md");
+        put_file(dir, "good.md", "---\nid: good\n---\n# Good\n");
+        struct roster_index *ix = load(dir);
+        ck_assert_msg(has_diag(ix->diags, cases[i].code, cases[i].line), "%s: no %s at line %u",
+                      cases[i].fixture, cases[i].code, cases[i].line);
+        ck_assert_int_eq(roster_index_find(ix, "good")->failed, 0);
+        const struct roster_diag *g = roster_diags_get(ix->diags, 0);
+        ck_assert_str_eq(g->file, "case.md");
+        ck_assert_ptr_nonnull(g->profile); /* the id it would have had */
+        roster_index_free(ix);
+        remove_tree(dir);
+        free(dir);
+    }
+    /* UTF-8 error column: the first bad byte */
+    char *dir = temp_dir();
+    copy_fixture(dir, "frontmatter/invalid-utf8.md", "case.md");
+    struct roster_index *ix = load(dir);
+    ck_assert_uint_eq(roster_diags_get(ix->diags, 0)->col, 11);
+    roster_index_free(ix);
+    remove_tree(dir);
+    free(dir);
+    /* BOM + CRLF: accepted, id from front matter */
+    dir = temp_dir();
+    copy_fixture(dir, "frontmatter/bom-crlf.md", "case.md");
+    ix = load(dir);
+    ck_assert_uint_eq(roster_diags_count(ix->diags), 0);
+    ck_assert_ptr_nonnull(roster_index_find(ix, "bom-crlf"));
+    roster_index_free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(many_files)
 {
     char *dir = temp_dir();
@@ -208,6 +259,7 @@ int main(void)
     tcase_add_test(tc, duplicate_ids_first_path_wins);
     tcase_add_test(tc, stem_ids_and_spaces);
     tcase_add_test(tc, broken_files_never_hide_good_ones);
+    tcase_add_test(tc, file_level_refusals);
     tcase_add_test(tc, many_files);
     suite_add_tcase(s, tc);
     return run_suite(s);
