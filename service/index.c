@@ -241,6 +241,18 @@ static int check_duplicates(struct roster_index *ix)
     return 0;
 }
 
+/* After every doc is parsed: duplicate ids, profile ids on diagnostics,
+ * diagnostics in a stable order. */
+static int finish(struct roster_index *ix)
+{
+    int r = check_duplicates(ix);
+    for (size_t i = 0; r == 0 && i < ix->ndocs; i++)
+        r = roster_diags_set_profile(ix->diags, ix->docs[i]->relpath, ix->docs[i]->id);
+    if (r == 0)
+        roster_diags_sort(ix->diags);
+    return r;
+}
+
 int roster_index_load(struct roster_index **out, const char *dir,
                       const struct roster_index_opts *opts, struct roster_error *err)
 {
@@ -289,12 +301,9 @@ int roster_index_load(struct roster_index **out, const char *dir,
         ix->docs[ix->ndocs]->pos = ix->ndocs;
         ix->ndocs++;
     }
-    r = check_duplicates(ix);
-    for (size_t i = 0; r == 0 && i < ix->ndocs; i++)
-        r = roster_diags_set_profile(ix->diags, ix->docs[i]->relpath, ix->docs[i]->id);
+    r = finish(ix);
     if (r < 0)
         goto out;
-    roster_diags_sort(ix->diags);
     *out = ix;
     ix = NULL;
 out:
@@ -331,12 +340,9 @@ int roster_index_load_memory(struct roster_index **out, const char *const *names
         ix->docs[ix->ndocs]->pos = ix->ndocs;
         ix->ndocs++;
     }
-    r = check_duplicates(ix);
-    for (size_t i = 0; r == 0 && i < ix->ndocs; i++)
-        r = roster_diags_set_profile(ix->diags, ix->docs[i]->relpath, ix->docs[i]->id);
+    r = finish(ix);
     if (r < 0)
         goto out;
-    roster_diags_sort(ix->diags);
     *out = ix;
     ix = NULL;
 out:

@@ -37,6 +37,7 @@ def test_rss_flat_over_1000_reloads(spawn, profiles_dir, capsys):
     srv = spawn(profiles_dir, "--watch", "0", "--debounce-ms", "10")
     sse = rs.SSEClient(srv.port)
     drained = 0
+    last_id = 0
     try:
         session = srv.session
 
@@ -66,15 +67,17 @@ def test_rss_flat_over_1000_reloads(spawn, profiles_dir, capsys):
             g = got
             if i % 50 == 0:
                 rss_peak = max(rss_peak, srv.rss_kb())
-                while sse.next_item(0) is not None:
+                while (item := sse.next_item(0)) is not None:
                     drained += 1
+                    last_id = item.get("id") or last_id
         elapsed = time.monotonic() - t0
         # a few requests on the final snapshot, like after the first reload
         for _ in range(20):
             session.get(srv.base + "/v1/profiles/worker-sre", timeout=10)
         rss_last = srv.rss_kb()
-        while sse.next_item(0.2) is not None:
+        while (item := sse.next_item(0.5)) is not None:
             drained += 1
+            last_id = item.get("id") or last_id
     finally:
         sse.close()
     with capsys.disabled():
@@ -86,3 +89,27 @@ def test_rss_flat_over_1000_reloads(spawn, profiles_dir, capsys):
     assert rss_last - rss_first <= LIMIT_KB, \
         f"VmRSS grew from {rss_first} kB to {rss_last} kB over {RELOADS} reloads"
     assert srv.records(event="reload_failed") == []
+    check_replay_after_ring_overflow(srv, last_id)
+
+
+def check_replay_after_ring_overflow(srv, last_id):
+    """With more than 1,024 events published, a Last-Event-ID older than
+    the ring gets the 'dropped' comment first, then the oldest kept event;
+    a recent one gets exactly the events after it."""
+    assert last_id > 1100, last_id
+    c = rs.SSEClient(srv.port, last_event_id=1)
+    try:
+        assert c.next_item(rs.SLOW_S) == {"retry": 2000}
+        note = c.next_item(rs.SLOW_S)
+        assert note is not None and "comment" in note and "dropped" in note["comment"], note
+        first = c.next_event(rs.SLOW_S)
+        assert first["id"] == last_id - 1023, (first["id"], last_id)
+    finally:
+        c.close()
+    c = rs.SSEClient(srv.port, last_event_id=last_id - 10)
+    try:
+        assert c.next_item(rs.SLOW_S) == {"retry": 2000}
+        evs = c.events(10, timeout=rs.SLOW_S)
+        assert [e["id"] for e in evs] == list(range(last_id - 9, last_id + 1))
+    finally:
+        c.close()
