@@ -4,7 +4,8 @@
 #   scripts/test.sh --quick    build + meson test only (unit, fuzz replay, HTTP, CLI)
 # Phases: 1 build and `meson test` (check unit suites, fuzz-corpus replays,
 # black-box HTTP/CLI tests); 2 the same under AddressSanitizer + UBSan;
-# 3 unit and fuzz suites under valgrind; 4 lint (clang-format, shellcheck,
+# 3 unit and fuzz suites under valgrind, and the HTTP suite with the server
+# under valgrind; 4 lint (clang-format, shellcheck,
 # yamllint); 5 deploy checks (kustomize, schemas, alerts); 6 the container
 # test (podman; skipped with a note where podman cannot run).
 # Ends with a line "N passed, N failed" and exits non-zero on any failure.
@@ -72,8 +73,16 @@ if [ "$QUICK" -eq 0 ]; then
     record "sanitizer build" 1
   fi
 
-  note "valgrind (unit suites and fuzz replays)"
+  note "valgrind (unit suites and fuzz replays; the HTTP suite with rosterd under valgrind)"
   meson_tests "valgrind" build --setup=valgrind --suite unit --suite fuzz
+  vglogs=$(mktemp -d)
+  ROSTERD="$ROOT/build/service/rosterd" \
+  ROSTERD_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --log-file=$vglogs/vg.%p.log" \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/http 2>&1 | tail -3
+  rc=${PIPESTATUS[0]}
+  if grep -L "ERROR SUMMARY: 0 errors" "$vglogs"/vg.*.log | grep -q .; then rc=1; fi
+  record "HTTP suite under valgrind" "$rc"
+  rm -rf "$vglogs"
 
   note "lint"
   clang-format --dry-run -Werror service/*.c service/*.h include/*.h tests/unit/*.c \

@@ -31,6 +31,12 @@ REPO = HERE.parent.parent
 FIXTURES = HERE / "fixtures"
 SPEC_PATH = REPO / "openapi" / "openapi.yaml"
 ROSTERD = Path(os.environ.get("ROSTERD", str(REPO / "build" / "service" / "rosterd")))
+# ROSTERD_WRAPPER runs the server under a tool, e.g. scripts/test.sh's valgrind
+# phase: "valgrind --error-exitcode=99 --leak-check=full --log-file=..."; a
+# server that ends with that exit code fails the test that stopped it.
+WRAPPER = os.environ.get("ROSTERD_WRAPPER", "").split()
+WRAPPER_ERROR = 99
+SLOW = 20 if WRAPPER else 1
 if not ROSTERD.is_absolute():
     ROSTERD = (REPO / ROSTERD).resolve()
 
@@ -292,7 +298,9 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
     def start(self, timeout=10):
-        cmd = [str(ROSTERD), "serve", "--listen", f"{HOST}:0", "--profiles", str(self.profiles), *self.args]
+        timeout *= SLOW
+        cmd = [*WRAPPER, str(ROSTERD), "serve", "--listen", f"{HOST}:0", "--profiles",
+               str(self.profiles), *self.args]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -357,7 +365,7 @@ class Server:
     def signal(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
 
-    def stop(self, timeout=15):
+    def stop(self, timeout=15 * SLOW):
         if self.proc is None:
             return None
         for a in self.clients:
@@ -372,6 +380,8 @@ class Server:
         self.reader.join(5)
         self.proc.stderr.close()
         self.returncode = self.proc.returncode
+        if WRAPPER and self.returncode == WRAPPER_ERROR:
+            raise AssertionError(f"{WRAPPER[0]} reported errors in rosterd (see its log file)")
         return self.returncode
 
 
