@@ -65,16 +65,21 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)c;
     struct roster_server *s = cls;
-    struct req *rq = roster_calloc(1, sizeof(*rq));
+    size_t n = strlen(uri);
+    int truncated = n >= ROSTER_RAW_URI_MAX;
+    if (truncated)
+        n = ROSTER_RAW_URI_MAX - 1;
+    /* one allocation per request: the context and the raw target */
+    struct req *rq = roster_malloc(sizeof(*rq) + n + 1);
     if (!rq)
         return NULL;
+    memset(rq, 0, sizeof(*rq));
     rq->srv = s;
     rq->t0 = now_mono();
     atomic_fetch_add(&s->in_flight, 1);
-    size_t n = strlen(uri);
-    rq->raw_truncated = n >= sizeof(rq->raw);
-    rq->raw_len = rq->raw_truncated ? sizeof(rq->raw) - 1 : n;
-    memcpy(rq->raw, uri, rq->raw_len);
+    rq->raw_truncated = truncated;
+    rq->raw_len = n;
+    memcpy(rq->raw, uri, n);
     rq->raw[rq->raw_len] = '\0';
     return rq;
 }

@@ -34,7 +34,6 @@ struct roster_server {
 struct req {
     struct roster_server *srv;
     struct roster_snapshot *snap;
-    char raw[ROSTER_RAW_URI_MAX];
     size_t raw_len;
     int raw_truncated;
     char request_id[130];
@@ -45,6 +44,7 @@ struct req {
     size_t bytes;
     int seen; /* the first access-handler call happened */
     char allow[32]; /* Allow header of a 405 */
+    char raw[]; /* the request target as received, NUL-terminated */
 };
 
 /* Sends a prebuilt representation (conditional GET, gzip, HEAD). */

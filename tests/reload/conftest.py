@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-import reload_support as rs
+from . import reload_support as rs
 
 
 @pytest.fixture(scope="session", autouse=True)

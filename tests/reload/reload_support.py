@@ -2,8 +2,8 @@
 over a private copy of the repository's profiles, log-line waiting, profile
 writers, version markers, a Server-Sent Events client and small parsers.
 
-Imported by conftest.py and the test modules (pytest puts this directory on
-sys.path; the module name is unique so it never clashes with tests/http).
+Imported by conftest.py and the test modules of this package (relative imports;
+the package keeps these names apart from tests/http).
 """
 import hashlib
 import http.client

@@ -22,8 +22,8 @@ import time
 
 import requests
 
-import reload_support as rs
-from reload_support import versioned, versions_in
+from . import reload_support as rs
+from .reload_support import versioned, versions_in
 
 THREADS = 6
 MIN_RELOADS = 100

@@ -7,8 +7,8 @@ the event ring is exercised (and fills: 1,024 events) too."""
 import os
 import time
 
-import reload_support as rs
-from reload_support import original, set_field
+from . import reload_support as rs
+from .reload_support import original, set_field
 
 RELOADS = 1000
 LIMIT_KB = 8 * 1024

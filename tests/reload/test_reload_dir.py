@@ -5,8 +5,8 @@ import os
 import shutil
 import time
 
-import reload_support as rs
-from reload_support import OBSERVE_S, SLOW_S, original, poll, set_field, write_in_place
+from . import reload_support as rs
+from .reload_support import OBSERVE_S, SLOW_S, original, poll, set_field, write_in_place
 
 FAIL = {"result": "failure"}
 OK = {"result": "success"}

@@ -1,14 +1,15 @@
 """GET /v1/events: change events after reloads, Last-Event-ID replay, and
 clients that never read. docs/reload.md "Change events"."""
 import os
+import signal
 import statistics
 import threading
 import time
 
 import requests
 
-import reload_support as rs
-from reload_support import SLOW_S, SSEClient, original, set_field, write_in_place
+from . import reload_support as rs
+from .reload_support import SLOW_S, SSEClient, original, set_field, write_in_place
 
 
 def edit_sre(srv, profiles_dir, text):
@@ -245,3 +246,21 @@ def test_disconnected_event_clients_are_released_promptly(server):
     assert ok, (f"{left} of 20 disconnected event clients still hold a server socket "
                 f"{time.monotonic() - t0:.1f} s after they hung up")
     assert server.get("/health").status_code == 200
+
+
+def test_event_streams_end_on_shutdown(spawn, profiles_dir):
+    srv = spawn(profiles_dir)
+    clients = [open_stream(srv) for _ in range(3)]
+    try:
+        t0 = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        for c in clients:
+            end = c.next_item(rs.SLOW_S)
+            while end is not None:  # a ping may come first
+                end = c.next_item(rs.SLOW_S)
+        code = srv.proc.wait(rs.SLOW_S)
+        assert code == 0
+        assert time.monotonic() - t0 < 10, "shutdown waited for the event streams"
+    finally:
+        for c in clients:
+            c.close()

@@ -1,14 +1,13 @@
 """File events: edit, add, delete and break profiles; each effect is seen
 over HTTP within 1 second of the write (debounce is 200 ms by default).
 docs/reload.md "Triggers", "The reload", "Last known good"."""
-import json
 import os
 import time
 
 import pytest
 
-import reload_support as rs
-from reload_support import OBSERVE_S, original, poll, set_field, write_in_place
+from . import reload_support as rs
+from .reload_support import OBSERVE_S, original, poll, set_field, write_in_place
 
 NEW_PROFILE = """---
 id: worker-new
@@ -61,6 +60,7 @@ def strip_state(doc):
 # ------------------------------------------------------------------ edit
 def test_edit_serves_new_content_etag_and_generation(server, profiles_dir):
     g0 = server.generation()
+    ok0 = rs.metric(server.metrics(), "roster_reloads_total", {"result": "success"}) or 0
     r0 = server.get("/v1/profiles/worker-sre")
     assert r0.status_code == 200
     e0 = r0.headers["ETag"]
@@ -87,6 +87,11 @@ def test_edit_serves_new_content_etag_and_generation(server, profiles_dir):
     # a client revalidating with the old ETag sees the change, the new one is current
     assert server.get("/v1/profiles/worker-sre", headers={"If-None-Match": e0}).status_code == 200
     assert server.get("/v1/profiles/worker-sre", headers={"If-None-Match": e1}).status_code == 304
+
+    m = server.metrics()
+    assert rs.metric(m, "roster_snapshot_generation") == g0 + 1
+    assert rs.metric(m, "roster_reloads_total", {"result": "success"}) == ok0 + 1
+    assert abs(rs.metric(m, "roster_last_reload_timestamp_seconds") - time.time()) < 60
 
     reloads = only_reload_since(server, mark)
     assert len(reloads) == 1, reloads

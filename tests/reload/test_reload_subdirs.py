@@ -3,8 +3,8 @@ subdirectory (new ones are watched as they appear)' (docs/reload.md)."""
 import shutil
 import time
 
-import reload_support as rs
-from reload_support import OBSERVE_S, original, poll, set_field, write_in_place
+from . import reload_support as rs
+from .reload_support import OBSERVE_S, original, poll, set_field, write_in_place
 
 
 def nested_profile(pid):

@@ -8,8 +8,8 @@ import shutil
 import threading
 import time
 
-import reload_support as rs
-from reload_support import SLOW_S, versioned, versions_in
+from . import reload_support as rs
+from .reload_support import SLOW_S, versioned, versions_in
 
 FILES = rs.PROFILE_FILES
 # Routes whose bodies carry the markers of every file (the list has each

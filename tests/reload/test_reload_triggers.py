@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-import reload_support as rs
-from reload_support import SLOW_S, original, poll, set_field, write_in_place
+from . import reload_support as rs
+from .reload_support import SLOW_S, original, poll, set_field, write_in_place
 
 QUIET_S = 0.7  # with --watch 0 nothing may reload on its own in this time
 
