@@ -32,5 +32,7 @@ void roster_events_tick(struct roster_events *ev);
 /* Ends every stream (shutdown). */
 void roster_events_close(struct roster_events *ev);
 size_t roster_events_clients(struct roster_events *ev);
+/* Caps event clients (so they cannot take every connection). */
+void roster_events_set_max_clients(struct roster_events *ev, size_t n);
 
 #endif

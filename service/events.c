@@ -67,6 +67,7 @@ struct roster_events *roster_events_new(size_t capacity)
     }
     ev->cap = capacity;
     ev->next_id = 1;
+    ev->max_clients = ROSTER_EVENTS_MAX_CLIENTS;
     pthread_mutex_init(&ev->lock, NULL);
     return ev;
 }
@@ -163,6 +164,7 @@ void roster_events_tick(struct roster_events *ev)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     pthread_mutex_lock(&ev->lock);
+    roster_events_reap_locked(ev);
     if ((double)ts.tv_sec >= ev->next_heartbeat) {
         ev->next_heartbeat = (double)ts.tv_sec + ROSTER_EVENTS_HEARTBEAT_S;
         roster_events_wake_locked(ev, 1);
@@ -175,6 +177,13 @@ void roster_events_close(struct roster_events *ev)
     pthread_mutex_lock(&ev->lock);
     ev->closing = 1;
     roster_events_wake_locked(ev, 0);
+    pthread_mutex_unlock(&ev->lock);
+}
+
+void roster_events_set_max_clients(struct roster_events *ev, size_t n)
+{
+    pthread_mutex_lock(&ev->lock);
+    ev->max_clients = n < 1 ? 1 : n > ROSTER_EVENTS_MAX_CLIENTS ? ROSTER_EVENTS_MAX_CLIENTS : n;
     pthread_mutex_unlock(&ev->lock);
 }
 

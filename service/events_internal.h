@@ -29,10 +29,13 @@ struct roster_events {
     double next_heartbeat;
     struct sse_client *clients;
     size_t nclients;
+    size_t max_clients; /* at most ROSTER_EVENTS_MAX_CLIENTS */
 };
 
 /* Resumes suspended clients (all of them when heartbeat is set, so they
  * can send a comment line). Must hold the lock. */
 void roster_events_wake_locked(struct roster_events *ev, int heartbeat);
+/* Ends the streams of clients that hung up while suspended. */
+void roster_events_reap_locked(struct roster_events *ev);
 
 #endif

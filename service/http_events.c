@@ -4,6 +4,7 @@
  * or a heartbeat resumes it. Slow clients only ever hold their own socket. */
 #include "http_internal.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,38 @@ struct sse_client {
     size_t offset; /* bytes of that event's frame already sent */
     int suspended;
     int heartbeat; /* send a comment line at the next read */
-    int reset; /* tell the client its Last-Event-ID is gone */
+    int gone;      /* the peer hung up while suspended */
+    int fd;        /* the connection's socket, to notice hang-ups */
     char hello[96];
     size_t hello_len, hello_off;
     struct sse_client *prev, *next_client;
 };
+
+/* A suspended connection is not polled by MHD, so a client that hangs up
+ * would keep its socket until the next heartbeat write failed. The serve
+ * loop calls this every tick: hung-up clients are resumed and end. */
+void roster_events_reap_locked(struct roster_events *ev)
+{
+    struct pollfd fds[ROSTER_EVENTS_MAX_CLIENTS];
+    struct sse_client *who[ROSTER_EVENTS_MAX_CLIENTS];
+    nfds_t n = 0;
+    for (struct sse_client *c = ev->clients; c && n < ROSTER_EVENTS_MAX_CLIENTS;
+         c = c->next_client) {
+        if (!c->suspended || c->fd < 0)
+            continue;
+        fds[n] = (struct pollfd){.fd = c->fd, .events = POLLRDHUP};
+        who[n++] = c;
+    }
+    if (!n || poll(fds, n, 0) <= 0)
+        return;
+    for (nfds_t i = 0; i < n; i++) {
+        if (!(fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+            continue;
+        who[i]->gone = 1;
+        who[i]->suspended = 0;
+        MHD_resume_connection(who[i]->conn);
+    }
+}
 
 void roster_events_wake_locked(struct roster_events *ev, int heartbeat)
 {
@@ -54,6 +82,10 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
     pthread_mutex_lock(&ev->lock);
     if (c->hello_off < c->hello_len) {
         r = copy_out(buf, max, c->hello, c->hello_len, &c->hello_off);
+        goto out;
+    }
+    if (c->gone) {
+        r = MHD_CONTENT_READER_END_WITH_ERROR;
         goto out;
     }
     if (ev->closing) {
@@ -121,10 +153,14 @@ enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)
                                    "Out of memory", "the server is out of memory", NULL);
     c->ev = ev;
     c->conn = conn;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    c->fd = ci ? ci->connect_fd : -1;
     pthread_mutex_lock(&ev->lock);
-    if (ev->nclients >= ROSTER_EVENTS_MAX_CLIENTS) {
+    if (ev->nclients >= ev->max_clients) {
         pthread_mutex_unlock(&ev->lock);
         roster_free(c);
+        rq->close = 1; /* do not let refused clients hold connections either */
         return roster_send_problem(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "too_many_clients",
                                    "Too many event clients", "try again later", NULL);
     }

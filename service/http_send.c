@@ -48,7 +48,7 @@ int roster_common_headers(struct req *rq, struct MHD_Connection *c, struct MHD_R
                                            "ETag, X-Request-Id, Warning") == MHD_YES;
         ok = ok && MHD_add_response_header(resp, "Vary", "Origin") == MHD_YES;
     }
-    if (atomic_load(&rq->srv->draining))
+    if (rq->close || atomic_load(&rq->srv->draining))
         ok = ok && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;
     return ok ? 0 : -1;
 }

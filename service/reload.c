@@ -28,6 +28,7 @@ struct roster_reloader {
     struct roster_events *events;
     uint64_t generation;
     double due; /* monotonic time a debounced reload is due, 0: none */
+    double first_event; /* first file event of the current burst, 0: none */
     double next_rescan;
     const char *reason;
     int dir_failing;
@@ -176,8 +177,15 @@ void roster_reloader_poll(struct roster_reloader *rl)
 {
     double now = now_mono();
     if (rl->watch && roster_watch_read(rl->watch) > 0) {
-        /* debounce: every event pushes the reload back */
-        rl->due = now + rl->opts.debounce_ms / 1000.0;
+        /* debounce: every event pushes the reload back, but a burst that
+         * never ends still reloads after max(1 s, 5 x debounce) */
+        double debounce = rl->opts.debounce_ms / 1000.0;
+        double cap = debounce * 5 > 1.0 ? debounce * 5 : 1.0;
+        if (!rl->first_event)
+            rl->first_event = now;
+        rl->due = now + debounce;
+        if (rl->due > rl->first_event + cap)
+            rl->due = rl->first_event + cap;
         if (!rl->reason)
             rl->reason = "files";
     }
@@ -190,6 +198,7 @@ void roster_reloader_poll(struct roster_reloader *rl)
     }
     if (rl->due && now >= rl->due) {
         rl->due = 0;
+        rl->first_event = 0;
         reload(rl);
     }
     if (rl->events)

@@ -12,6 +12,7 @@
 
 #include "roster_base.h"
 #include "roster_config.h"
+#include "roster_events.h"
 #include "roster_http.h"
 #include "roster_log.h"
 #include "roster_metrics.h"
@@ -138,6 +139,9 @@ int roster_cli_serve(int argc, char **argv)
         .admin_token = token[0] ? token : NULL,
         .events = roster_reloader_events(rl),
     };
+    /* event streams are long-lived: they may hold at most a quarter of the
+     * connections, so they can never starve ordinary requests */
+    roster_events_set_max_clients(roster_reloader_events(rl), cfg.max_connections / 4);
     struct roster_server *srv = NULL;
     if (roster_server_start(&srv, &sc, metrics, why, sizeof(why)) < 0) {
         roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', why, ROSTER_LOG_END);

@@ -108,6 +108,25 @@ int roster_watch_new(struct roster_watch **out, const char *dir, char *why, size
     return 0;
 }
 
+/* The kernel removed watch wd (its directory is gone): forget it. */
+static void forget(struct roster_watch *w, int wd)
+{
+    for (size_t i = 0; i < w->ndirs; i++) {
+        if (w->dirs[i].wd != wd)
+            continue;
+        roster_free(w->dirs[i].path);
+        w->dirs[i] = w->dirs[--w->ndirs];
+        return;
+    }
+}
+
+/* Hidden names are never indexed, so their events do not matter, except
+ * "..data": its rename is how Kubernetes swaps a ConfigMap's files. */
+static int matters(const struct inotify_event *ev)
+{
+    return !ev->len || ev->name[0] != '.' || strcmp(ev->name, "..data") == 0;
+}
+
 static const char *path_of(const struct roster_watch *w, int wd)
 {
     for (size_t i = 0; i < w->ndirs; i++)
@@ -131,6 +150,10 @@ int roster_watch_read(struct roster_watch *w)
                 relevant++;
                 continue;
             }
+            if (ev->mask & IN_IGNORED) {
+                forget(w, ev->wd);
+                continue;
+            }
             if (ev->wd == w->parent_wd) {
                 /* only the profiles path itself matters in the parent */
                 if (ev->len && strcmp(ev->name, w->base) == 0) {
@@ -139,6 +162,8 @@ int roster_watch_read(struct roster_watch *w)
                 }
                 continue;
             }
+            if (!matters(ev))
+                continue;
             relevant++;
             const char *dir = path_of(w, ev->wd);
             if (dir && ev->len && ev->name[0] != '.' && (ev->mask & IN_ISDIR) &&

@@ -1,0 +1,2 @@
+"""Live-reload tests (docs/reload.md). A package, so that its conftest does not
+take the module name `conftest` that tests/http imports from."""
