@@ -5,6 +5,7 @@
  * so a snapshot never mixes files from before and after a ..data swap. */
 #include "roster_reload.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -62,6 +63,7 @@ int roster_reloader_new(struct roster_reloader **out, const struct roster_reload
         roster_free(rl);
         return r;
     }
+    malloc_trim(0); /* see reload() */
     rl->events = roster_events_new(1024);
     if (!rl->events) {
         snprintf(why, why_cap, "out of memory");
@@ -164,6 +166,9 @@ static void reload(struct roster_reloader *rl)
     rl->current = next;
     roster_events_publish_diff(rl->events, old, next);
     roster_snapshot_unref(old);
+    /* a build allocates and frees several times what the snapshot keeps:
+     * give the freed pages back instead of keeping the build's peak */
+    malloc_trim(0);
     roster_metrics_reload(rl->metrics, 1, (double)time(NULL));
     roster_log(ROSTER_LOG_INFO, "reload", "reason", 's', reason, "generation", 'u',
                (unsigned long long)rl->generation, "added", 'u', (unsigned long long)d.added,
