@@ -11,7 +11,7 @@
 #include "roster_metrics.h"
 #include "roster_snapshot.h"
 
-#define ROSTER_RAW_URI_MAX 8192
+#define ROSTER_RAW_URI_MAX 4096
 
 struct roster_server {
     struct MHD_Daemon *daemon;
