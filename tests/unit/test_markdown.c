@@ -169,6 +169,24 @@ START_TEST(nesting_limits)
 }
 END_TEST
 
+START_TEST(section_and_repair_limits)
+{
+    struct roster_diags *d = roster_diags_new();
+    struct roster_doc *doc = parse("markdown/too-many-sections.md", 0, d);
+    ck_assert_int_eq(doc->failed, 1);
+    ck_assert(has_diag(d, "markdown.too_many_sections", 0));
+    roster_doc_free(doc);
+    roster_diags_free(d);
+    d = roster_diags_new();
+    doc = parse("markdown/repair-limit.md", 0, d);
+    ck_assert_int_eq(doc->failed, 0);
+    ck_assert_uint_eq(count_code(d, "markdown.fence_info_closer"), ROSTER_MD_MAX_REPAIRS);
+    ck_assert(has_diag(d, "markdown.fence_repair_limit", 261));
+    roster_doc_free(doc);
+    roster_diags_free(d);
+}
+END_TEST
+
 START_TEST(empty_body)
 {
     struct roster_diags *d = roster_diags_new();
@@ -192,6 +210,7 @@ int main(void)
     tcase_add_test(tc, section_tree);
     tcase_add_test(tc, block_sources);
     tcase_add_test(tc, nesting_limits);
+    tcase_add_test(tc, section_and_repair_limits);
     tcase_add_test(tc, empty_body);
     suite_add_tcase(s, tc);
     return run_suite(s);
