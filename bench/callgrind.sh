@@ -15,7 +15,7 @@
 # Environment: REQUESTS [2000] WARM [200] PROFILE_ID [worker-devops]
 #   PROFILES [profiles] BUILD_DIR [build-release] KEEP_TMP=1
 #   ROSTER_ARGS: extra `rosterd serve` flags for experiments, e.g.
-#     ROSTER_ARGS="--max-request-bytes 8192"
+#     ROSTER_ARGS="--max-request-bytes 32768"   (the pre-e75948c default)
 set -euo pipefail
 
 REQUESTS=${REQUESTS:-2000}

@@ -5,20 +5,33 @@
 #   bench/run.sh                       # 3 rounds x 10 s per case and server
 #   ROUNDS=5 DURATION=20 bench/run.sh
 #
-# Both servers run on core SERVER_CPU (one thread / one worker), wrk on core
-# CLIENT_CPU, keep-alive, CONNECTIONS connections, 127.0.0.1 only. Each wrk run
-# is bounded by -d and by timeout(1). Rounds alternate which server goes
-# first; the table shows the median of the rounds.
+# Both servers run on core SERVER_CPU (one thread / one worker), the load
+# generator on core CLIENT_CPU, keep-alive, CONNECTIONS connections, 127.0.0.1
+# only. Each run is bounded by its duration and by timeout(1). Rounds
+# alternate which server goes first; the table shows the median of the rounds.
+#
+# Load generators: wrk for full, role and gzip; `h2load --h1` (nghttp2-client)
+# for the cases in H2LOAD_CASES ["304"], for both servers alike. wrk 4.1.0
+# cannot measure rosterd's 304: the 304 carries the Content-Length of the 200
+# (RFC 9110 8.6 allows it) and wrk's old HTTP parser then waits for that many
+# body bytes and stalls. h2load runs `-D DURATION --warm-up-time H2LOAD_WARMUP`
+# (connections are made and warmed during the warm-up, which is not counted),
+# one request in flight per connection like wrk; req/s is from its summary
+# (main phase only), p50/p90/p99 from its per-request --log-file.
 #
 # Environment (defaults in brackets):
-#   ROUNDS [3] DURATION seconds [10] WARMUP seconds per server [2]
-#   CONNECTIONS [50] WRK_THREADS [1] SERVER_CPU [0] CLIENT_CPU [1]
+#   ROUNDS [3] DURATION seconds [10] WARMUP seconds per server [2] (one
+#     untimed wrk run of the full case per server before the rounds)
+#   CONNECTIONS [50] WRK_THREADS [1] (client threads, wrk and h2load)
+#   SERVER_CPU [0] CLIENT_CPU [1]
+#   H2LOAD_CASES ["304"]: cases measured with h2load instead of wrk ("" = none)
+#   H2LOAD_WARMUP seconds [1]: h2load's --warm-up-time before each run
 #   PROFILE_ID [worker-devops] PROFILES directory [profiles]
 #   BUILD_DIR [build-release] ROSTER_PORT, NGINX_PORT [free ports]
 #   KEEP_TMP=1 keeps the temporary directory (export, configs, logs, raw results)
 #   ROSTER_ARGS: extra `rosterd serve` flags for experiments, e.g.
-#     ROSTER_ARGS="--max-request-bytes 8192"
-#   QUIET_BUSY [10] QUIET_MAX seconds [20]: before each wrk run, wait up to
+#     ROSTER_ARGS="--max-request-bytes 32768"   (the pre-e75948c default)
+#   QUIET_BUSY [10] QUIET_MAX seconds [20]: before each run, wait up to
 #     QUIET_MAX s until neither core is more than QUIET_BUSY % busy (other
 #     processes on a shared machine); QUIET_MAX=0 never waits.
 #
@@ -29,11 +42,12 @@
 # above MAX_PSI [10] is discarded and repeated, at most RETRIES [2] times
 # (the last try is kept either way).
 #
-# A 304 that carries a non-zero Content-Length (RFC 9110 8.6 allows the
-# length of the 200) cannot be measured with wrk: its HTTP parser then waits
-# for that many body bytes and the connection stalls. The route check
-# detects this and the 304 case is reported as not measurable instead of
-# showing 0 req/s. Any run that completes no request is flagged too.
+# If the 304 case is taken out of H2LOAD_CASES and a server's 304 carries a
+# non-zero Content-Length, the route check reports the case as not
+# measurable with wrk instead of showing 0 req/s. Any run that completes no
+# request is flagged too. Error counts: wrk's socket errors and statuses
+# >= 400; for h2load its failed/errored/timed-out requests plus every logged
+# status other than the expected one (304 or 200).
 #
 # Exit status: 0 when every case was checked and measured (whether or not
 # the targets are met); 1 when a route check failed, a case could not be
@@ -55,6 +69,8 @@ QUIET_BUSY=${QUIET_BUSY:-10}
 QUIET_MAX=${QUIET_MAX:-20}
 MAX_PSI=${MAX_PSI:-10}
 RETRIES=${RETRIES:-2}
+H2LOAD_CASES=${H2LOAD_CASES-304}
+H2LOAD_WARMUP=${H2LOAD_WARMUP:-1}
 NGINX=${NGINX:-/usr/sbin/nginx}
 TARGET_RATIO=0.8
 TARGET_P99_RATIO=1.5
@@ -70,7 +86,7 @@ die() {
     exit 1
 }
 
-for v in ROUNDS DURATION WARMUP CONNECTIONS WRK_THREADS SERVER_CPU CLIENT_CPU QUIET_BUSY QUIET_MAX MAX_PSI RETRIES; do
+for v in ROUNDS DURATION WARMUP CONNECTIONS WRK_THREADS SERVER_CPU CLIENT_CPU QUIET_BUSY QUIET_MAX MAX_PSI RETRIES H2LOAD_WARMUP; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
 done
 ((ROUNDS >= 1 && DURATION >= 1 && CONNECTIONS >= 1 && WRK_THREADS >= 1)) ||
@@ -90,6 +106,7 @@ need() { # command package
     command -v "$1" >/dev/null 2>&1 || die "$2 installed but $1 not found"
 }
 need wrk wrk
+[[ -z ${H2LOAD_CASES// /} ]] || need h2load nghttp2-client
 need curl curl
 need taskset util-linux
 need meson meson
@@ -245,7 +262,12 @@ cases=(full role 304 gzip)
 declare -A path=(
     [full]="/v1/profiles/$PROFILE_ID" [role]="/v1/profiles/$PROFILE_ID/role"
     [304]="/v1/profiles/$PROFILE_ID" [gzip]="/v1/profiles/$PROFILE_ID")
-declare -A etag=() bad=() why=()
+declare -A etag=() bad=() why=() tool=()
+for c in "${cases[@]}"; do tool[$c]=wrk; done
+for c in $H2LOAD_CASES; do
+    [[ -n ${tool[$c]:-} ]] || die "H2LOAD_CASES: unknown case '$c' (cases: ${cases[*]})"
+    tool[$c]=h2load
+done
 
 # --- route checks --------------------------------------------------------------
 probe() { # out-prefix url [curl args...]; prints the status code
@@ -286,10 +308,14 @@ for s in "${servers[@]}"; do
     [[ ! -s $o-304.body ]] || fail "$s" 304 "304 with a body"
     cl=$(header "$o-304.hdr" Content-Length)
     if [[ -n $cl && $cl != 0 ]]; then
-        echo "NOTE $s: its 304 carries Content-Length: $cl; wrk's parser waits for $cl body bytes" \
-            "after a 304 and stalls, so the 304 case cannot be measured with wrk"
-        bad[304]=1
-        why[304]="$s 304 has Content-Length: $cl (wrk stalls)"
+        if [[ ${tool[304]} == wrk ]]; then
+            echo "NOTE $s: its 304 carries Content-Length: $cl; wrk's parser waits for $cl body bytes" \
+                "after a 304 and stalls, so the 304 case cannot be measured with wrk"
+            bad[304]=1
+            why[304]="$s 304 has Content-Length: $cl (wrk stalls; measure it with H2LOAD_CASES=304)"
+        else
+            echo "NOTE $s: its 304 carries Content-Length: $cl (wrk would stall on it; the 304 case uses h2load)"
+        fi
     fi
 
     st=$(probe "$o-gzip" "$u${path[gzip]}" -H 'Accept-Encoding: gzip')
@@ -306,16 +332,63 @@ done
 # --- load ----------------------------------------------------------------------
 results=$tmp/results.tsv
 : >"$results"
-mkdir -p "$tmp/wrk"
-run_wrk() { # server case seconds [tag] -> RESULT line on stdout; full output in $tmp/wrk
-    local s=$1 c=$2 secs=$3 inm='' ae='' out=$tmp/wrk/${4:-warmup}-$2-$1.txt
+mkdir -p "$tmp/wrk" "$tmp/h2load"
+psi_total() { # microseconds some task waited for a CPU, since boot
+    awk '/^some/ { for (i = 1; i <= NF; i++) if ($i ~ /^total=/) print substr($i, 7) }' \
+        /proc/pressure/cpu 2>/dev/null || echo 0
+}
+now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
+psi_since() { # psi-total-before start-us -> % of the wall time since then that some task waited
+    awk -v a="$1" -v b="$(psi_total)" -v w0="$2" -v w1="$(now_us)" \
+        'BEGIN { printf "%.0f", (w1 > w0) ? 100 * (b - a) / (w1 - w0) : 0 }'
+}
+run_wrk() { # server case seconds [tag] -> RESULT line with psi= on stdout; full output in $tmp/wrk
+    local s=$1 c=$2 secs=$3 inm='' ae='' out=$tmp/wrk/${4:-warmup}-$2-$1.txt p0 w0 psi
     [[ $c == 304 ]] && inm=${etag[$s]}
     [[ $c == gzip ]] && ae=gzip
+    p0=$(psi_total) w0=$(now_us)
     WRK_IF_NONE_MATCH=$inm WRK_ACCEPT_ENCODING=$ae \
         timeout --kill-after=5 $((secs + 30)) taskset -c "$CLIENT_CPU" \
         wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "${secs}s" --timeout 5s \
         -s "$here/wrk.lua" "${base[$s]}${path[$c]}" >"$out" 2>&1 || true
-    grep '^RESULT' "$out" || echo "RESULT failed"
+    psi=$(psi_since "$p0" "$w0")
+    echo "$(grep '^RESULT' "$out" || echo "RESULT failed") psi=$psi"
+}
+run_h2load() { # server case seconds [tag] -> RESULT line with psi= on stdout; output in $tmp/h2load
+    local s=$1 c=$2 secs=$3 tag=${4:-warmup} hdr=() want=200 out log p0 w0 psi
+    out=$tmp/h2load/$tag-$c-$s.txt log=$tmp/h2load/$tag-$c-$s.log
+    [[ $c == 304 ]] && hdr=(-H "If-None-Match: ${etag[$s]}") want=304
+    [[ $c == gzip ]] && hdr=(-H 'Accept-Encoding: gzip')
+    p0=$(psi_total) w0=$(now_us)
+    timeout --kill-after=5 $((secs + H2LOAD_WARMUP + 30)) taskset -c "$CLIENT_CPU" \
+        h2load --h1 -t "$WRK_THREADS" -c "$CONNECTIONS" -m 1 -D "$secs" \
+        --warm-up-time "$H2LOAD_WARMUP" --log-file "$log" "${hdr[@]}" \
+        "${base[$s]}${path[$c]}" >"$out" 2>&1 || true
+    psi=$(psi_since "$p0" "$w0")
+    # summary: "finished in 11.00s, 85538.33 req/s, ..." (req/s over the main
+    # phase) and "requests: N total, N started, N done, N succeeded, N failed,
+    # N errored, N timeout" (errored: network-level, a subset of failed;
+    # timeout: a subset of errored); the log: start_us <TAB> status <TAB>
+    # duration_us, status -1 for a failed stream. Percentiles are nearest-rank
+    # over every completed request of the main phase.
+    {
+        awk '/^finished in/ { gsub(",", ""); print "rps", $4 }
+            /^requests:/ { gsub(",", ""); print "req", $10, $12, $14 }' "$out"
+        awk -F'\t' -v want="$want" '$2 >= 0 && $2 != want { n++ } END { print "bad", n + 0 }' "$log" 2>/dev/null
+        awk -F'\t' '$2 >= 0 { print $3 }' "$log" 2>/dev/null | sort -n | awk '{ a[NR] = $1 }
+            function pct(p,  i) { i = int(p * NR / 100); if (i < p * NR / 100) i++; if (i < 1) i = 1; return a[i] }
+            END { if (NR) print "lat", NR, pct(50), pct(90), pct(99), a[NR]; else print "lat 0 0 0 0 0" }'
+    } | awk -v secs="$secs" -v psi="$psi" '
+        $1 == "rps" { rps = $2 } $1 == "req" { errored = $3; tmo = $4 }
+        $1 == "bad" { bad = $2 } $1 == "lat" { n = $2; p50 = $3; p90 = $4; p99 = $5; mx = $6 }
+        END { if (rps == "" || n == "") { print "RESULT failed psi=" psi; exit }
+            printf "RESULT requests=%d seconds=%s rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d " \
+                "err_connect=0 err_read=%d err_write=0 err_status=%d err_timeout=%d psi=%s\n",
+                n, secs, rps, p50, p90, p99, mx, errored - tmo, bad, tmo, psi }'
+    [[ $KEEP_TMP == 1 ]] || rm -f "$log"
+}
+run_load() { # server case seconds [tag]
+    if [[ ${tool[$2]} == h2load ]]; then run_h2load "$@"; else run_wrk "$@"; fi
 }
 cpu_sample() { # "cpuN busy idle" jiffies for the two cores we use
     awk -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" \
@@ -336,10 +409,6 @@ quiet_wait() { # prints the seconds waited for both cores to be quiet
     done
     echo $((SECONDS - t0))
 }
-psi_total() { # microseconds some task waited for a CPU, since boot
-    awk '/^some/ { for (i = 1; i <= NF; i++) if ($i ~ /^total=/) print substr($i, 7) }' \
-        /proc/pressure/cpu 2>/dev/null || echo 0
-}
 field() { # line key
     local f
     for f in $1; do
@@ -349,8 +418,17 @@ field() { # line key
 }
 
 echo "== machine: $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
-echo "== $("$rosterd" --version 2>&1 | head -n 1), $("$NGINX" -v 2>&1), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
-echo "== servers on cpu $SERVER_CPU (1 thread / 1 worker), wrk on cpu $CLIENT_CPU: -t$WRK_THREADS -c$CONNECTIONS, keep-alive, $ROUNDS rounds x ${DURATION}s per case and server"
+h2v=
+[[ -z ${H2LOAD_CASES// /} ]] || h2v=", $(h2load --version 2>&1 | head -n 1 | sed 's/^h2load //')"
+echo "== $("$rosterd" --version 2>&1 | head -n 1), $("$NGINX" -v 2>&1), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)$h2v"
+echo "== servers on cpu $SERVER_CPU (1 thread / 1 worker), load on cpu $CLIENT_CPU, keep-alive, $CONNECTIONS connections, $ROUNDS rounds x ${DURATION}s per case and server"
+for c in "${cases[@]}"; do
+    if [[ ${tool[$c]} == h2load ]]; then
+        echo "== $c: h2load --h1 -t$WRK_THREADS -c$CONNECTIONS -m1 -D $DURATION --warm-up-time $H2LOAD_WARMUP (percentiles from its --log-file)"
+    else
+        echo "== $c: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s (percentiles from wrk.lua)"
+    fi
+done
 [[ -z ${ROSTER_ARGS:-} ]] || echo "== extra rosterd serve flags: $ROSTER_ARGS"
 if ((WARMUP > 0)); then
     for s in "${servers[@]}"; do run_wrk "$s" full "$WARMUP" >/dev/null; done
@@ -363,10 +441,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
         for s in "${order[@]}"; do
             for ((try = 0; try <= RETRIES; try++)); do
                 waited=$(quiet_wait)
-                psi0=$(psi_total)
-                line=$(run_wrk "$s" "$c" "$DURATION" "round$r")
-                psi=$(awk -v a="$psi0" -v b="$(psi_total)" -v d="$DURATION" \
-                    'BEGIN { printf "%.0f", (b - a) / (d * 1e4) }')
+                line=$(run_load "$s" "$c" "$DURATION" "round$r")
+                psi=$(field "$line" psi)
                 ((psi > MAX_PSI && try < RETRIES)) || break
                 printf 'round %d %-5s %-6s %10s req/s  discarded: psi %s%% > %s%%, repeating\n' \
                     "$r" "$c" "$s" "$(field "$line" rps)" "$psi" "$MAX_PSI"
@@ -379,9 +455,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
                 "$psi" >>"$results"
             printf 'round %d %-5s %-6s %10s req/s  p50 %6s us  p99 %6s us  errors %s  psi %3s%%  waited %ss\n' \
                 "$r" "$c" "$s" "$rps" "$p50" "$p99" "$errs" "$psi" "$waited"
-            if [[ $line == "RESULT failed" || $(field "$line" requests) == 0 ]]; then
-                echo "WARNING: no response completed ($s $c round $r); wrk printed:"
-                sed 's/^/    /' "$tmp/wrk/round$r-$c-$s.txt"
+            if [[ $line == "RESULT failed"* || $(field "$line" requests) == 0 ]]; then
+                echo "WARNING: no response completed ($s $c round $r); ${tool[$c]} printed:"
+                sed 's/^/    /' "$tmp/${tool[$c]}/round$r-$c-$s.txt"
             fi
         done
     done
@@ -395,15 +471,15 @@ median() { # server case column(4 rps, 5 p50, 6 p99)
 }
 echo
 echo "Median of $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, profile $PROFILE_ID"
-echo "Targets: roster/nginx req/s >= $TARGET_RATIO and roster/nginx p99 <= $TARGET_P99_RATIO"
-fmt='%-6s %12s %12s %7s %17s %17s %9s  %s\n'
+echo "Targets: roster/nginx req/s >= $TARGET_RATIO and roster/nginx p99 <= $TARGET_P99_RATIO (both servers of a case measured with the same tool)"
+fmt='%-6s %-6s %12s %12s %7s %17s %17s %9s  %s\n'
 # shellcheck disable=SC2059
-printf "$fmt" case "roster req/s" "nginx req/s" ratio "roster p50/p99" "nginx p50/p99" "p99 ratio" meets
+printf "$fmt" case tool "roster req/s" "nginx req/s" ratio "roster p50/p99" "nginx p50/p99" "p99 ratio" meets
 all_ok=1
 for c in "${cases[@]}"; do
     if [[ -n ${bad[$c]:-} ]]; then
         # shellcheck disable=SC2059
-        printf "$fmt" "$c" - - - - - - "not measured: ${why[$c]}"
+        printf "$fmt" "$c" "${tool[$c]}" - - - - - - "not measured: ${why[$c]}"
         all_ok=0
         continue
     fi
@@ -412,19 +488,19 @@ for c in "${cases[@]}"; do
     n50=$(median nginx "$c" 5) n99=$(median nginx "$c" 6)
     zero=$(awk -F'\t' -v c="$c" '$2 == c && $4 + 0 == 0 { n++ } END { print n + 0 }' "$results")
     ((zero == 0)) || all_ok=0
-    awk -v c="$c" -v zero="$zero" -v rr="$rr" -v nr="$nr" -v r50="$r50" -v r99="$r99" -v n50="$n50" -v n99="$n99" \
+    awk -v c="$c" -v t="${tool[$c]}" -v zero="$zero" -v rr="$rr" -v nr="$nr" -v r50="$r50" -v r99="$r99" -v n50="$n50" -v n99="$n99" \
         -v tr="$TARGET_RATIO" -v tp="$TARGET_P99_RATIO" -v fmt="$fmt" 'BEGIN {
         ratio = nr > 0 ? rr / nr : 0; pr = n99 > 0 ? r99 / n99 : 99
         meets = (ratio >= tr && pr <= tp) ? "yes" : "NO"
         if (ratio < tr) meets = meets " (req/s)"
         if (pr > tp) meets = meets " (p99)"
         if (zero > 0) meets = meets ", " zero " run(s) with no response"
-        printf fmt, c, sprintf("%.0f", rr), sprintf("%.0f", nr), sprintf("%.2f", ratio),
+        printf fmt, c, t, sprintf("%.0f", rr), sprintf("%.0f", nr), sprintf("%.2f", ratio),
             sprintf("%.2f/%.2f ms", r50 / 1000, r99 / 1000), sprintf("%.2f/%.2f ms", n50 / 1000, n99 / 1000),
             sprintf("%.2f", pr), meets }'
 done
 total_errs=$(awk -F'\t' '{ n += $7 } END { print n + 0 }' "$results")
-echo "wrk socket/status errors over all runs: $total_errs"
+echo "socket/status errors over all runs (wrk and h2load): $total_errs"
 awk -F'\t' '{ print $8 }' "$results" | sort -g | awk '{ a[NR] = $1 } END {
     if (NR) printf "CPU pressure (psi) during the runs: median %s%%, max %s%% (high = other load, figures suspect)\n",
         a[int((NR + 1) / 2)], a[NR] }'
