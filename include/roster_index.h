@@ -15,6 +15,7 @@ struct roster_map;
 
 struct roster_index {
     char *root; /* the directory as given */
+    char *real_root; /* its real path (NULL for memory indexes) */
     struct roster_doc **docs; /* sorted by relative path */
     size_t ndocs;
     struct roster_diags *diags;

@@ -84,21 +84,34 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     return rq;
 }
 
-static int count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+struct header_scan {
+    int content_lengths;
+    int bad_name;
+};
+
+static int scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
     (void)value;
+    struct header_scan *h = cls;
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-        (*(int *)cls)++;
+        h->content_lengths++;
+    /* RFC 9112: a field name is a token; "Transfer-Encoding : chunked" is a
+     * request-smuggling shape that libmicrohttpd 0.9.75 lets through */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || *p == ':')
+            h->bad_name = 1;
     return MHD_YES;
 }
 
 /* Requests on this API carry no body: refuse any that might. */
 static const char *body_problem(struct MHD_Connection *c)
 {
-    int cl = 0;
-    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, &cl);
-    if (cl > 1)
+    struct header_scan h = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)scan_header, &h);
+    if (h.bad_name)
+        return "a header field name contains white space or a control character";
+    if (h.content_lengths > 1)
         return "more than one Content-Length header";
     if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
         return "Transfer-Encoding is not allowed: requests carry no body";
@@ -137,9 +150,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         set_request_id(rq, c);
         const char *why = body_problem(c);
         if (why) {
+            int header = strncmp(why, "a header", 8) == 0;
             rq->route = ROSTER_ROUTE_NOT_FOUND;
-            return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "body_not_allowed",
-                                       "Request body not allowed", why, NULL);
+            rq->close = 1;
+            return roster_send_problem(
+                rq, c, MHD_HTTP_BAD_REQUEST, header ? "bad_header" : "body_not_allowed",
+                header ? "Malformed header" : "Request body not allowed", why, NULL);
         }
         return MHD_YES;
     }
@@ -254,7 +270,7 @@ int roster_server_start(struct roster_server **out, const struct roster_server_c
         return ROSTER_EINVAL;
     }
     unsigned flags =
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+        MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (v6)
         flags |= MHD_USE_IPv6;
     /* a pool of one is no pool: MHD warns about it, so leave it out */

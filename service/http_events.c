@@ -20,8 +20,8 @@ struct sse_client {
     size_t offset; /* bytes of that event's frame already sent */
     int suspended;
     int heartbeat; /* send a comment line at the next read */
-    int gone;      /* the peer hung up while suspended */
-    int fd;        /* the connection's socket, to notice hang-ups */
+    int gone; /* the peer hung up while suspended */
+    int fd; /* the connection's socket, to notice hang-ups */
     char hello[96];
     size_t hello_len, hello_off;
     struct sse_client *prev, *next_client;

@@ -133,7 +133,7 @@ static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
     if (limit) {
         char *end = NULL;
         unsigned long v = strtoul(limit, &end, 10);
-        if (!*limit || *end || limit[0] == '-' || limit[0] == '+' || v < 1 ||
+        if (!*limit || *end || limit[0] < '0' || limit[0] > '9' || v < 1 ||
             v > ROSTER_LIST_MAX_LIMIT)
             return bad_query(rq, c, "limit must be a whole number from 1 to 500");
         q.limit = v;
@@ -180,14 +180,31 @@ static size_t distance(const char *a, const char *b, size_t limit)
 
 static enum MHD_Result not_found(struct req *rq, struct MHD_Connection *c, const char *id)
 {
-    json_t *sugg = json_array();
-    size_t limit = strlen(id) / 3 > 2 ? strlen(id) / 3 : 2;
-    for (size_t d = 0; sugg && d <= limit && json_array_size(sugg) < 3; d++)
-        for (size_t i = 0; i < rq->snap->n && json_array_size(sugg) < 3; i++) {
-            const struct roster_sprofile *sp = &rq->snap->profiles[i];
-            if (sp->ok && distance(id, sp->id, limit) == d)
-                json_array_append_new(sugg, json_string(sp->id));
+    /* the (at most) three closest served ids within edit distance 3, in one
+     * pass: the bounded distance gives up after a few rows for ids that
+     * are not close, so a 404 stays cheap with thousands of profiles */
+    enum { NSUGG = 3, MAXD = 3 };
+    const char *best[NSUGG] = {0};
+    size_t bestd[NSUGG] = {MAXD + 1, MAXD + 1, MAXD + 1};
+    for (size_t i = 0; i < rq->snap->n; i++) {
+        const struct roster_sprofile *sp = &rq->snap->profiles[i];
+        if (!sp->ok)
+            continue;
+        size_t d = distance(id, sp->id, bestd[NSUGG - 1] - 1);
+        if (d >= bestd[NSUGG - 1])
+            continue;
+        size_t k = NSUGG - 1;
+        while (k > 0 && bestd[k - 1] > d) {
+            best[k] = best[k - 1];
+            bestd[k] = bestd[k - 1];
+            k--;
         }
+        best[k] = sp->id;
+        bestd[k] = d;
+    }
+    json_t *sugg = json_array();
+    for (size_t k = 0; sugg && k < NSUGG && best[k]; k++)
+        json_array_append_new(sugg, json_string(best[k]));
     char detail[200];
     snprintf(detail, sizeof(detail), "no profile has the id '%s'", id);
     json_t *extra = json_object();

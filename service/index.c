@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -138,8 +139,23 @@ static int cmp_paths(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* 1 when the open file fd is inside root: the walk checked the path, but a
+ * link could have been swapped since, so check what was actually opened. */
+static int opened_inside(int fd, const char *root)
+{
+    char proc[64], real[PATH_MAX];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(proc, real, sizeof(real) - 1);
+    if (n < 0)
+        return 1; /* no /proc: the walk's check stands */
+    real[n] = '\0';
+    size_t rl = strlen(root);
+    return strncmp(real, root, rl) == 0 && (real[rl] == '/' || real[rl] == '\0');
+}
+
 /* Reads a whole regular file of at most max bytes (+1 to detect more). */
-static int read_file(const char *path, char **out, size_t *len, size_t max, int *err_no)
+static int read_file(const char *path, const char *root, char **out, size_t *len, size_t max,
+                     int *err_no)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
@@ -149,6 +165,11 @@ static int read_file(const char *path, char **out, size_t *len, size_t max, int 
     struct stat st;
     int r = 0;
     char *buf = NULL;
+    if (root && !opened_inside(fd, root)) {
+        *err_no = EXDEV;
+        r = ROSTER_EIO;
+        goto out_fd;
+    }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         *err_no = EINVAL;
         r = ROSTER_EIO;
@@ -193,7 +214,7 @@ static int load_one(struct roster_index *ix, const char *rel, const struct roste
     char *raw = NULL;
     size_t len = 0;
     int err_no = 0;
-    int r = read_file(abs, &raw, &len, ROSTER_DOC_MAX_BYTES, &err_no);
+    int r = read_file(abs, ix->real_root, &raw, &len, ROSTER_DOC_MAX_BYTES, &err_no);
     if (r == ROSTER_ENOMEM)
         return r;
     if (r < 0 || len > ROSTER_DOC_MAX_BYTES) {
@@ -205,6 +226,11 @@ static int load_one(struct roster_index *ix, const char *rel, const struct roste
             return roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "file.too_large", rel, 0, 0, NULL,
                                     "the file is %zu bytes, over the limit of %d", len,
                                     ROSTER_DOC_MAX_BYTES);
+        if (err_no == EXDEV)
+            return roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "file.symlink_outside", rel, 0, 0,
+                                    NULL,
+                                    "the file opened is outside the profiles directory "
+                                    "(a link changed while indexing); not read");
         return roster_diags_add(ix->diags, ROSTER_SEV_ERROR, "file.unreadable", rel, 0, 0, NULL,
                                 "cannot read the file: %s", strerror(err_no));
     }
@@ -273,6 +299,11 @@ int roster_index_load(struct roster_index **out, const char *dir,
         goto out;
     }
     w.real_root_len = strlen(w.real_root);
+    ix->real_root = roster_strndup(w.real_root, w.real_root_len);
+    if (!ix->real_root) {
+        r = ROSTER_ENOMEM;
+        goto out;
+    }
     w.diags = ix->diags;
     w.dir_dev[0] = st.st_dev;
     w.dir_ino[0] = st.st_ino;
@@ -359,6 +390,7 @@ struct roster_index *roster_index_free(struct roster_index *ix)
     roster_free(ix->docs);
     roster_diags_free(ix->diags);
     roster_map_free(ix->by_id);
+    roster_free(ix->real_root);
     roster_free(ix->root);
     roster_free(ix);
     return NULL;

@@ -5,6 +5,7 @@
 #include "roster_snapshot.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -265,7 +266,7 @@ out:
 struct roster_snapshot *roster_snapshot_ref(struct roster_snapshot *s)
 {
     if (s)
-        __atomic_add_fetch(&s->refs, 1, __ATOMIC_SEQ_CST);
+        atomic_fetch_add(&s->refs, 1);
     return s;
 }
 
@@ -288,7 +289,7 @@ static void sprofile_free(struct roster_sprofile *sp)
 
 void roster_snapshot_unref(struct roster_snapshot *s)
 {
-    if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_SEQ_CST) > 0)
+    if (!s || atomic_fetch_sub(&s->refs, 1) > 1)
         return;
     for (size_t i = 0; i < s->n; i++)
         sprofile_free(&s->profiles[i]);

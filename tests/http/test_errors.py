@@ -103,6 +103,7 @@ def test_unknown_view_names_the_views(api):
     ("/v1/profiles", "limit=501"),
     ("/v1/profiles", "limit=-1"),
     ("/v1/profiles", "limit=%2B1"),
+    ("/v1/profiles", "limit=+5"),  # '+' is a space: " 5" is not a number
     ("/v1/profiles", "limit=abc"),
     ("/v1/profiles", "limit=1.5"),
     ("/v1/profiles", "limit="),
@@ -234,3 +235,21 @@ def test_request_over_max_request_bytes_is_refused(server):
     # (no Content-Type, no X-Request-Id and no log line: see the report)
     r = raw_request(server.port, "GET", "/v1/profiles?q=" + "a" * 40000, check=False)
     assert r.status_code == 414
+
+
+@pytest.mark.parametrize("name", ["Bad Name", "Transfer-Encoding ", "X\tTab"])
+def test_header_names_with_white_space_are_refused(server, name):
+    # RFC 9112 5.1: no white space in a field name ("Transfer-Encoding :" is a
+    # request-smuggling shape)
+    r = raw_request(server.port, "GET", "/v1/profiles/base", headers=[(name, "v")], check=False)
+    assert r.status_code == 400
+    assert r.json()["code"] == "bad_header"
+
+
+def test_unknown_id_suggestions_stay_cheap(api):
+    # one bounded pass over the ids: a long unknown id answers at once
+    r = api.get("/v1/profiles/" + "a" * 128)
+    assert r.status_code == 404
+    assert r.elapsed.total_seconds() < 2
+    r = api.get("/v1/profiles/worker-devop")
+    assert "worker-devops" in r.json()["suggestions"]
