@@ -44,7 +44,7 @@ struct req {
     size_t bytes;
     int seen; /* the first access-handler call happened */
     char allow[32]; /* Allow header of a 405 */
-    int close;      /* answer with Connection: close */
+    int close; /* answer with Connection: close */
     char raw[]; /* the request target as received, NUL-terminated */
 };
 

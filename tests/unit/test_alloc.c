@@ -94,8 +94,11 @@ START_TEST(request_path_every_site)
     ck_assert_int_eq(build(fixture("../../profiles"), &s), 0);
     struct roster_metrics *m = roster_metrics_new();
     struct roster_server *srv = NULL;
-    struct roster_server_config cfg = {.host = "127.0.0.1", .threads = 1, .max_connections = 50,
-                                       .connection_timeout = 5, .max_request_bytes = 32768};
+    struct roster_server_config cfg = {.host = "127.0.0.1",
+                                       .threads = 1,
+                                       .max_connections = 50,
+                                       .connection_timeout = 5,
+                                       .max_request_bytes = 32768};
     char why[200];
     ck_assert_int_eq(roster_server_start(&srv, &cfg, m, why, sizeof(why)), 0);
     roster_server_swap(srv, s);
