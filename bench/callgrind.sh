@@ -30,6 +30,8 @@ read -ra roster_args <<<"${ROSTER_ARGS:-}"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 cd "$root"
 
 die() {
@@ -84,16 +86,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "== build ($BUILD_DIR, release)"
-if [[ -f $BUILD_DIR/build.ninja ]]; then
-    meson configure "$BUILD_DIR" -Dbuildtype=release -Dtests=false >"$tmp/build.log" 2>&1 ||
-        { cat "$tmp/build.log" >&2; die "meson configure failed"; }
-else
-    meson setup "$BUILD_DIR" --buildtype=release -Dtests=false >"$tmp/build.log" 2>&1 ||
-        { cat "$tmp/build.log" >&2; die "meson setup failed"; }
-fi
-ninja -C "$BUILD_DIR" >>"$tmp/build.log" 2>&1 || { tail -40 "$tmp/build.log" >&2; die "build failed"; }
-rosterd=$root/$BUILD_DIR/service/rosterd
+build_release
 
 cp -R "$PROFILES_SRC" "$tmp/profiles"
 "$rosterd" export "$tmp/export" --profiles "$tmp/profiles" >"$tmp/export.log" 2>&1 ||

@@ -79,6 +79,8 @@ read -ra roster_args <<<"${ROSTER_ARGS:-}"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 cd "$root"
 
 die() {
@@ -165,17 +167,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- build -------------------------------------------------------------------
-echo "== build ($BUILD_DIR, release)"
-if [[ -f $BUILD_DIR/build.ninja ]]; then
-    meson configure "$BUILD_DIR" -Dbuildtype=release -Dtests=false >"$tmp/build.log" 2>&1 ||
-        { cat "$tmp/build.log" >&2; die "meson configure failed"; }
-else
-    meson setup "$BUILD_DIR" --buildtype=release -Dtests=false >"$tmp/build.log" 2>&1 ||
-        { cat "$tmp/build.log" >&2; die "meson setup failed"; }
-fi
-ninja -C "$BUILD_DIR" >>"$tmp/build.log" 2>&1 || { tail -40 "$tmp/build.log" >&2; die "build failed"; }
-rosterd=$root/$BUILD_DIR/service/rosterd
-[[ -x $rosterd ]] || die "no binary at $rosterd"
+build_release
 
 # --- export ------------------------------------------------------------------
 # A private copy, so edits to the working tree during the run cannot trigger
