@@ -16,13 +16,12 @@
 #   READY_TIMEOUT      seconds to wait for the first 200 on /ready (default 30)
 #   WORK               scratch directory (default: a new mktemp -d)
 #
-# Exit codes: 0 all checks passed, or "SKIP:" printed because podman cannot run
-# containers on this host; 1 a check failed; 2 usage error.
+# Exit codes: 0 all checks passed; 77 skipped ("SKIP: reason" printed) because
+# podman cannot run containers on this host; 1 a check failed; 2 usage error.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IMAGE=${ROSTER_IMAGE:-localhost/roster:ci}
-LOCAL_BASE=localhost/debian:bookworm-slim
 STOP_MAX_SECONDS=${STOP_MAX_SECONDS:-5}
 READY_TIMEOUT=${READY_TIMEOUT:-30}
 PREPARE_ONLY=0
@@ -36,7 +35,7 @@ esac
 
 log() { printf '== %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-skip() { printf 'SKIP: %s\n' "$*"; exit 0; }
+skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
 now_ms() { date +%s%3N; }
 
 if [ -n "${WORK:-}" ]; then
@@ -62,96 +61,18 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-
-# podman without systemd prints this on every run/stop/rm of an image with a
-# HEALTHCHECK (the timer cannot be registered); it is harmless, so hide it.
-quiet_podman() {
-  podman "$@" 2> >(grep -v 'unable to get systemd connection' >&2)
-}
-
-# ---------------------------------------------------------------- 1. packages
-install_packages() {
-  local missing=()
-  command -v podman >/dev/null || missing+=(podman)
-  command -v buildah >/dev/null || missing+=(buildah)
-  command -v runc >/dev/null || missing+=(runc)
-  # netavark sets up the port publishing with iptables (os error 2 without it)
-  command -v iptables >/dev/null || missing+=(iptables)
-  command -v curl >/dev/null || missing+=(curl)
-  command -v python3 >/dev/null || missing+=(python3)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-    command -v podman >/dev/null || skip "podman is not installed and cannot be installed here (needs root and apt-get)"
-    fail "missing tools: ${missing[*]} (install them, or run as root on Debian/Ubuntu)"
-  fi
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # with recommends: netavark, aardvark-dns, slirp4netns, catatonit, uidmap
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-
-# ---------------------------------------------------- 2. engine configuration
-# Written only when the file is missing. On the Debian CI VMs crun refuses the
-# hybrid cgroup v1/v2 layout ("cgroups in hybrid mode not supported") and the
-# hard nofile limit (20000) is below podman's default of 1048576.
-write_containers_conf() {
-  local conf=/etc/containers/containers.conf
-  [ -e "$conf" ] && { log "using existing $conf"; return 0; }
-  [ "$(id -u)" -eq 0 ] || return 0
-  local hard_nofile hard_nproc nofile=20000 nproc=32768
-  hard_nofile=$(ulimit -Hn)
-  hard_nproc=$(ulimit -Hu)
-  [ "$hard_nofile" != unlimited ] && [ "$hard_nofile" -lt "$nofile" ] && nofile=$hard_nofile
-  [ "$hard_nproc" != unlimited ] && [ "$hard_nproc" -lt "$nproc" ] && nproc=$hard_nproc
-  mkdir -p /etc/containers
-  {
-    echo '[containers]'
-    echo "default_ulimits = [\"nofile=$nofile:$nofile\", \"nproc=$nproc:$nproc\"]"
-    echo '[engine]'
-    command -v runc >/dev/null && echo 'runtime = "runc"'
-    [ -d /run/systemd/system ] || echo 'cgroup_manager = "cgroupfs"'
-  } >"$conf"
-  log "wrote $conf"
-}
-
-# --------------------------------------------------------- 3. base image
-# Only Debian hosts can debootstrap from the mirror their apt already uses.
-build_local_base() {
-  podman image exists "$LOCAL_BASE" && return 0
-  local src=/etc/apt/sources.list.d/debian.sources mirror rootfs
-  [ -r "$src" ] || return 1
-  [ "$(id -u)" -eq 0 ] || return 1
-  mirror=$(awk '/^URIs:/ {print $2; exit}' "$src")
-  [ -n "$mirror" ] || return 1
-  if ! command -v debootstrap >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-  fi
-  log "building $LOCAL_BASE with debootstrap from $mirror (about 40 s)"
-  rootfs="$WORK/rootfs"
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1 ||
-    { tail -20 "$WORK/debootstrap.log" >&2; fail "debootstrap failed"; }
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
-    "$rootfs/etc/apt/sources.list"
-  # the same suites as the host (bookworm, -updates, -security), comments dropped
-  grep -v '^#' "$src" >"$rootfs/etc/apt/sources.list.d/debian.sources"
-  tar -C "$rootfs" -c . | podman import -q --change 'CMD ["/bin/bash"]' - "$LOCAL_BASE" >/dev/null
-  # so that an unmodified "FROM debian:bookworm-slim" also resolves locally
-  podman tag "$LOCAL_BASE" docker.io/library/debian:bookworm-slim
-  rm -rf "$rootfs"
-}
+# shellcheck source=scripts/lib/podman.sh
+. "$ROOT/scripts/lib/podman.sh"
 
 t_start=$(now_ms)
-install_packages
-write_containers_conf
-podman info >/dev/null 2>"$WORK/info.err" || skip "podman cannot run here: $(head -3 "$WORK/info.err")"
+podman_prepare
 
 BUILD_ARGS=()
 PULL=(--pull=missing)
 if [ -n "${ROSTER_BASE_IMAGE:-}" ]; then
   BASE=$ROSTER_BASE_IMAGE
-elif build_local_base; then
-  BASE=$LOCAL_BASE
+elif podman_build_local_base; then
+  BASE=$PODMAN_LOCAL_BASE
 else
   BASE=""   # the Dockerfile's pinned defaults, pulled from the registry
 fi
