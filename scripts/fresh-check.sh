@@ -71,7 +71,11 @@ commit=$(git -C "$ROOT" rev-parse --verify "$REV^{commit}") || fail "unknown rev
 [ -z "$(git -C "$ROOT" status --porcelain)" ] ||
   log "note: the checkout has uncommitted changes; they are not part of the fresh check"
 git clone -q --bare --no-local "$ROOT" "$WORK/origin.git"
-mkdir -p "$WORK/logs"
+mkdir -p "$WORK/logs" "$WORK/host-ca"
+# The machine's own extra CA certificates (not the project's), so that a
+# TLS-inspecting proxy between this machine and the npm registry is trusted
+# inside the container as it is outside.
+cp /usr/local/share/ca-certificates/*.crt "$WORK/host-ca/" 2>/dev/null || true
 
 # The script the newcomer's shell runs, inside the container.
 cat >"$WORK/newcomer.sh" <<'SH'
@@ -81,6 +85,12 @@ exec 3>>/logs/outcome
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq && apt-get install -y -qq --no-install-recommends git ca-certificates >/dev/null ||
   { echo "setup=apt-failed" >&3; exit 1; }
+# the network's trust, not the project's: where this machine reaches the
+# registries through a TLS-inspecting proxy, its extra CAs come along
+if ls /host-ca/*.crt >/dev/null 2>&1; then
+  cp /host-ca/*.crt /usr/local/share/ca-certificates/ && update-ca-certificates >/dev/null 2>&1
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 git clone -q /origin.git /home/newcomer/roster && cd /home/newcomer/roster && git checkout -q "$COMMIT" ||
   { echo "setup=clone-failed" >&3; exit 1; }
 echo "commit=$(git rev-parse HEAD)" >&3
@@ -124,7 +134,7 @@ t0=$(date +%s)
 set +e
 quiet_podman run --name "$NAME" \
   -v "$WORK/origin.git:/origin.git:ro" -v "$WORK/logs:/logs" \
-  -v "$WORK/newcomer.sh:/newcomer.sh:ro" \
+  -v "$WORK/newcomer.sh:/newcomer.sh:ro" -v "$WORK/host-ca:/host-ca:ro" \
   -e COMMIT="$commit" -e DO_RUN=$DO_RUN -e DO_TEST=$DO_TEST \
   -e READY_TIMEOUT="$READY_TIMEOUT" -e TEST_TIMEOUT="$TEST_TIMEOUT" \
   "$PODMAN_LOCAL_BASE" /newcomer.sh

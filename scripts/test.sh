@@ -147,7 +147,7 @@ if [ "$QUICK" -eq 0 ]; then
   clang-format --dry-run -Werror service/*.c service/*.h include/*.h tests/unit/*.c \
     tests/unit/*.h fuzz/*.c
   record "clang-format" $?
-  shellcheck scripts/*.sh bench/*.sh .ci/run 2>/dev/null || shellcheck scripts/*.sh .ci/run
+  shellcheck -x scripts/*.sh scripts/lib/*.sh bench/*.sh .ci/run
   record "shellcheck" $?
   yamllint -s .
   record "yamllint" $?
