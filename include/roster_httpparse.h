@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "roster_doc.h"
+
 enum roster_route_kind {
     ROSTER_ROUTE_NOT_FOUND,
     ROSTER_ROUTE_BAD_ID, /* under /v1/profiles/ but the id is invalid */
@@ -24,17 +26,22 @@ enum roster_route_kind {
     ROSTER_ROUTE_COUNT
 };
 
+#define ROSTER_VIEW_NAME_MAX 32
+
 struct roster_target {
     enum roster_route_kind route;
-    const char *id; /* slices of the raw target (not NUL-terminated) */
+    char id[ROSTER_ID_MAX_BUF]; /* percent-decoded, NUL-terminated; "" when none */
     size_t id_len;
-    const char *view;
+    char view[ROSTER_VIEW_NAME_MAX + 1]; /* percent-decoded, NUL-terminated */
     size_t view_len;
-    const char *query; /* after '?', or NULL */
+    const char *query; /* after '?', or NULL: a slice of the raw target */
     size_t query_len;
 };
 
-/* Splits and classifies a raw request target ("/v1/profiles/x?y=z"). */
+/* Splits and classifies a raw request target ("/v1/profiles/x?y=z"). The
+ * id and view segments are percent-decoded (RFC 3986: "%61bc" is "abc")
+ * and then validated, so an escape can never smuggle in '/', "..", NUL or
+ * anything else an id may not contain. */
 void roster_target_parse(const char *raw, size_t len, struct roster_target *out);
 const char *roster_route_name(enum roster_route_kind r);
 
@@ -47,10 +54,19 @@ struct roster_param {
 };
 
 /* Parses a raw query string into params (keys and values percent-decoded,
- * '+' as space) stored in buf. Fails with a message in why on invalid
- * escapes, %00, invalid UTF-8, duplicate keys and over-long input. */
+ * '+' as space) stored in buf, in order. Fails with a message in why on
+ * invalid escapes, %00, invalid UTF-8 and over-long input. A key may occur
+ * more than once: roster_query_repeated tells the caller. */
 int roster_query_string_parse(const char *qs, size_t len, struct roster_param *params, size_t *n,
                               char *buf, size_t cap, char *why, size_t why_cap);
+/* The first key that occurs more than once and is not listed in repeatable
+ * (NULL-terminated, may be NULL), or NULL. */
+const char *roster_query_repeated(const struct roster_param *p, size_t n,
+                                  const char *const *repeatable);
+/* An integer in [min, max] written as any JSON number whose value is that
+ * integer ("10", "10.0", "1e1", also "010"): what JSON Schema's `type: integer` admits,
+ * so a client validated against the contract is never refused here. */
+int roster_query_integer(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
 /* Quality (0..1000) an Accept header gives a media type ("type/subtype");
  * a missing or empty header accepts everything (1000). */

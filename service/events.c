@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "roster_base.h"
 #include "roster_snapshot.h"
@@ -67,6 +69,15 @@ struct roster_events *roster_events_new(size_t capacity)
     }
     ev->cap = capacity;
     ev->next_id = 1;
+    /* the start time in seconds and 16 random bits: two processes started
+     * in the same second still differ (all but 1 in 65,536 times) */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned short rnd = 0;
+    if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+        rnd = (unsigned short)((unsigned long)ts.tv_nsec ^ (unsigned long)getpid());
+    snprintf(ev->boot, sizeof(ev->boot), "%08lx%04x", (unsigned long)ts.tv_sec & 0xffffffffUL,
+             (unsigned)rnd);
     ev->max_clients = ROSTER_EVENTS_MAX_CLIENTS;
     pthread_mutex_init(&ev->lock, NULL);
     return ev;
@@ -89,8 +100,8 @@ static uint64_t append(struct roster_events *ev, const char *type, const char *d
     uint64_t id = ev->next_id;
     struct roster_buf b;
     roster_buf_init(&b, 1 << 20);
-    if (roster_buf_printf(&b, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)id, type,
-                          data) < 0) {
+    if (roster_buf_printf(&b, "id: %s-%llu\nevent: %s\ndata: %s\n\n", ev->boot,
+                          (unsigned long long)id, type, data) < 0) {
         roster_buf_free(&b);
         return 0;
     }

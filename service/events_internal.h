@@ -10,6 +10,7 @@
 
 #define ROSTER_EVENTS_HEARTBEAT_S 15
 #define ROSTER_EVENTS_MAX_CLIENTS 256
+#define ROSTER_EVENTS_BOOT_LEN 12
 
 struct roster_event {
     uint64_t id;
@@ -25,6 +26,10 @@ struct roster_events {
     size_t cap;
     size_t count;
     uint64_t next_id;
+    /* event ids are "<boot>-<n>": unique across restarts, so a client that
+     * resumes with an id from another process gets a gap event, not a
+     * replay of unrelated events that happen to share a number */
+    char boot[ROSTER_EVENTS_BOOT_LEN + 1];
     int closing;
     double next_heartbeat;
     struct sse_client *clients;

@@ -66,9 +66,9 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     (void)c;
     struct roster_server *s = cls;
     size_t n = strlen(uri);
-    int truncated = n >= ROSTER_RAW_URI_MAX;
+    int truncated = n > ROSTER_TARGET_MAX;
     if (truncated)
-        n = ROSTER_RAW_URI_MAX - 1;
+        n = ROSTER_TARGET_MAX;
     /* one allocation per request: the context and the raw target */
     struct req *rq = roster_malloc(sizeof(*rq) + n + 1);
     if (!rq)
@@ -87,6 +87,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 struct header_scan {
     int content_lengths;
     int bad_name;
+    size_t bytes; /* header fields as received: "name: value\r\n" each */
 };
 
 static int scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -94,6 +95,7 @@ static int scan_header(void *cls, enum MHD_ValueKind kind, const char *key, cons
     (void)kind;
     (void)value;
     struct header_scan *h = cls;
+    h->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
         h->content_lengths++;
     /* RFC 9112: a field name is a token; "Transfer-Encoding : chunked" is a
@@ -105,10 +107,9 @@ static int scan_header(void *cls, enum MHD_ValueKind kind, const char *key, cons
 }
 
 /* Requests on this API carry no body: refuse any that might. */
-static const char *body_problem(struct MHD_Connection *c)
+static const char *body_problem(struct MHD_Connection *c, const struct header_scan *hs)
 {
-    struct header_scan h = {0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)scan_header, &h);
+    const struct header_scan h = *hs;
     if (h.bad_name)
         return "a header field name contains white space or a control character";
     if (h.content_lengths > 1)
@@ -139,7 +140,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
     (void)cls;
     (void)url;
-    (void)version;
     (void)upload;
     struct req *rq = *con_cls;
     if (!rq)
@@ -148,7 +148,28 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         rq->seen = 1;
         rq->method = roster_method_of(method);
         set_request_id(rq, c);
-        const char *why = body_problem(c);
+        struct header_scan hs = {0};
+        MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)scan_header, &hs);
+        if (rq->raw_truncated) {
+            char detail[120];
+            snprintf(detail, sizeof(detail), "the request target is longer than %d bytes",
+                     ROSTER_TARGET_MAX);
+            rq->close = 1;
+            return roster_send_problem(rq, c, MHD_HTTP_URI_TOO_LONG, "uri_too_long",
+                                       "Request target too long", detail, NULL);
+        }
+        size_t line = strlen(method) + rq->raw_len + strlen(version) + 4;
+        if (line + hs.bytes > rq->srv->cfg.max_request_bytes) {
+            char detail[160];
+            snprintf(detail, sizeof(detail),
+                     "the request line and header fields are longer than %zu bytes",
+                     rq->srv->cfg.max_request_bytes);
+            rq->close = 1;
+            return roster_send_problem(rq, c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                                       "headers_too_large", "Request header fields too large",
+                                       detail, NULL);
+        }
+        const char *why = body_problem(c, &hs);
         if (why) {
             int header = strncmp(why, "a header", 8) == 0;
             rq->route = ROSTER_ROUTE_NOT_FOUND;
@@ -164,10 +185,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "body_not_allowed",
                                    "Request body not allowed", "requests carry no body", NULL);
     }
-    if (rq->raw_truncated)
-        return roster_send_problem(rq, c, MHD_HTTP_URI_TOO_LONG, "uri_too_long",
-                                   "Request target too long", "the request target is too long",
-                                   NULL);
     rq->snap = acquire(rq->srv);
     return roster_route(rq, c, method);
 }
@@ -222,6 +239,13 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
     roster_log(ROSTER_LOG_WARN, "http_library", "message", 's', msg, ROSTER_LOG_END);
+}
+
+size_t roster_server_pool_bytes(const struct roster_server_config *cfg)
+{
+    size_t request = cfg->max_request_bytes > ROSTER_TARGET_ABSORB ? cfg->max_request_bytes
+                                                                   : ROSTER_TARGET_ABSORB;
+    return request + ROSTER_RESPONSE_HEADER_ROOM;
 }
 
 static int resolve_addr(const char *host, unsigned port, struct sockaddr_storage *ss, int *v6,
@@ -279,7 +303,7 @@ int roster_server_start(struct roster_server **out, const struct roster_server_c
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->connection_timeout, NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)cfg->max_request_bytes, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)roster_server_pool_bytes(cfg), NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logger, s},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, s},
         {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)cfg->threads,

@@ -22,7 +22,7 @@ struct sse_client {
     int heartbeat; /* send a comment line at the next read */
     int gone; /* the peer hung up while suspended */
     int fd; /* the connection's socket, to notice hang-ups */
-    char hello[96];
+    char hello[384];
     size_t hello_len, hello_off;
     struct sse_client *prev, *next_client;
 };
@@ -65,6 +65,22 @@ void roster_events_wake_locked(struct roster_events *ev, int heartbeat)
     }
 }
 
+/* A `gap` event (no id line, so the client's last event id stays as it
+ * was): EventSource clients see it as an event and refetch what they
+ * cache. `last` matched the id pattern, so it is safe in a JSON string. */
+static size_t gap_frame(char *buf, size_t cap, const struct roster_events *ev, const char *reason,
+                        const char *last, uint64_t oldest)
+{
+    char oldest_id[48] = "null";
+    if (ev->count)
+        snprintf(oldest_id, sizeof(oldest_id), "\"%s-%llu\"", ev->boot, (unsigned long long)oldest);
+    int n = snprintf(buf, cap,
+                     "event: gap\ndata: {\"requested\":\"%s\",\"oldest\":%s,\"reason\":\"%s\"}"
+                     "\n\n",
+                     last, oldest_id, reason);
+    return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
 static ssize_t copy_out(char *buf, size_t max, const char *src, size_t len, size_t *off)
 {
     size_t n = len - *off < max ? len - *off : max;
@@ -94,8 +110,15 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
     }
     uint64_t oldest = ev->next_id - ev->count;
     if (c->next < oldest) {
-        c->next = oldest; /* lost to the ring: the hello told the client */
+        /* a slow reader fell behind the ring: say so with a gap event */
+        char last[48];
+        snprintf(last, sizeof(last), "%s-%llu", ev->boot, (unsigned long long)(c->next - 1));
+        c->hello_len = gap_frame(c->hello, sizeof(c->hello), ev, "evicted", last, oldest);
+        c->hello_off = 0;
+        c->next = oldest;
         c->offset = 0;
+        r = copy_out(buf, max, c->hello, c->hello_len, &c->hello_off);
+        goto out;
     }
     if (c->next < ev->next_id) {
         const struct roster_event *e = &ev->ring[c->next % ev->cap];
@@ -136,6 +159,62 @@ static void reader_free(void *cls)
     roster_free(c);
 }
 
+/* "<12 hex>-<decimal>": *here tells whether the boot part is ours. */
+static int parse_last_id(const char *s, const char *boot, uint64_t *n, int *here)
+{
+    size_t len = strlen(s);
+    if (len < ROSTER_EVENTS_BOOT_LEN + 2 || len > ROSTER_EVENTS_BOOT_LEN + 21 ||
+        s[ROSTER_EVENTS_BOOT_LEN] != '-')
+        return -1;
+    for (size_t i = 0; i < ROSTER_EVENTS_BOOT_LEN; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return -1;
+    uint64_t v = 0;
+    for (const char *p = s + ROSTER_EVENTS_BOOT_LEN + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    *n = v;
+    *here = memcmp(s, boot, ROSTER_EVENTS_BOOT_LEN) == 0;
+    return 0;
+}
+
+/* The first bytes of a stream: the retry hint and, when Last-Event-ID
+ * cannot be replayed exactly, a gap event. */
+static size_t hello_frame(char *buf, size_t cap, const struct roster_events *ev, const char *gap,
+                          const char *last, uint64_t oldest)
+{
+    static const char retry[] = "retry: 2000\n\n";
+    size_t n = sizeof(retry) - 1;
+    memcpy(buf, retry, n);
+    if (gap)
+        n += gap_frame(buf + n, cap - n, ev, gap, last, oldest);
+    return n;
+}
+
+/* What a stream's response carries; HEAD gets the same. */
+static void stream_headers(struct req *rq, struct MHD_Connection *conn, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    roster_common_headers(rq, conn, resp);
+}
+
+/* HEAD: the headers a GET would get, no stream. */
+static enum MHD_Result head_response(struct req *rq, struct MHD_Connection *conn)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    stream_headers(rq, conn, resp);
+    rq->status = MHD_HTTP_OK;
+    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)
 {
     struct roster_events *ev = rq->srv->cfg.events;
@@ -143,10 +222,22 @@ enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)
     if (roster_accept_quality(accept, "text/event-stream") == 0)
         return roster_send_problem(rq, conn, MHD_HTTP_NOT_ACCEPTABLE, "not_acceptable",
                                    "Not acceptable", "this resource is text/event-stream", NULL);
-    if (rq->method == ROSTER_M_HEAD || atomic_load(&rq->srv->draining))
+    const char *last = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+    uint64_t last_n = 0;
+    int last_here = 0;
+    if (last && *last) {
+        if (parse_last_id(last, ev->boot, &last_n, &last_here) < 0)
+            return roster_send_problem(rq, conn, MHD_HTTP_BAD_REQUEST, "invalid_last_event_id",
+                                       "Invalid Last-Event-ID",
+                                       "Last-Event-ID must be an event id this service sent "
+                                       "(^[0-9a-f]{12}-[0-9]{1,20}$)",
+                                       NULL);
+    }
+    if (atomic_load(&rq->srv->draining))
         return roster_send_problem(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
                                    "Not available", "the event stream is not available now", NULL);
-    const char *last = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+    if (rq->method == ROSTER_M_HEAD)
+        return head_response(rq, conn);
     struct sse_client *c = roster_calloc(1, sizeof(*c));
     if (!c)
         return roster_send_problem(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
@@ -166,23 +257,20 @@ enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)
     }
     uint64_t oldest = ev->next_id - ev->count;
     c->next = ev->next_id;
-    const char *note = "";
+    const char *gap = NULL;
     if (last && *last) {
-        char *end = NULL;
-        unsigned long long v = strtoull(last, &end, 10);
-        if (end && !*end) {
-            c->next = v + 1;
-            if (c->next > ev->next_id)
-                c->next = ev->next_id;
-            if (c->next < oldest) {
-                note = ": some events since Last-Event-ID were dropped; refetch everything\n";
-                c->next = oldest;
-            }
-        }
+        if (!last_here)
+            gap = "other_boot";
+        else if (last_n >= ev->next_id)
+            gap = "unknown_id"; /* never sent: a client bug or a forged id */
+        else if (last_n + 1 < oldest)
+            gap = "evicted";
+        else
+            c->next = last_n + 1;
+        if (gap && strcmp(gap, "evicted") == 0)
+            c->next = oldest;
     }
-    c->hello_len = (size_t)snprintf(c->hello, sizeof(c->hello), "retry: 2000\n%s\n", note);
-    if (c->hello_len >= sizeof(c->hello))
-        c->hello_len = sizeof(c->hello) - 1;
+    c->hello_len = hello_frame(c->hello, sizeof(c->hello), ev, gap, last, oldest);
     c->next_client = ev->clients;
     if (ev->clients)
         ev->clients->prev = c;
@@ -195,10 +283,7 @@ enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)
         reader_free(c);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    roster_common_headers(rq, conn, resp);
+    stream_headers(rq, conn, resp);
     rq->status = MHD_HTTP_OK;
     enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);

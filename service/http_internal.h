@@ -11,7 +11,21 @@
 #include "roster_metrics.h"
 #include "roster_snapshot.h"
 
-#define ROSTER_RAW_URI_MAX 4096
+/* The longest request target served (path and query): longer ones get a
+ * 414 problem. Every query the contract admits fits (16 parameters of at
+ * most 1 KiB each need percent-encoding to exceed it). */
+#define ROSTER_TARGET_MAX 8192
+/* libmicrohttpd's per-connection memory holds the request line, the header
+ * fields and then the response header. It is sized so that a request target
+ * up to ROSTER_TARGET_ABSORB bytes (with ordinary header fields), or header
+ * fields up to --max-request-bytes, still reach our handler (and get a
+ * problem+json 414 or 431 with the common headers) and leave room for the
+ * response header; only beyond it does libmicrohttpd answer with its own
+ * bare 414/431. libmicrohttpd 0.9.75 zeroes the whole pool between
+ * keep-alive requests, so it is no bigger than that (docs/performance.md). */
+#define ROSTER_TARGET_ABSORB (64 * 1024)
+#define ROSTER_RESPONSE_HEADER_ROOM (8 * 1024)
+size_t roster_server_pool_bytes(const struct roster_server_config *cfg);
 
 struct roster_server {
     struct MHD_Daemon *daemon;

@@ -14,6 +14,11 @@
 #include "http_admin.h"
 
 #define CT_JSON "application/json"
+/* A `fields` projection has its own media type, so that the contract can
+ * give the full document and the projection each a complete schema (and
+ * generated clients type the common case fully). Any Accept that admits
+ * application/json admits it too. */
+#define CT_PROJECTION "application/vnd.roster.projection+json"
 #define GET_ALLOW "GET, HEAD, OPTIONS"
 
 static enum MHD_Result not_acceptable(struct req *rq, struct MHD_Connection *c, const char *types)
@@ -30,30 +35,58 @@ static int accepts(struct MHD_Connection *c, const char *type)
     return roster_accept_quality(a, type) > 0;
 }
 
+/* JSON routes that take `fields` answer a projection in its own media type:
+ * an Accept that admits either JSON type is fine. */
+static int accepts_json_or_projection(struct MHD_Connection *c)
+{
+    return accepts(c, CT_JSON) || accepts(c, CT_PROJECTION);
+}
+
 static enum MHD_Result bad_query(struct req *rq, struct MHD_Connection *c, const char *why)
 {
     return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "invalid_query", "Invalid query", why,
                                NULL);
 }
 
-/* Parses the query; every key must be in `allowed` (NULL-terminated). */
-static int parse_params(struct req *rq, const struct roster_target *t, const char *const *allowed,
+/* The answer to a parse_params failure: a parameter the route does not
+ * take is `unknown_parameter`, anything else `invalid_query`. */
+static enum MHD_Result query_problem(struct req *rq, struct MHD_Connection *c, int r,
+                                     const char *why)
+{
+    if (r == ROSTER_ENOENT)
+        return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "unknown_parameter",
+                                   "Unknown query parameter", why, NULL);
+    return bad_query(rq, c, why);
+}
+
+/* Keys that may be given more than once: `fields=a&fields=b` is what
+ * generated clients send for an array by default, `fields=a,b` what the
+ * contract declares; both mean the same. */
+static const char *const REPEATABLE[] = {"fields", NULL};
+
+/* Parses the query; every key must be in `allowed` (NULL-terminated):
+ * ROSTER_ENOENT for one that is not, ROSTER_EINVAL for a malformed query. */
+static int parse_params(const struct roster_target *t, const char *const *allowed,
                         struct roster_param *p, size_t *n, char *buf, size_t cap, char *why,
                         size_t why_cap)
 {
-    (void)rq;
     *n = 0;
     if (!t->query || !t->query_len)
         return 0;
     if (roster_query_string_parse(t->query, t->query_len, p, n, buf, cap, why, why_cap) < 0)
-        return -1;
+        return ROSTER_EINVAL;
+    const char *dup = roster_query_repeated(p, *n, REPEATABLE);
+    if (dup) {
+        snprintf(why, why_cap, "query parameter '%.64s' given more than once", dup);
+        return ROSTER_EINVAL;
+    }
     for (size_t i = 0; i < *n; i++) {
         const char *const *a = allowed;
         while (*a && strcmp(*a, p[i].key) != 0)
             a++;
         if (!*a) {
             snprintf(why, why_cap, "unknown query parameter '%.64s'", p[i].key);
-            return -1;
+            return ROSTER_ENOENT;
         }
     }
     return 0;
@@ -67,48 +100,51 @@ static const char *param(const struct roster_param *p, size_t n, const char *key
     return NULL;
 }
 
-/* Splits "a,b,c" in place into fields checked by valid(). */
-static int split_fields(char *list, const char **out, size_t *n, int (*valid)(const char *),
-                        char *why, size_t why_cap)
+/* Splits every `fields` value ("a,b,c", in place) into field names checked
+ * by valid(); an empty element ("a,,b", "a,") is an error, as the
+ * contract's pattern says. */
+static int split_fields(struct roster_param *p, size_t np, const char **out, size_t *n,
+                        int (*valid)(const char *), char *why, size_t why_cap)
 {
     *n = 0;
-    for (char *p = list; p && *p;) {
-        char *e = strchr(p, ',');
-        if (e)
-            *e = '\0';
-        if (*p) {
-            if (!valid(p)) {
-                snprintf(why, why_cap, "unknown field '%.64s' in fields", p);
+    for (size_t i = 0; i < np; i++) {
+        if (strcmp(p[i].key, "fields") != 0)
+            continue;
+        for (char *f = (char *)p[i].value; f;) {
+            char *e = strchr(f, ',');
+            if (e)
+                *e = '\0';
+            if (!*f) {
+                snprintf(why, why_cap, "fields has an empty element");
+                return -1;
+            }
+            if (!valid(f)) {
+                snprintf(why, why_cap, "unknown field '%.64s' in fields", f);
                 return -1;
             }
             if (*n == ROSTER_QUERY_MAX_FIELDS) {
                 snprintf(why, why_cap, "too many fields");
                 return -1;
             }
-            out[(*n)++] = p;
+            out[(*n)++] = f;
+            f = e ? e + 1 : NULL;
         }
-        p = e ? e + 1 : NULL;
-    }
-    if (*n == 0) {
-        snprintf(why, why_cap, "fields must name at least one field");
-        return -1;
     }
     return 0;
 }
 
-static enum MHD_Result send_json_warn(struct req *rq, struct MHD_Connection *c, json_t *j,
-                                      unsigned status, int cacheable, const char *warning)
+static enum MHD_Result send_json_as(struct req *rq, struct MHD_Connection *c, json_t *j,
+                                    const char *ctype, int cacheable, const char *warning)
 {
     size_t len = 0;
     char *body = j ? roster_render_dump(j, &len) : NULL;
     json_decref(j);
-    return roster_send_dynamic(rq, c, status, CT_JSON, body, len, cacheable, warning);
+    return roster_send_dynamic(rq, c, MHD_HTTP_OK, ctype, body, len, cacheable, warning);
 }
 
-static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, json_t *j,
-                                 unsigned status, int cacheable)
+static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, json_t *j, int cacheable)
 {
-    return send_json_warn(rq, c, j, status, cacheable, NULL);
+    return send_json_as(rq, c, j, CT_JSON, cacheable, NULL);
 }
 
 static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
@@ -117,10 +153,14 @@ static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
     static const char *const allowed[] = {"category", "role",  "extends", "q",
                                           "fields",   "limit", "cursor",  NULL};
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
-    char buf[ROSTER_RAW_URI_MAX + 64], why[200], after[ROSTER_RAW_URI_MAX];
+    char buf[ROSTER_TARGET_MAX + 64], why[200], after[ROSTER_TARGET_MAX];
     size_t n;
-    if (parse_params(rq, t, allowed, p, &n, buf, sizeof(buf), why, sizeof(why)) < 0)
-        return bad_query(rq, c, why);
+    int r = parse_params(t, allowed, p, &n, buf, sizeof(buf), why, sizeof(why));
+    if (r < 0)
+        return query_problem(rq, c, r, why);
+    int projecting = param(p, n, "fields") != NULL;
+    if (projecting ? !accepts_json_or_projection(c) : !accepts(c, CT_JSON))
+        return not_acceptable(rq, c, projecting ? CT_PROJECTION : CT_JSON);
     if (n == 0)
         return roster_send_rep(rq, c, &rq->snap->list_default, NULL);
     struct roster_list_query q = {.limit = ROSTER_LIST_DEFAULT_LIMIT};
@@ -129,13 +169,13 @@ static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
     q.extends = param(p, n, "extends");
     q.q = param(p, n, "q");
     const char *limit = param(p, n, "limit"), *cursor = param(p, n, "cursor");
-    char *fields = (char *)param(p, n, "fields");
     if (limit) {
-        char *end = NULL;
-        unsigned long v = strtoul(limit, &end, 10);
-        if (!*limit || *end || limit[0] < '0' || limit[0] > '9' || v < 1 ||
-            v > ROSTER_LIST_MAX_LIMIT)
-            return bad_query(rq, c, "limit must be a whole number from 1 to 500");
+        unsigned long v;
+        if (roster_query_integer(limit, 1, ROSTER_LIST_MAX_LIMIT, &v) < 0) {
+            snprintf(why, sizeof(why), "limit must be a whole number from 1 to %d",
+                     ROSTER_LIST_MAX_LIMIT);
+            return bad_query(rq, c, why);
+        }
         q.limit = v;
     }
     if (cursor) {
@@ -143,10 +183,10 @@ static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
             return bad_query(rq, c, "cursor is not one this server issued");
         q.after = after;
     }
-    if (fields && split_fields(fields, q.fields, &q.nfields, roster_query_summary_field, why,
-                               sizeof(why)) < 0)
+    if (split_fields(p, n, q.fields, &q.nfields, roster_query_summary_field, why, sizeof(why)) < 0)
         return bad_query(rq, c, why);
-    return send_json(rq, c, roster_query_list(rq->snap, &q), MHD_HTTP_OK, 1);
+    return send_json_as(rq, c, roster_query_list(rq->snap, &q), q.nfields ? CT_PROJECTION : CT_JSON,
+                        1, NULL);
 }
 
 /* Bounded edit distance (returns limit+1 when larger). */
@@ -232,8 +272,7 @@ static enum MHD_Result invalid_profile(struct req *rq, struct MHD_Connection *c,
 static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
                                      const struct roster_target *t)
 {
-    char id[ROSTER_ID_MAX_BUF];
-    snprintf(id, sizeof(id), "%.*s", (int)t->id_len, t->id);
+    const char *id = t->id;
     const struct roster_sprofile *sp = roster_snapshot_find(rq->snap, t->id, t->id_len);
     enum roster_view v = ROSTER_VIEW_PROFILE;
     if (t->route == ROSTER_ROUTE_VIEW &&
@@ -246,13 +285,16 @@ static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
     static const char *const profile_params[] = {"fields", NULL};
     static const char *const none[] = {NULL};
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
-    char buf[ROSTER_RAW_URI_MAX + 64], why[200];
+    char buf[ROSTER_TARGET_MAX + 64], why[200];
     size_t n;
-    if (parse_params(rq, t, v == ROSTER_VIEW_PROFILE ? profile_params : none, p, &n, buf,
-                     sizeof(buf), why, sizeof(why)) < 0)
-        return bad_query(rq, c, why);
+    int r = parse_params(t, v == ROSTER_VIEW_PROFILE ? profile_params : none, p, &n, buf,
+                         sizeof(buf), why, sizeof(why));
+    if (r < 0)
+        return query_problem(rq, c, r, why);
     int json_view = v != ROSTER_VIEW_PROMPT && v != ROSTER_VIEW_SOURCE;
-    if (json_view && !accepts(c, CT_JSON))
+    if (json_view && n && !accepts_json_or_projection(c))
+        return not_acceptable(rq, c, CT_PROJECTION);
+    if (json_view && !n && !accepts(c, CT_JSON))
         return not_acceptable(rq, c, CT_JSON);
     int prompt_json = 0;
     if (v == ROSTER_VIEW_PROMPT) {
@@ -272,11 +314,10 @@ static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
     if (n) {
         const char *fields[ROSTER_QUERY_MAX_FIELDS];
         size_t nf = 0;
-        char *list = (char *)param(p, n, "fields");
-        if (split_fields(list, fields, &nf, roster_query_profile_field, why, sizeof(why)) < 0)
+        if (split_fields(p, n, fields, &nf, roster_query_profile_field, why, sizeof(why)) < 0)
             return bad_query(rq, c, why);
-        return send_json_warn(rq, c, roster_query_project(sp->profile, fields, nf), MHD_HTTP_OK, 1,
-                              warning);
+        return send_json_as(rq, c, roster_query_project(sp->profile, fields, nf), CT_PROJECTION, 1,
+                            warning);
     }
     return roster_send_rep(rq, c, prompt_json ? &sp->prompt_json : &sp->reps[v], warning);
 }
@@ -286,10 +327,11 @@ static enum MHD_Result diagnostics_route(struct req *rq, struct MHD_Connection *
 {
     static const char *const allowed[] = {"severity", NULL};
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
-    char buf[ROSTER_RAW_URI_MAX + 64], why[200];
+    char buf[ROSTER_TARGET_MAX + 64], why[200];
     size_t n;
-    if (parse_params(rq, t, allowed, p, &n, buf, sizeof(buf), why, sizeof(why)) < 0)
-        return bad_query(rq, c, why);
+    int r = parse_params(t, allowed, p, &n, buf, sizeof(buf), why, sizeof(why));
+    if (r < 0)
+        return query_problem(rq, c, r, why);
     if (!accepts(c, CT_JSON))
         return not_acceptable(rq, c, CT_JSON);
     const char *sev = param(p, n, "severity");
@@ -305,12 +347,12 @@ static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
                                    const struct roster_target *t)
 {
     if (t->route == ROSTER_ROUTE_HEALTH)
-        return send_json(rq, c, json_pack("{s:s}", "status", "ok"), MHD_HTTP_OK, 0);
+        return send_json(rq, c, json_pack("{s:s}", "status", "ok"), 0);
     if (t->route == ROSTER_ROUTE_VERSION)
         return send_json(rq, c,
                          json_pack("{s:s,s:s,s:s}", "name", "rosterd", "version", ROSTER_VERSION,
                                    "revision", ROSTER_REVISION),
-                         MHD_HTTP_OK, 0);
+                         0);
     if (t->route == ROSTER_ROUTE_READY) {
         if (!rq->snap || atomic_load(&rq->srv->draining))
             return roster_send_problem(
@@ -322,7 +364,7 @@ static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
                                    (json_int_t)s->generation, "profiles", "served",
                                    (json_int_t)(s->served - s->stale), "invalid",
                                    (json_int_t)s->invalid, "stale", (json_int_t)s->stale),
-                         MHD_HTTP_OK, 0);
+                         0);
     }
     if (t->route == ROSTER_ROUTE_METRICS) {
         struct roster_buf b;
@@ -357,6 +399,17 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c, const cha
     if (t.route == ROSTER_ROUTE_BAD_ID)
         return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "invalid_id", "Invalid id",
                                    "profile ids match ^[a-z0-9][a-z0-9._-]{0,127}$", NULL);
+    int takes_query = t.route == ROSTER_ROUTE_PROFILES || t.route == ROSTER_ROUTE_PROFILE ||
+                      t.route == ROSTER_ROUTE_VIEW || t.route == ROSTER_ROUTE_DIAGNOSTICS;
+    if (!takes_query && t.query_len) {
+        struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
+        char buf[ROSTER_TARGET_MAX + 64], why[200];
+        static const char *const none[] = {NULL};
+        size_t n;
+        int r = parse_params(&t, none, p, &n, buf, sizeof(buf), why, sizeof(why));
+        if (r < 0)
+            return query_problem(rq, c, r, why);
+    }
     if (t.route == ROSTER_ROUTE_RELOAD)
         return roster_admin_reload(rq, c);
     if (t.route == ROSTER_ROUTE_EVENTS)
@@ -369,15 +422,11 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c, const cha
                                    "no snapshot is loaded yet", NULL);
     switch (t.route) {
     case ROSTER_ROUTE_PROFILES:
-        if (!accepts(c, CT_JSON))
-            return not_acceptable(rq, c, CT_JSON);
         return list_profiles(rq, c, &t);
     case ROSTER_ROUTE_PROFILE:
     case ROSTER_ROUTE_VIEW:
         return profile_route(rq, c, &t);
     case ROSTER_ROUTE_FACETS:
-        if (t.query_len)
-            return bad_query(rq, c, "this route takes no query parameters");
         if (!accepts(c, CT_JSON))
             return not_acceptable(rq, c, CT_JSON);
         return roster_send_rep(rq, c, &rq->snap->facets, NULL);

@@ -2,6 +2,7 @@
 #include "roster_httpparse.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -34,6 +35,32 @@ const char *roster_route_name(enum roster_route_kind r)
 static int seg_is(const char *s, size_t n, const char *lit)
 {
     return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+static int hexval(char c);
+
+/* Percent-decodes one path segment into out (cap bytes, NUL-terminated);
+ * -1 on a bad escape, %00 or when it does not fit. */
+static int decode_segment(const char *s, size_t n, char *out, size_t cap, size_t *len)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return -1;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (k + 1 >= cap)
+            return -1;
+        out[k++] = c;
+    }
+    out[k] = '\0';
+    *len = k;
+    return 0;
 }
 
 void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
@@ -96,11 +123,12 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
     }
     if (!seg_is(seg[1], sl[1], "profiles") || n > 4)
         return;
-    /* The id is validated on the raw bytes: %00, %2F, "..", non-ASCII and
+    /* The id is validated after decoding: %00, %2F, "..", non-ASCII and
      * over-long ids never reach a lookup. */
-    out->id = seg[2];
-    out->id_len = sl[2];
-    if (!roster_id_valid(seg[2], sl[2])) {
+    if (decode_segment(seg[2], sl[2], out->id, sizeof(out->id), &out->id_len) < 0 ||
+        !roster_id_valid(out->id, out->id_len)) {
+        out->id_len = 0;
+        out->id[0] = '\0';
         out->route = ROSTER_ROUTE_BAD_ID;
         return;
     }
@@ -110,8 +138,12 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
     }
     if (sl[3] == 0)
         return;
-    out->view = seg[3];
-    out->view_len = sl[3];
+    if (decode_segment(seg[3], sl[3], out->view, sizeof(out->view), &out->view_len) < 0) {
+        /* no view has such a name: an unknown route */
+        out->view_len = 0;
+        out->view[0] = '\0';
+        return;
+    }
     out->route = ROSTER_ROUTE_VIEW;
 }
 
@@ -194,13 +226,6 @@ int roster_query_string_parse(const char *qs, size_t len, struct roster_param *p
             if (decode(eq ? eq + 1 : qs + j, eq ? (size_t)(qs + j - eq - 1) : 0, buf, cap, &pos,
                        why, why_cap) < 0)
                 return ROSTER_EINVAL;
-            for (size_t k = 0; k < count; k++) {
-                if (strcmp(params[k].key, buf + kpos) == 0) {
-                    snprintf(why, why_cap, "query parameter '%.64s' given more than once",
-                             buf + kpos);
-                    return ROSTER_EINVAL;
-                }
-            }
             params[count].key = buf + kpos;
             params[count].value = buf + vpos;
             count++;
@@ -208,6 +233,61 @@ int roster_query_string_parse(const char *qs, size_t len, struct roster_param *p
         i = j + 1;
     }
     *n = count;
+    return 0;
+}
+
+const char *roster_query_repeated(const struct roster_param *p, size_t n,
+                                  const char *const *repeatable)
+{
+    for (size_t i = 1; i < n; i++) {
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(p[k].key, p[i].key) != 0)
+                continue;
+            const char *const *r = repeatable;
+            while (r && *r && strcmp(*r, p[i].key) != 0)
+                r++;
+            if (!r || !*r)
+                return p[i].key;
+            break;
+        }
+    }
+    return NULL;
+}
+
+int roster_query_integer(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    /* JSON's number grammar, with leading zeros allowed as plain decimal
+     * numbers have always been here: -?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p < '0' || *p > '9')
+        return -1;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p || p - s > 32)
+        return -1;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end != p || v != v || v < (double)min || v > (double)max || v != (double)(unsigned long)v)
+        return -1;
+    *out = (unsigned long)v;
     return 0;
 }
 

@@ -145,8 +145,10 @@ int roster_metrics_render(const struct roster_metrics *m, const struct roster_sn
                           int ready, struct roster_buf *o)
 {
     int r = render_requests(m, o);
+    /* the three states partition the profiles: served from the current
+     * file, served stale from the last good version, not served */
     size_t served = s ? s->served - s->stale : 0, stale = s ? s->stale : 0;
-    size_t invalid = s ? s->invalid : 0; /* files that do not validate, stale ones too */
+    size_t invalid = s ? s->invalid : 0;
     r = r ? r
           : roster_buf_printf(
                 o,

@@ -68,6 +68,27 @@ static int str_eq(const json_t *v, const char *want)
     return s && strcmp(s, want) == 0;
 }
 
+/* extends= matches a parent as the profile's front matter writes it (what
+ * the summaries show, e.g. "base") or as resolved (what facets count, e.g.
+ * "role-base"), so neither spelling finds nothing. */
+static int extends_match(const struct roster_sprofile *sp, const char *want)
+{
+    for (size_t k = 0; k < sp->nparents; k++)
+        if (strcmp(sp->parents[k], want) == 0)
+            return 1;
+    const json_t *w = json_object_get(sp->profile, "extends");
+    if (str_eq(w, want))
+        return 1;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(w, i, v)
+    {
+        if (str_eq(v, want))
+            return 1;
+    }
+    return 0;
+}
+
 static int matches(const struct roster_sprofile *sp, const struct roster_list_query *q,
                    const char *needle)
 {
@@ -77,13 +98,8 @@ static int matches(const struct roster_sprofile *sp, const struct roster_list_qu
         return 0;
     if (q->role && !str_eq(json_object_get(json_object_get(sp->profile, "role"), "name"), q->role))
         return 0;
-    if (q->extends) {
-        size_t k = 0;
-        while (k < sp->nparents && strcmp(sp->parents[k], q->extends) != 0)
-            k++;
-        if (k == sp->nparents)
-            return 0;
-    }
+    if (q->extends && !extends_match(sp, q->extends))
+        return 0;
     return !needle || strstr(sp->haystack, needle) != NULL;
 }
 

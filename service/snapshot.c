@@ -213,7 +213,7 @@ static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
             return r;
         s->served += sp->ok;
         s->stale += sp->stale;
-        s->invalid += !sp->ok || sp->stale;
+        s->invalid += !sp->ok; /* not served: errors and no last good version */
     }
     qsort(s->profiles, s->n, sizeof(*s->profiles), cmp_sprofile);
     s->by_id = roster_map_new(s->n);

@@ -138,7 +138,12 @@ def test_unknown_view_names_the_views(api):
 ])
 def test_bad_query_400(server, path, params):
     r = raw_request(server.port, "GET", f"{path}?{params}")
-    body = problem(r, 400, "invalid_query")
+    # a parameter the route does not take has its own code
+    keys = {kv.split("=")[0] for kv in params.split("&")}
+    known = {"/v1/profiles": {"category", "role", "extends", "q", "fields", "limit", "cursor"},
+             "/v1/profiles/base": {"fields"}, "/v1/diagnostics": {"severity"}}.get(path, set())
+    code = "unknown_parameter" if keys - known and "p16" not in keys else "invalid_query"
+    body = problem(r, 400, code)
     assert body["instance"] == path
 
 
@@ -148,9 +153,17 @@ def test_valid_edge_queries(api):
     assert api.get("/v1/profiles?").status_code == 200
     assert api.get("/v1/profiles?&&").status_code == 200
     assert api.get("/v1/profiles?category").status_code == 200  # empty value: matches nothing
-    # probes ignore their query
-    for path in ("/health", "/ready", "/version", "/metrics", "/openapi.yaml"):
-        assert api.get(path + "?x=1").status_code == 200, path
+    # a route that takes no query parameters refuses any (the contract
+    # declares none), but an empty query is no parameter
+    for path in ("/health", "/ready", "/version", "/metrics", "/openapi.yaml", "/v1/facets"):
+        assert api.get(path + "?").status_code == 200, path
+        problem(api.get(path + "?x=1"), 400, "unknown_parameter")
+    # limit: any JSON-number spelling of an integer (what JSON Schema's integer admits)
+    for spelling in ("2", "2.0", "2e0", "0.2e1", "002"):
+        r = api.get("/v1/profiles?limit=" + spelling)
+        assert r.status_code == 200 and len(r.json()["items"]) == 2, spelling
+    for bad in ("2.5", "1e3", "0", "-1", "+2", "0x2", "two", ""):
+        problem(api.get("/v1/profiles?limit=" + bad), 400, "invalid_query")
 
 
 @pytest.mark.parametrize("path", ["/v1/profiles", "/v1/profiles/base", "/v1/profiles/base/role", "/health",
@@ -225,16 +238,22 @@ def test_accept_wildcards_are_fine(api):
 
 
 def test_uri_too_long_414(api):
-    r = api.get("/v1/profiles?q=" + "a" * 5000)  # over the 4 KiB target limit, within the 8 KiB pool
+    r = api.get("/v1/profiles?q=" + "a" * 9000)  # over the 8 KiB target limit
     body = problem(r, 414, "uri_too_long")
     assert body["instance"] == "/v1/profiles"
+    # four filters of 1 KiB each: every one within its maxLength, the target under 8 KiB
+    params = {k: "x" * 1024 for k in ("category", "role", "extends", "q")}
+    r = api.get("/v1/profiles", params=params)
+    assert r.status_code == 200 and r.json()["total"] == 0
 
 
-def test_request_over_max_request_bytes_is_refused(server):
-    # over --max-request-bytes (8 KiB) libmicrohttpd itself answers 414
-    # (no Content-Type, no X-Request-Id and no log line: see the report)
+def test_request_far_over_the_limits_still_gets_a_problem(server):
+    # a 40 KB target is far over the 8 KiB limit, but still gets the
+    # problem+json 414 with the common headers (not libmicrohttpd's own page)
     r = raw_request(server.port, "GET", "/v1/profiles?q=" + "a" * 40000, check=False)
     assert r.status_code == 414
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert r.headers.get("X-Request-Id")
 
 
 @pytest.mark.parametrize("name", ["Bad Name", "Transfer-Encoding ", "X\tTab"])

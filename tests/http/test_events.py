@@ -2,6 +2,7 @@
 import http.client
 import json
 import queue
+import re
 import threading
 import time
 
@@ -64,8 +65,14 @@ class EventStream:
         except queue.Empty:
             return None
         if f is not None:
-            assert set(f) == {"id", "event", "data"}, f
-            f["id"] = int(f["id"])
+            if f.get("event") == "gap":  # no id line: the client's last id stays
+                assert set(f) == {"event", "data"}, f
+            else:
+                assert set(f) == {"id", "event", "data"}, f
+                # ids are "<boot>-<n>": unique across restarts
+                assert re.fullmatch(r"[0-9a-f]{12}-[0-9]{1,20}", f["id"]), f
+                f["boot"], n = f["id"].split("-")
+                f["n"] = int(n)
             f["data"] = json.loads(f["data"])
             SPEC.validate(f["data"], EVENT_SCHEMAS[f["event"]])
         return f
@@ -122,31 +129,52 @@ def test_change_is_announced_and_replayed(events_server):
     assert changed[0]["data"]["generation"] == 2 and changed[0]["data"]["stale"] is False
     reloaded = frames[-1]
     assert reloaded["data"] == {"generation": 2, "added": 0, "changed": 1, "removed": 0, "invalid": 0}
-    ids = [f["id"] for f in frames]
+    ids = [f["n"] for f in frames]
     assert ids == list(range(ids[0], ids[0] + len(ids)))
+    boot = frames[0]["boot"]
+    assert {f["boot"] for f in frames} == {boot}
     r = api.get("/v1/profiles/fx-leaf", headers={"Accept-Encoding": "identity"})
     assert r.headers["ETag"] == changed[0]["data"]["etag"]
     assert r.json()["description"].startswith("Changed")
     es.close()
 
     # reconnect: everything after Last-Event-ID is replayed at once
-    again = EventStream(srv.port, last_event_id=ids[0] - 1)
+    again = EventStream(srv.port, last_event_id=f"{boot}-{ids[0] - 1}")
     replay = [again.next() for _ in frames]
     assert [(f["id"], f["event"], f["data"]) for f in replay] == [(f["id"], f["event"], f["data"]) for f in frames]
     assert again.next(timeout=0.5) is None
     again.close()
     # from the middle
-    mid = EventStream(srv.port, last_event_id=ids[0])
-    assert [f["id"] for f in (mid.next() for _ in frames[1:])] == ids[1:]
+    mid = EventStream(srv.port, last_event_id=frames[0]["id"])
+    assert [f["n"] for f in (mid.next() for _ in frames[1:])] == ids[1:]
     mid.close()
     # up to date: nothing to replay
-    cur = EventStream(srv.port, last_event_id=ids[-1])
+    cur = EventStream(srv.port, last_event_id=frames[-1]["id"])
     assert cur.next(timeout=0.5) is None
     cur.close()
-    # not a number: a fresh stream
-    junk = EventStream(srv.port, last_event_id="abc")
-    assert junk.next(timeout=0.5) is None
-    junk.close()
+    # an id this process never sent: a gap event the client sees, then live events
+    future = EventStream(srv.port, last_event_id=f"{boot}-{ids[-1] + 1000}")
+    gap = future.next()
+    assert gap["event"] == "gap" and gap["data"]["reason"] == "unknown_id", gap
+    assert gap["data"]["requested"] == f"{boot}-{ids[-1] + 1000}"
+    assert gap["data"]["oldest"] == f"{boot}-1"
+    assert future.next(timeout=0.5) is None
+    future.close()
+    # an id from another process (a restart): a gap event, no unrelated replay
+    other = "0" * 12 if boot != "0" * 12 else "f" * 12
+    prev = EventStream(srv.port, last_event_id=f"{other}-{ids[0]}")
+    gap = prev.next()
+    assert gap["event"] == "gap" and gap["data"]["reason"] == "other_boot", gap
+    assert prev.next(timeout=0.5) is None
+    prev.close()
+    # not an id this service could have sent: 400
+    for junk in ("abc", "5", f"{boot}-", f"{boot}-x", f"{boot.upper()}-1", f"{boot}-1-2"):
+        r = EventStream(srv.port, last_event_id=junk)
+        assert r.resp.status == 400, junk
+        body = json.loads(r.resp.read())
+        check_response("GET", "/v1/events", 400, r.headers, json.dumps(body).encode())
+        assert body["code"] == "invalid_last_event_id"
+        r.close()
     api.close()
 
 
@@ -209,3 +237,21 @@ def test_stream_ends_on_shutdown(events_server):
     es.close()  # the client lets go of the connection
     assert events_server.proc.wait(5) == 0
     assert time.monotonic() - t0 < 3
+
+
+def test_event_ids_differ_across_restarts(rosterd, tmp_path):
+    """Two processes over the same directory (a restart) never share event ids."""
+    from conftest import Server, make_profiles
+    d = make_profiles(tmp_path / "profiles", fixtures=False)
+    boots = []
+    for _ in range(2):
+        srv = Server(d).start()
+        es = EventStream(srv.port)
+        p = d / "base.md"
+        p.write_text(p.read_text() + f"\n<!-- restart {len(boots)} -->\n")
+        f = es.until("snapshot.reloaded")[-1]
+        boots.append(f["boot"])
+        assert f["n"] >= 1
+        es.close()
+        assert srv.stop() == 0
+    assert boots[0] != boots[1]

@@ -62,10 +62,13 @@ def test_head_prompt_json_and_gzip(api):
         assert comparable(h.headers) == comparable(g.headers)
 
 
-def test_head_on_events_is_503(api):
-    r = api.head("/v1/events", headers={"Accept": "text/event-stream"}, check=False)
-    assert r.status_code == 503 and r.wire == b""
-    assert r.headers["Content-Type"] == "application/problem+json"
+def test_head_on_events_is_the_get_headers(api):
+    r = api.head("/v1/events", headers={"Accept": "text/event-stream"})
+    assert r.status_code == 200 and r.wire == b""
+    assert r.headers["Content-Type"] == "text/event-stream"
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["X-Accel-Buffering"] == "no"
+    assert "GET" in api.options("/v1/events").headers["Allow"]
 
 
 @pytest.mark.parametrize("path", sorted({p.split("?")[0] for p in GET_PATHS} | {"/v1/events", "/v1/profiles/nope",

@@ -190,9 +190,27 @@ def test_profile_fields(api, everything):
     SPEC.validate(r.json(), SPEC.schema("ProfileProjection"))
     assert r.json() == {"id": "fx-leaf", "lineage": ["fx-leaf", "worker-devops", "base"], "stale": False}
     assert list(r.json()) == ["id", "lineage", "stale"]
-    # empty elements are skipped
-    r = api.get("/v1/profiles/base", params={"fields": "role,,source"})
+    # empty elements are refused, as the contract's pattern says
+    for bad in ("role,,source", "role,", ",role", ","):
+        r = api.get("/v1/profiles/base", params={"fields": bad}, check=False)
+        assert r.status_code == 400 and r.json()["code"] == "invalid_query", bad
+    # the repeated form (what generated clients send for an array) means the same
+    r = api.get("/v1/profiles/base?fields=role&fields=source")
     assert r.json() == {"role": everything["base"]["role"], "source": everything["base"]["source"]}
+    r = api.get("/v1/profiles?fields=id&fields=name&limit=1")
+    assert list(r.json()["items"][0]) == ["id", "name"]
+    # a projection has its own media type, so the full document's schema stays complete
+    assert r.headers["Content-Type"].startswith("application/vnd.roster.projection+json")
+    proj = "application/vnd.roster.projection+json"
+    r = api.get("/v1/profiles/base?fields=id", headers={"Accept": proj})
+    assert r.status_code == 200 and r.json() == {"id": "base"}
+    r = api.get("/v1/profiles?fields=id&limit=1", headers={"Accept": proj})
+    assert r.status_code == 200
+    # without fields the answer is the full document, which that Accept does not admit
+    assert api.get("/v1/profiles/base", headers={"Accept": proj}, check=False).status_code == 406
+    # other keys still may not repeat
+    r = api.get("/v1/profiles?limit=1&limit=2", check=False)
+    assert r.status_code == 400 and "more than once" in r.json()["detail"]
     keys = list(everything["base"])[:16]  # at most 16 fields
     r = api.get("/v1/profiles/base", params={"fields": ",".join(keys)})
     assert r.json() == {k: everything["base"][k] for k in keys}

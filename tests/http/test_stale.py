@@ -60,16 +60,24 @@ def test_stale_warning_with_fields(broken):
     assert r.headers.get("Warning") == STALE_WARNING
 
 
-def test_invalid_metric_counts_files_that_do_not_validate(broken):
-    """roster_profiles{state="invalid"} drives RosterProfilesInvalid ("one or more profile files do not
-    validate"); a stale profile's file does not validate."""
+def test_profile_states_partition_the_profiles(broken):
+    """served (current file), stale (served from the last good version) and
+    invalid (not served) partition the profiles, in /ready and in
+    roster_profiles; RosterProfilesInvalid fires on invalid + stale, the
+    files that do not validate."""
     _, api, _ = broken
     diags = api.get("/v1/diagnostics", params={"severity": "error"}).json()["items"]
     files_with_errors = {d["file"] for d in diags}
     assert files_with_errors == {"fx-broken.md", "fx-orphan.md", "fx-leaf.md"}
+    ready = api.get("/ready").json()["profiles"]
+    listed = api.get("/v1/profiles", params={"limit": 500}).json()["total"]
+    assert ready["stale"] == 1
+    assert ready["invalid"] == 2  # fx-broken and fx-orphan: errors and no last good version
+    assert ready["served"] + ready["stale"] == listed
     s = metric_samples(api)
-    assert value(s, "roster_profiles", state="stale") == 1
-    assert value(s, "roster_profiles", state="invalid") == len(files_with_errors)
+    for state in ("served", "stale", "invalid"):
+        assert value(s, "roster_profiles", state=state) == ready[state], state
+    assert ready["invalid"] + ready["stale"] == len(files_with_errors)
 
 
 def test_repair_clears_stale(broken):

@@ -369,7 +369,10 @@ class SSEClient:
                             obj = json.loads(data)
                         except ValueError:
                             obj = data
-                        self.items.put({"id": int(fields["id"]) if "id" in fields else None,
+                        # ids are "<boot>-<n>"; "id" is n, "boot" the process's part
+                        boot, _, n = fields.get("id", "").rpartition("-")
+                        self.items.put({"id": int(n) if n else None, "boot": boot or None,
+                                        "eid": fields.get("id"),
                                         "event": fields.get("event", "message"), "data": obj,
                                         "raw": data})
                     fields = {}

@@ -50,6 +50,7 @@ def test_rss_flat_over_1000_reloads(spawn, profiles_dir, capsys):
     sse = rs.SSEClient(srv.port)
     drained = 0
     last_id = 0
+    boot = None
     try:
         session = srv.session
 
@@ -82,6 +83,7 @@ def test_rss_flat_over_1000_reloads(spawn, profiles_dir, capsys):
                 while (item := sse.next_item(0)) is not None:
                     drained += 1
                     last_id = item.get("id") or last_id
+                    boot = item.get("boot") or boot
         elapsed = time.monotonic() - t0
         # a few requests on the final snapshot, like after the first reload
         for _ in range(20):
@@ -90,6 +92,7 @@ def test_rss_flat_over_1000_reloads(spawn, profiles_dir, capsys):
         while (item := sse.next_item(0.5)) is not None:
             drained += 1
             last_id = item.get("id") or last_id
+            boot = item.get("boot") or boot
     finally:
         sse.close()
     with capsys.disabled():
@@ -101,24 +104,28 @@ def test_rss_flat_over_1000_reloads(spawn, profiles_dir, capsys):
     assert rss_last - rss_first <= LIMIT_KB, \
         f"VmRSS grew from {rss_first} kB to {rss_last} kB over {RELOADS} reloads"
     assert srv.records(event="reload_failed") == []
-    check_replay_after_ring_overflow(srv, last_id)
+    check_replay_after_ring_overflow(srv, last_id, boot)
 
 
-def check_replay_after_ring_overflow(srv, last_id):
+def check_replay_after_ring_overflow(srv, last_id, boot):
     """With more than 1,024 events published, a Last-Event-ID older than
-    the ring gets the 'dropped' comment first, then the oldest kept event;
-    a recent one gets exactly the events after it."""
+    the ring gets a `gap` event first (an event, which EventSource clients
+    see, not a comment), then the oldest kept event; a recent one gets
+    exactly the events after it."""
     assert last_id > 1100, last_id
-    c = rs.SSEClient(srv.port, last_event_id=1)
+    c = rs.SSEClient(srv.port, last_event_id=f"{boot}-1")
     try:
         assert c.next_item(rs.SLOW_S) == {"retry": 2000}
-        note = c.next_item(rs.SLOW_S)
-        assert note is not None and "comment" in note and "dropped" in note["comment"], note
+        gap = c.next_item(rs.SLOW_S)
+        assert gap is not None and gap.get("event") == "gap", gap
+        assert gap["id"] is None  # no id line: the client keeps its last id
+        assert gap["data"] == {"requested": f"{boot}-1", "oldest": f"{boot}-{last_id - 1023}",
+                               "reason": "evicted"}, gap
         first = c.next_event(rs.SLOW_S)
         assert first["id"] == last_id - 1023, (first["id"], last_id)
     finally:
         c.close()
-    c = rs.SSEClient(srv.port, last_event_id=last_id - 10)
+    c = rs.SSEClient(srv.port, last_event_id=f"{boot}-{last_id - 10}")
     try:
         assert c.next_item(rs.SLOW_S) == {"retry": 2000}
         evs = c.events(10, timeout=rs.SLOW_S)

@@ -89,11 +89,12 @@ def test_last_event_id_replays_missed_events(server, profiles_dir):
         assert_edit_events(first, g1)
     finally:
         c.close()
-    last = first[-1]["id"]
+    last, boot = first[-1]["id"], first[-1]["boot"]
     g2 = edit_sre(server, profiles_dir, "two")
     g3 = edit_sre(server, profiles_dir, "three")
 
-    c = open_stream(server, last_event_id=last)
+    assert first[-1]["eid"] == f"{boot}-{last}"
+    c = open_stream(server, last_event_id=first[-1]["eid"])
     try:
         replay = c.events(4, timeout=SLOW_S)
         assert [e["id"] for e in replay] == [last + 1, last + 2, last + 3, last + 4], replay
@@ -109,10 +110,14 @@ def test_last_event_id_replays_missed_events(server, profiles_dir):
 
 
 def test_last_event_id_current_gives_only_new_events(server, profiles_dir):
-    g1 = edit_sre(server, profiles_dir, "one")
     c = open_stream(server)
-    c.close()
-    c = open_stream(server, last_event_id=2)  # ids 1, 2 are generation g1's events
+    try:
+        g1 = edit_sre(server, profiles_dir, "one")
+        seen = c.events(2)
+    finally:
+        c.close()
+    assert [e["id"] for e in seen] == [1, 2]  # generation g1's events
+    c = open_stream(server, last_event_id=seen[-1]["eid"])
     try:
         g2 = edit_sre(server, profiles_dir, "two")
         evs = c.events(2)

@@ -27,7 +27,19 @@ START_TEST(targets)
     ck_assert_int_eq(parse("/openapi.yaml").route, ROSTER_ROUTE_OPENAPI);
     ck_assert_int_eq(parse("/v1/admin/reload").route, ROSTER_ROUTE_RELOAD);
     ck_assert_int_eq(parse("/v1/events").route, ROSTER_ROUTE_EVENTS);
-    /* ids are checked on the raw bytes */
+    /* path segments are percent-decoded, then checked */
+    t = parse("/v1/profiles/%61bc");
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_PROFILE);
+    ck_assert_str_eq(t.id, "abc");
+    t = parse("/v1/profiles/worker-devops/%72ole");
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VIEW);
+    ck_assert_str_eq(t.view, "role");
+    ck_assert_int_eq(parse("/v1/profiles/%2E%2E").route, ROSTER_ROUTE_BAD_ID);
+    ck_assert_int_eq(parse("/v1/profiles/a%zz").route, ROSTER_ROUTE_BAD_ID);
+    ck_assert_int_eq(parse("/v1/profiles/a%4").route, ROSTER_ROUTE_BAD_ID);
+    ck_assert_int_eq(parse("/v1/profiles/%41bc").route, ROSTER_ROUTE_BAD_ID); /* "Abc" */
+    ck_assert_int_eq(parse("/v1/profiles/a/%00").route, ROSTER_ROUTE_NOT_FOUND);
+    /* and never smuggle in what the raw bytes may not carry */
     ck_assert_int_eq(parse("/v1/profiles/a%00b").route, ROSTER_ROUTE_BAD_ID);
     ck_assert_int_eq(parse("/v1/profiles/a%2Fb").route, ROSTER_ROUTE_BAD_ID);
     ck_assert_int_eq(parse("/v1/profiles/..").route, ROSTER_ROUTE_BAD_ID);
@@ -72,7 +84,14 @@ START_TEST(query_strings)
     ck_assert_int_lt(qparse("q=%4", p, &n, why), 0);
     ck_assert_int_lt(qparse("q=a%00b", p, &n, why), 0);
     ck_assert_int_lt(qparse("q=%c3%28", p, &n, why), 0); /* invalid UTF-8 */
-    ck_assert_int_lt(qparse("q=1&q=2", p, &n, why), 0);
+    /* repeated keys are parsed in order; the caller decides which may repeat */
+    ck_assert_int_eq(qparse("q=1&fields=a&q=2&fields=b", p, &n, why), 0);
+    ck_assert_uint_eq(n, 4);
+    static const char *const repeatable[] = {"fields", NULL};
+    ck_assert_str_eq(roster_query_repeated(p, n, repeatable), "q");
+    ck_assert_int_eq(qparse("fields=a&q=1&fields=b", p, &n, why), 0);
+    ck_assert_ptr_null(roster_query_repeated(p, n, repeatable));
+    ck_assert_str_eq(roster_query_repeated(p, n, NULL), "fields");
     ck_assert_int_lt(qparse("a&b&c&d&e&f&g&h&i&j&k&l&m&n&o&p&q", p, &n, why), 0);
     char big[2000];
     memset(big, 'x', sizeof(big));
@@ -80,6 +99,28 @@ START_TEST(query_strings)
     big[1] = '=';
     big[sizeof(big) - 1] = '\0';
     ck_assert_int_lt(qparse(big, p, &n, why), 0);
+}
+END_TEST
+
+START_TEST(integers)
+{
+    unsigned long v = 0;
+    static const struct {
+        const char *s;
+        unsigned long want; /* 0: refused */
+    } cases[] = {{"10", 10},   {"10.0", 10}, {"1e1", 10}, {"1E+1", 10}, {"500", 500}, {"1", 1},
+                 {"0.5e1", 5}, {"0", 0},     {"501", 0},  {"-1", 0},    {"+5", 0},    {"1.5", 0},
+                 {"01", 1},    {"1.", 0},    {".5", 0},   {"1e", 0},    {"0x10", 0},  {"inf", 0},
+                 {"nan", 0},   {"", 0},      {" 5", 0},   {"5 ", 0},    {"1e400", 0}, {"-0", 0}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int r = roster_query_integer(cases[i].s, 1, 500, &v);
+        if (cases[i].want) {
+            ck_assert_msg(r == 0 && v == cases[i].want, "'%s' should be %lu", cases[i].s,
+                          cases[i].want);
+        } else {
+            ck_assert_msg(r < 0, "'%s' should be refused", cases[i].s);
+        }
+    }
 }
 END_TEST
 
@@ -123,6 +164,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, targets);
     tcase_add_test(tc, query_strings);
+    tcase_add_test(tc, integers);
     tcase_add_test(tc, accept_headers);
     tcase_add_test(tc, cursors);
     suite_add_tcase(s, tc);

@@ -1,0 +1,369 @@
+// Calls every operation of openapi/openapi.yaml against a live rosterd with a
+// client generated from the contract (openapi-typescript types + openapi-fetch)
+// and checks statuses and typed fields. Type-checked with `tsc --strict`: the
+// annotations below (`const name: string | null = data.name`, ...) fail to
+// compile when the contract makes a field optional or changes its type.
+//
+// Environment: ROSTERD_URL, ADMIN_TOKEN, CONTRACT_SPEC (the spec the types were
+// generated from), CONTRACT_RESULTS (file: one `PASS\tname` / `FAIL\tname\twhy`
+// line per check).
+import { appendFileSync, readFileSync } from "node:fs";
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema.js";
+
+type Schemas = components["schemas"];
+type Problem = Schemas["Problem"];
+
+const baseUrl = process.env.ROSTERD_URL ?? "";
+const results = process.env.CONTRACT_RESULTS ?? "";
+const token = process.env.ADMIN_TOKEN ?? "";
+if (!baseUrl || !results) throw new Error("ROSTERD_URL and CONTRACT_RESULTS must be set");
+
+// Every request is bounded: its own signal (if any) or 15 s, whichever ends first.
+const options = {
+  baseUrl,
+  fetch: (req: Request) => fetch(req, { signal: AbortSignal.any([req.signal, AbortSignal.timeout(15000)]) }),
+};
+// The media types a client reads fix its response types (openapi-fetch's second
+// type parameter): with JSON, GET /v1/profiles/{id} is a Profile, fully typed; the
+// `fields` projection is its own media type, read by the second client.
+type Json = "application/json" | "application/problem+json";
+type Projection = "application/vnd.roster.projection+json" | "application/problem+json";
+const client = createClient<paths, Json>(options);
+const projections = createClient<paths, Projection>(options);
+// the operations that got an answer, as "<method> <path template>"
+const exercised = new Set<string>();
+for (const c of [client, projections]) {
+  c.use({
+    onResponse({ schemaPath, request }) {
+      exercised.add(`${request.method.toLowerCase()} ${schemaPath}`);
+    },
+  });
+}
+let passed = 0;
+let failed = 0;
+
+function check(name: string, ok: boolean, why = ""): void {
+  if (ok) passed++;
+  else failed++;
+  const line = ok ? `PASS\tts: ${name}` : `FAIL\tts: ${name}\t${why.replace(/\s+/g, " ").slice(0, 600)}`;
+  console.log(line.replace(/\t/g, "  "));
+  appendFileSync(results, line + "\n");
+}
+
+function expectStatus(name: string, response: Response, status: number, extra = true, why = ""): void {
+  check(name, response.status === status && extra,
+    response.status !== status ? `status ${response.status}, expected ${status}` : why);
+}
+
+function isProblem(e: unknown, code: Problem["code"]): boolean {
+  return typeof e === "object" && e !== null && (e as Problem).code === code;
+}
+
+async function step(name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    check(name, false, `threw: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+const ids = ["base", "worker-devops", "worker-sre"] as const;
+
+// ---------------------------------------------------------------- profiles
+await step("getProfiles", async () => {
+  const { data, response } = await client.GET("/v1/profiles", { params: { query: { limit: 2 } } });
+  // fully typed without fields: ProfileList, not a union with the projection
+  const items: Schemas["ProfileSummary"][] = data?.items ?? [];
+  const next: string | null = data?.next_cursor ?? null;
+  const total: number = data?.total ?? -1;
+  const firstName: string | null = items[0]?.name ?? null;
+  expectStatus("getProfiles limit=2", response, 200,
+    items.length === 2 && items[0]?.id === "base" && firstName === "Roster Base Worker" && next !== null && total >= 3,
+    JSON.stringify(data).slice(0, 300));
+  const page2 = await client.GET("/v1/profiles", { params: { query: { limit: 2, cursor: next ?? undefined } } });
+  expectStatus("getProfiles cursor", page2.response, 200, (page2.data?.items.length ?? 0) >= 1);
+  const etag = response.headers.get("ETag") ?? "";
+  const again = await client.GET("/v1/profiles", {
+    params: { query: { limit: 2 }, header: { "If-None-Match": etag } },
+  });
+  expectStatus("getProfiles If-None-Match -> 304", again.response, 304);
+  const sre = await client.GET("/v1/profiles", { params: { query: { extends: "worker-devops", role: "sre" } } });
+  expectStatus("getProfiles extends+role", sre.response, 200,
+    JSON.stringify(sre.data?.items.map((i) => i.id)) === '["worker-sre"]');
+  const q = await client.GET("/v1/profiles", { params: { query: { q: "reliability", category: "worker" } } });
+  expectStatus("getProfiles q+category", q.response, 200, q.data?.items.some((i) => i.id === "worker-sre") ?? false);
+  // the projection: openapi-fetch sends arrays as fields=id&fields=name (the repeated form)
+  const proj = await projections.GET("/v1/profiles", { params: { query: { fields: ["id", "name"], limit: 3 } } });
+  const pl: Schemas["ProfileListProjection"] | undefined = proj.data;
+  expectStatus("getProfiles fields=id&fields=name (ProfileListProjection)", proj.response, 200,
+    (pl?.items ?? []).every((i) => JSON.stringify(Object.keys(i)) === '["id","name"]') && (pl?.items.length ?? 0) === 3 &&
+      proj.response.headers.get("Content-Type") === "application/vnd.roster.projection+json",
+    JSON.stringify(pl).slice(0, 300));
+  const bad = await client.GET("/v1/profiles", { params: { query: { limit: 0 } } });
+  expectStatus("getProfiles limit=0 -> 400 invalid_query", bad.response, 400, isProblem(bad.error, "invalid_query"));
+  const na = await client.GET("/v1/profiles", { headers: { Accept: "text/html" } });
+  expectStatus("getProfiles Accept: text/html -> 406", na.response, 406, isProblem(na.error, "not_acceptable"));
+});
+
+await step("headProfiles/optionsProfiles", async () => {
+  const h = await client.HEAD("/v1/profiles");
+  expectStatus("headProfiles", h.response, 200, h.response.headers.get("Content-Type") === "application/json");
+  const o = await client.OPTIONS("/v1/profiles");
+  expectStatus("optionsProfiles", o.response, 204, o.response.headers.get("Allow") === "GET, HEAD, OPTIONS");
+});
+
+await step("getProfile", async () => {
+  for (const id of ids) {
+    const { data, response } = await client.GET("/v1/profiles/{id}", { params: { path: { id } } });
+    if (!data) {
+      check(`getProfile ${id}`, false, `status ${response.status}`);
+      continue;
+    }
+    const name: string | null = data.name;
+    const stale: boolean = data.stale;
+    const lineage: string[] = data.lineage;
+    const role: Schemas["Role"] = data.role;
+    const sha: string = data.source.sha256;
+    expectStatus(`getProfile ${id}`, response, 200,
+      data.id === id && lineage[0] === id && !stale && typeof name === "string" && sha.length === 64 &&
+        (role.name === null || typeof role.name === "string"));
+  }
+  const proj = await projections.GET("/v1/profiles/{id}", {
+    params: { path: { id: "worker-sre" }, query: { fields: ["id", "lineage"] } },
+  });
+  const p: Schemas["ProfileProjection"] | undefined = proj.data;
+  expectStatus("getProfile fields (ProfileProjection)", proj.response, 200,
+    JSON.stringify(p) === '{"id":"worker-sre","lineage":["worker-sre","worker-devops","base"]}', JSON.stringify(p));
+  const nf = await client.GET("/v1/profiles/{id}", { params: { path: { id: "worker-sr" } } });
+  expectStatus("getProfile unknown -> 404 with suggestions", nf.response, 404,
+    isProblem(nf.error, "profile_not_found") && (nf.error?.suggestions ?? []).includes("worker-sre"));
+  const inv = await client.GET("/v1/profiles/{id}", { params: { path: { id: "ct-broken" } } });
+  expectStatus("getProfile invalid -> 404 profile_invalid", inv.response, 404, isProblem(inv.error, "profile_invalid"));
+  const badId = await client.GET("/v1/profiles/{id}", { params: { path: { id: "Not-An-Id" } } });
+  expectStatus("getProfile bad id -> 400", badId.response, 400, isProblem(badId.error, "invalid_id"));
+  const h = await client.HEAD("/v1/profiles/{id}", { params: { path: { id: "base" } } });
+  expectStatus("headProfile", h.response, 200, (h.response.headers.get("ETag") ?? "").startsWith('"'));
+  const o = await client.OPTIONS("/v1/profiles/{id}", { params: { path: { id: "base" } } });
+  expectStatus("optionsProfile", o.response, 204);
+});
+
+// ---------------------------------------------------------------- views
+await step("views", async () => {
+  for (const id of ids) {
+    const path = { params: { path: { id } } };
+    const role = await client.GET("/v1/profiles/{id}/role", path);
+    const title: string | null | undefined = role.data?.role.title;
+    expectStatus(`getProfileRole ${id}`, role.response, 200, role.data?.id === id && typeof title === "string");
+    const comp = await client.GET("/v1/profiles/{id}/competencies", path);
+    const comps: Schemas["Competency"][] = comp.data?.competencies ?? [];
+    expectStatus(`getProfileCompetencies ${id}`, comp.response, 200,
+      id === "base" ? comps.length === 0 : comps.length > 0 && comps.every((c) => c.description !== undefined));
+    const wp = await client.GET("/v1/profiles/{id}/work-patterns", path);
+    const patterns: Schemas["WorkPattern"][] = wp.data?.work_patterns ?? [];
+    expectStatus(`getProfileWorkPatterns ${id}`, wp.response, 200,
+      patterns.every((p) => typeof p.name === "string" && Array.isArray(p.steps)));
+    const tp = await client.GET("/v1/profiles/{id}/tool-priorities", path);
+    const ranks: number[] = (tp.data?.tool_priorities ?? []).map((t) => t.rank);
+    expectStatus(`getProfileToolPriorities ${id}`, tp.response, 200, ranks.every((r) => Number.isInteger(r)));
+    const os = await client.GET("/v1/profiles/{id}/output-standards", path);
+    const md: string[] = (os.data?.output_standards ?? []).map((s) => s.markdown);
+    expectStatus(`getProfileOutputStandards ${id}`, os.response, 200, md.every((m) => typeof m === "string"));
+    const ap = await client.GET("/v1/profiles/{id}/anti-patterns", path);
+    const avoid: string[] = ap.data?.anti_patterns.avoid ?? [];
+    expectStatus(`getProfileAntiPatterns ${id}`, ap.response, 200, Array.isArray(avoid));
+    const sec = await client.GET("/v1/profiles/{id}/sections", path);
+    const levels: number[] = (sec.data?.sections ?? []).map((s) => s.level);
+    expectStatus(`getProfileSections ${id}`, sec.response, 200, levels.length > 0 && levels[0] === 1);
+    const lin = await client.GET("/v1/profiles/{id}/lineage", path);
+    const lineage: string[] = lin.data?.lineage ?? [];
+    expectStatus(`getProfileLineage ${id}`, lin.response, 200, lineage[0] === id && lineage.at(-1) === "base");
+    // the prompt: Markdown by default (parse as text), JSON with Accept: application/json
+    const md1 = await client.GET("/v1/profiles/{id}/prompt", { ...path, parseAs: "text" });
+    const text: string = md1.data ?? "";
+    expectStatus(`getProfilePrompt ${id} (Markdown)`, md1.response, 200,
+      text.startsWith("# ") && (md1.response.headers.get("Content-Type") ?? "").startsWith("text/markdown"));
+    const acceptJson: components["parameters"]["PromptAccept"] = "application/json";
+    const pj = await client.GET("/v1/profiles/{id}/prompt", { ...path, headers: { Accept: acceptJson } });
+    const doc: Schemas["PromptDocument"] | undefined = pj.data;
+    expectStatus(`getProfilePrompt ${id} (Accept: application/json)`, pj.response, 200,
+      doc?.id === id && /^[0-9a-f]{64}$/.test(doc?.sha256 ?? "") && (doc?.prompt ?? "").startsWith("# "));
+    const src = await client.GET("/v1/profiles/{id}/source", { ...path, parseAs: "text" });
+    expectStatus(`getProfileSource ${id}`, src.response, 200, (src.data ?? "").startsWith("---"));
+  }
+  const unknownParam = await client.GET("/v1/profiles/{id}/role", {
+    params: { path: { id: "base" } }, querySerializer: () => "x=1",
+  });
+  expectStatus("getProfileRole ?x=1 -> 400 unknown_parameter", unknownParam.response, 400,
+    isProblem(unknownParam.error, "unknown_parameter"), JSON.stringify(unknownParam.error));
+  const srcJson = await client.GET("/v1/profiles/{id}/source", {
+    params: { path: { id: "base" } }, headers: { Accept: "application/json" },
+  });
+  expectStatus("getProfileSource Accept: application/json -> 406", srcJson.response, 406,
+    isProblem(srcJson.error, "not_acceptable"));
+  const path = { params: { path: { id: "worker-sre" } } };
+  const heads: [string, Promise<{ response: Response }>][] = [
+    ["headProfileRole", client.HEAD("/v1/profiles/{id}/role", path)],
+    ["headProfileCompetencies", client.HEAD("/v1/profiles/{id}/competencies", path)],
+    ["headProfileWorkPatterns", client.HEAD("/v1/profiles/{id}/work-patterns", path)],
+    ["headProfileToolPriorities", client.HEAD("/v1/profiles/{id}/tool-priorities", path)],
+    ["headProfileOutputStandards", client.HEAD("/v1/profiles/{id}/output-standards", path)],
+    ["headProfileAntiPatterns", client.HEAD("/v1/profiles/{id}/anti-patterns", path)],
+    ["headProfileSections", client.HEAD("/v1/profiles/{id}/sections", path)],
+    ["headProfileLineage", client.HEAD("/v1/profiles/{id}/lineage", path)],
+    ["headProfilePrompt", client.HEAD("/v1/profiles/{id}/prompt", path)],
+    ["headProfileSource", client.HEAD("/v1/profiles/{id}/source", path)],
+    ["optionsProfileRole", client.OPTIONS("/v1/profiles/{id}/role", path)],
+    ["optionsProfileCompetencies", client.OPTIONS("/v1/profiles/{id}/competencies", path)],
+    ["optionsProfileWorkPatterns", client.OPTIONS("/v1/profiles/{id}/work-patterns", path)],
+    ["optionsProfileToolPriorities", client.OPTIONS("/v1/profiles/{id}/tool-priorities", path)],
+    ["optionsProfileOutputStandards", client.OPTIONS("/v1/profiles/{id}/output-standards", path)],
+    ["optionsProfileAntiPatterns", client.OPTIONS("/v1/profiles/{id}/anti-patterns", path)],
+    ["optionsProfileSections", client.OPTIONS("/v1/profiles/{id}/sections", path)],
+    ["optionsProfileLineage", client.OPTIONS("/v1/profiles/{id}/lineage", path)],
+    ["optionsProfilePrompt", client.OPTIONS("/v1/profiles/{id}/prompt", path)],
+    ["optionsProfileSource", client.OPTIONS("/v1/profiles/{id}/source", path)],
+  ];
+  for (const [name, p] of heads) {
+    const { response } = await p;
+    expectStatus(name, response, name.startsWith("head") ? 200 : 204);
+  }
+});
+
+// ---------------------------------------------------------------- facets, diagnostics
+await step("facets/diagnostics", async () => {
+  const f = await client.GET("/v1/facets");
+  const perCategory: Record<string, number> = f.data?.categories ?? {};
+  expectStatus("getFacets", f.response, 200, perCategory["worker"] === 2 && (f.data?.extends["base"] ?? 0) >= 1);
+  expectStatus("headFacets", (await client.HEAD("/v1/facets")).response, 200);
+  expectStatus("optionsFacets", (await client.OPTIONS("/v1/facets")).response, 204);
+  const d = await client.GET("/v1/diagnostics", { params: { query: { severity: "error" } } });
+  const items: Schemas["Diagnostic"][] = d.data?.items ?? [];
+  const errors: number = d.data?.counts.error ?? -1;
+  expectStatus("getDiagnostics severity=error", d.response, 200,
+    items.some((i) => i.file === "ct-broken.md" && i.severity === "error") && errors === items.length);
+  expectStatus("headDiagnostics", (await client.HEAD("/v1/diagnostics")).response, 200);
+  expectStatus("optionsDiagnostics", (await client.OPTIONS("/v1/diagnostics")).response, 204);
+});
+
+// ---------------------------------------------------------------- events
+await step("events", async () => {
+  const ac = new AbortController();
+  const { data, response } = await client.GET("/v1/events", {
+    parseAs: "stream", signal: ac.signal, headers: { Accept: "text/event-stream" },
+  });
+  let text = "";
+  if (data) {
+    const reader = data.getReader();
+    const timer = setTimeout(() => ac.abort(), 5000);
+    try {
+      while (!text.includes("\n\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    } finally {
+      clearTimeout(timer);
+      ac.abort();
+    }
+  }
+  expectStatus("getEvents (stream opens with retry: 2000)", response, 200,
+    response.headers.get("Content-Type") === "text/event-stream" && text.startsWith("retry: 2000\n"), text);
+  const gap = new AbortController();
+  const other: Schemas["EventId"] = "000000000000-1";
+  const g = await client.GET("/v1/events", {
+    parseAs: "stream", signal: gap.signal, params: { header: { "Last-Event-ID": other } },
+    headers: { Accept: "text/event-stream" },
+  });
+  let gtext = "";
+  if (g.data) {
+    const reader = g.data.getReader();
+    const timer = setTimeout(() => gap.abort(), 5000);
+    try {
+      while (!gtext.includes("event: gap") || !gtext.endsWith("\n\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        gtext += new TextDecoder().decode(value);
+      }
+    } catch { /* aborted */ } finally {
+      clearTimeout(timer);
+      gap.abort();
+    }
+  }
+  const m = /event: gap\ndata: (.*)\n/.exec(gtext);
+  const gapData = m ? (JSON.parse(m[1] ?? "null") as Schemas["EventGap"]) : null;
+  expectStatus("getEvents Last-Event-ID of another boot -> gap event", g.response, 200,
+    gapData?.reason === "other_boot" && gapData.requested === other, gtext);
+  const bad = await client.GET("/v1/events", {
+    params: { header: { "Last-Event-ID": "42" } }, headers: { Accept: "text/event-stream" },
+  });
+  expectStatus("getEvents Last-Event-ID 42 -> 400", bad.response, 400, isProblem(bad.error, "invalid_last_event_id"));
+  const h = await client.HEAD("/v1/events", { headers: { Accept: "text/event-stream" } });
+  expectStatus("headEvents -> 200 with the stream's headers", h.response, 200,
+    h.response.headers.get("Content-Type") === "text/event-stream" &&
+      h.response.headers.get("X-Accel-Buffering") === "no",
+    `Content-Type ${h.response.headers.get("Content-Type")}, X-Accel-Buffering ${h.response.headers.get("X-Accel-Buffering")}`);
+  const o = await client.OPTIONS("/v1/events");
+  expectStatus("optionsEvents", o.response, 204, o.response.headers.get("Allow") === "GET, HEAD, OPTIONS");
+});
+
+// ---------------------------------------------------------------- admin
+await step("admin", async () => {
+  const none = await client.POST("/v1/admin/reload");
+  expectStatus("postAdminReload without token -> 401", none.response, 401,
+    isProblem(none.error, "unauthorized") && (none.response.headers.get("WWW-Authenticate") ?? "").startsWith("Bearer"));
+  const wrong = await client.POST("/v1/admin/reload", { headers: { Authorization: "Bearer " + "w".repeat(24) } });
+  expectStatus("postAdminReload wrong token -> 403", wrong.response, 403, isProblem(wrong.error, "forbidden"));
+  const ok = await client.POST("/v1/admin/reload", { headers: { Authorization: `Bearer ${token}` } });
+  const accepted: "accepted" | undefined = ok.data?.status;
+  expectStatus("postAdminReload -> 202", ok.response, 202, accepted === "accepted");
+  expectStatus("optionsAdminReload", (await client.OPTIONS("/v1/admin/reload")).response, 204);
+});
+
+// ---------------------------------------------------------------- meta
+await step("meta", async () => {
+  const spec = await client.GET("/openapi.yaml", { parseAs: "text", headers: { Accept: "application/yaml" } });
+  const want = readFileSync(process.env.CONTRACT_SPEC ?? "", "utf8");
+  expectStatus("getOpenapi (the served spec is the one the types came from)", spec.response, 200,
+    spec.data === want, "served /openapi.yaml differs from CONTRACT_SPEC (rebuild rosterd?)");
+  const specJson = await client.GET("/openapi.yaml", { headers: { Accept: "application/json" } });
+  expectStatus("getOpenapi Accept: application/json -> 406", specJson.response, 406);
+  const health = await client.GET("/health");
+  const status: "ok" | undefined = health.data?.status;
+  expectStatus("getHealth", health.response, 200, status === "ok");
+  const ready = await client.GET("/ready");
+  const counts: Schemas["Ready"]["profiles"] | undefined = ready.data?.profiles;
+  const listed = await client.GET("/v1/profiles", { params: { query: { limit: 500 } } });
+  expectStatus("getReady (served + stale = listed, invalid = ct-broken)", ready.response, 200,
+    counts !== undefined && counts.invalid === 1 && counts.served + counts.stale === listed.data?.total,
+    JSON.stringify(counts));
+  const metrics = await client.GET("/metrics", { parseAs: "text" });
+  expectStatus("getMetrics", metrics.response, 200, (metrics.data ?? "").includes("roster_ready 1"));
+  const version = await client.GET("/version");
+  const name: "rosterd" | undefined = version.data?.name;
+  expectStatus("getVersion", version.response, 200, name === "rosterd" && typeof version.data?.revision === "string");
+  const q = await client.GET("/health", { querySerializer: () => "x=1" });
+  expectStatus("getHealth ?x=1 -> 400 unknown_parameter", q.response, 400, isProblem(q.error, "unknown_parameter"),
+    JSON.stringify(q.error));
+  for (const p of ["/openapi.yaml", "/health", "/ready", "/metrics", "/version"] as const) {
+    expectStatus(`HEAD ${p}`, (await client.HEAD(p)).response, 200);
+    expectStatus(`OPTIONS ${p}`, (await client.OPTIONS(p)).response, 204);
+  }
+});
+
+// ---------------------------------------------------------------- coverage
+const spec = readFileSync(process.env.CONTRACT_SPEC ?? "", "utf8");
+const declared = new Set<string>();
+let current = "";
+for (const line of spec.split("\n")) {
+  const p = /^ {2}(\/[^:]*):$/.exec(line);
+  if (p?.[1]) current = p[1];
+  const m = /^ {4}(get|head|options|post|put|patch|delete):$/.exec(line);
+  if (m?.[1] && current) declared.add(`${m[1]} ${current}`);
+  if (/^components:/.test(line)) break;
+}
+const missing = [...declared].filter((d) => !exercised.has(d));
+check(`every operation was called (${declared.size})`, missing.length === 0 && declared.size > 0,
+  `not called: ${missing.join(", ")}`);
+console.log(`ts client: ${passed} passed, ${failed} failed`);
+process.exitCode = failed === 0 ? 0 : 1;

@@ -1,0 +1,579 @@
+#!/usr/bin/python3
+"""Replays requests for every operation of the contract through Prism validating
+proxies (started by run.sh) in front of a live rosterd, and fails on any
+violation Prism reports.
+
+Two proxies run over the same spec and server:
+
+- strict  (`prism proxy --errors`): for requests that follow the spec. Prism
+  validates the request (an invalid one is answered 422 by Prism and never
+  forwarded) and the response; any violation is listed in the `sl-violations`
+  response header, and a response violation of severity Error replaces the
+  answer with Prism's own 500 problem (`type` .../prism/errors#VIOLATIONS).
+  A case passes with no `sl-violations` header at all and the expected status.
+- lenient (`prism proxy`, no --errors): for requests marked as breaking the
+  spec on purpose (bad input). Prism forwards them anyway and still validates
+  the response. A case passes when Prism found the request violation we meant
+  (so the marking is honest) and no response violation.
+
+A method the spec does not declare (PUT on a GET path) needs more than Prism:
+it cannot route it and so cannot validate the answer ("Selected route not
+found"); the answer is validated here against
+components/responses/MethodNotAllowed.
+
+Event streams go through the strict proxy too; Prism only answers when a
+stream ends, so they are opened first and ended last, by stopping rosterd
+(SIGTERM to ROSTERD_PID), after a reload has produced events.
+
+Environment: CONTRACT_SPEC, PRISM_STRICT, PRISM_LENIENT (base URLs),
+ROSTERD_URL, ROSTERD_PID, ADMIN_TOKEN, PROFILES_DIR (the server's copy),
+CONTRACT_RESULTS (a file: one `PASS\tname` / `FAIL\tname\twhy` line per check).
+"""
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import requests
+import yaml
+from jsonschema import Draft202012Validator, RefResolver
+
+SPEC_PATH = Path(os.environ["CONTRACT_SPEC"])
+STRICT = os.environ["PRISM_STRICT"]
+LENIENT = os.environ["PRISM_LENIENT"]
+DIRECT = os.environ["ROSTERD_URL"]
+ROSTERD_PID = int(os.environ["ROSTERD_PID"])
+TOKEN = os.environ["ADMIN_TOKEN"]
+PROFILES = Path(os.environ["PROFILES_DIR"])
+RESULTS = Path(os.environ["CONTRACT_RESULTS"])
+TIMEOUT = 15
+PRISM_ERRORS = "https://stoplight.io/prism/errors#"
+METHODS = ("get", "head", "options", "post", "put", "patch", "delete")
+
+SPEC = yaml.safe_load(SPEC_PATH.read_text())
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    RESOLVER = RefResolver.from_schema(SPEC)
+COVERED = set()  # (template, method) answered and validated
+passed = failed = 0
+
+
+def record(ok, name, why=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+    line = ("PASS\t" + name) if ok else ("FAIL\t" + name + "\t" + why.replace("\n", " ")[:1500])
+    print(line.replace("\t", "  "), flush=True)
+    with RESULTS.open("a") as f:
+        f.write(line + "\n")
+
+
+def validate(instance, schema):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        errors = sorted(Draft202012Validator(schema, resolver=RESOLVER).iter_errors(instance),
+                        key=lambda e: list(e.path))
+    return ["%s: %s" % ("/".join(map(str, e.path)) or "(root)", e.message[:200]) for e in errors[:5]]
+
+
+def deref(obj):
+    while isinstance(obj, dict) and "$ref" in obj:
+        node = SPEC
+        for part in obj["$ref"][2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        obj = node
+    return obj
+
+
+def template(path):
+    path = path.split("?", 1)[0]
+    segs = path.strip("/").split("/")
+    best = None
+    for tpl in SPEC["paths"]:
+        t = tpl.strip("/").split("/")
+        if len(t) == len(segs) and all(a.startswith("{") or a == b for a, b in zip(t, segs)):
+            lit = sum(1 for a in t if not a.startswith("{"))
+            if best is None or lit > best[1]:
+                best = (tpl, lit)
+    return best[0] if best else None
+
+
+def violations(r):
+    raw = r.headers.get("sl-violations")
+    if not raw:
+        return []
+    try:
+        return json.loads(raw)
+    except ValueError:  # "Too many violations! ..." (truncated)
+        return [{"location": ["response"], "severity": "Error", "message": raw[:300]}]
+
+
+def prism_error(r):
+    if "problem+json" not in r.headers.get("Content-Type", ""):
+        return None
+    try:
+        t = r.json().get("type", "")
+    except ValueError:
+        return None
+    return t if t.startswith(PRISM_ERRORS) else None
+
+
+def send(base, method, path, headers=None, timeout=TIMEOUT):
+    h = {"Accept-Encoding": "identity"}
+    h.update(headers or {})
+    return requests.request(method, base + path, headers=h, timeout=timeout, allow_redirects=False)
+
+
+def describe(method, path):
+    return f"{method} {path if len(path) < 90 else path[:60] + '...(' + str(len(path)) + ' bytes)'}"
+
+
+def run_checks(r, checks):
+    problems = []
+    for chk in checks or ():
+        try:
+            msg = chk(r)
+        except Exception as e:  # a check that cannot even look is a failure
+            msg = f"{type(e).__name__}: {e}"
+        if msg:
+            problems.append(msg)
+    return problems
+
+
+def ok(method, path, status, headers=None, checks=(), name=None):
+    """A request that follows the spec: strict proxy, no violation at all."""
+    name = name or describe(method, path)
+    try:
+        r = send(STRICT, method, path, headers)
+    except requests.RequestException as e:
+        record(False, name, f"request failed: {e}")
+        return None
+    why = []
+    v = violations(r)
+    if v:
+        why.append("Prism: " + json.dumps(v)[:1200])
+    perr = prism_error(r)
+    if perr and not v:
+        why.append(f"Prism answered itself ({perr}): {r.text[:300]}")
+    if r.status_code != status and not perr:
+        why.append(f"status {r.status_code}, expected {status}: {r.text[:300]}")
+    why += run_checks(r, checks)
+    if not perr:
+        COVERED.add((template(path), method.lower()))
+    record(not why, name, "; ".join(why))
+    return r
+
+
+def bad(method, path, status, why_bad, headers=None, checks=(), name=None):
+    """A request that breaks the spec on purpose: lenient proxy; only the
+    response must be valid, and Prism must have seen the request violation."""
+    name = name or f"{describe(method, path)} [off-spec: {why_bad}]"
+    try:
+        r = send(LENIENT, method, path, headers)
+    except requests.RequestException as e:
+        record(False, name, f"request failed: {e}")
+        return None
+    why = []
+    v = violations(r)
+    req_v = [x for x in v if x.get("location", [""])[0] == "request"]
+    resp_v = [x for x in v if x.get("location", [""])[0] != "request"]
+    if not req_v:
+        why.append("Prism saw no request violation: the request is not off-spec as marked")
+    if resp_v:
+        why.append("Prism: " + json.dumps(resp_v)[:1200])
+    if r.status_code != status:
+        why.append(f"status {r.status_code}, expected {status}: {r.text[:300]}")
+    why += run_checks(r, checks)
+    COVERED.add((template(path), method.lower()))
+    record(not why, name, "; ".join(why))
+    return r
+
+
+def check_component_response(r, resp_name, method):
+    """Validates headers and body against a response component (used where
+    Prism cannot: a method the spec does not declare)."""
+    resp = deref({"$ref": f"#/components/responses/{resp_name}"})
+    why = []
+    for hname, h in (resp.get("headers") or {}).items():
+        h = deref(h)
+        if h.get("required") and hname not in r.headers:
+            why.append(f"missing header {hname}")
+        elif hname in r.headers:
+            why += [f"header {hname}: {m}" for m in validate(r.headers[hname], h.get("schema", {}))]
+    if method != "HEAD":
+        ct = r.headers.get("Content-Type", "")
+        media = (resp.get("content") or {}).get(ct.split(";")[0].strip())
+        if media is None:
+            why.append(f"Content-Type {ct!r} not in {list(resp.get('content') or {})}")
+        else:
+            why += validate(r.json(), media["schema"])
+    return why
+
+
+def undeclared(method, path, allow):
+    """A method the spec does not declare for the path: answered 405 (the
+    MethodNotAllowed component, described once in info.description)."""
+    name = f"{describe(method, path)} [undeclared method: 405 checked against MethodNotAllowed]"
+    try:
+        r = send(LENIENT, method, path)
+    except requests.RequestException as e:
+        record(False, name, f"request failed: {e}")
+        return
+    why = []
+    v = violations(r)
+    unexpected = [x for x in v if x.get("message") != "Selected route not found"]
+    if unexpected:
+        why.append("Prism: " + json.dumps(unexpected)[:800])
+    if r.status_code != 405:
+        why.append(f"status {r.status_code}, expected 405")
+    else:
+        why += check_component_response(r, "MethodNotAllowed", method)
+        if r.headers.get("Allow") != allow:
+            why.append(f"Allow {r.headers.get('Allow')!r}, expected {allow!r}")
+        if method != "HEAD" and r.json().get("allow") != allow:
+            why.append(f"problem allow {r.json().get('allow')!r}")
+    record(not why, name, "; ".join(why))
+
+
+# ----------------------------------------------------------------- checks
+def code(expected):
+    return lambda r: None if r.json().get("code") == expected else f"code {r.json().get('code')!r}, expected {expected!r}"
+
+
+def header(name, pattern):
+    return lambda r: (None if re.fullmatch(pattern, r.headers.get(name, "") or "")
+                      else f"{name}: {r.headers.get(name)!r} !~ {pattern}")
+
+
+def no_header(name):
+    return lambda r: None if name not in r.headers else f"unexpected {name}: {r.headers[name]}"
+
+
+def json_is(pred, what):
+    return lambda r: None if pred(r.json()) else f"{what}: {json.dumps(r.json())[:300]}"
+
+
+PROJECTION = r"application/vnd\.roster\.projection\+json"
+COMMON = [header("X-Request-Id", r"[A-Za-z0-9._:-]{1,128}"), header("X-Content-Type-Options", "nosniff")]
+ERR = COMMON + [header("Cache-Control", "no-store"), header("Content-Type", r"application/problem\+json")]
+
+
+# ----------------------------------------------------------------- events
+class Stream(threading.Thread):
+    """GET /v1/events through the strict proxy; Prism answers when it ends."""
+
+    def __init__(self, name, headers):
+        super().__init__(daemon=True)
+        self.name_, self.headers, self.resp, self.error = name, headers, None, None
+
+    def run(self):
+        try:
+            self.resp = send(STRICT, "GET", "/v1/events", self.headers, timeout=90)
+        except requests.RequestException as e:
+            self.error = e
+
+
+def parse_sse(text):
+    frames, cur, retry = [], {}, None
+    for line in text.split("\n"):
+        if line == "":
+            if cur:
+                frames.append(cur)
+            cur = {}
+        elif line.startswith(":"):
+            continue
+        else:
+            k, _, v = line.partition(":")
+            v = v[1:] if v.startswith(" ") else v
+            if k == "retry":
+                retry = v
+            else:
+                cur[k] = v
+    return retry, frames
+
+
+def check_stream(s, expect_first=None):
+    name = f"GET /v1/events via Prism ({s.name_})"
+    why = []
+    if s.error or s.resp is None:
+        record(False, name, f"no answer: {s.error}")
+        return
+    r = s.resp
+    v = violations(r)
+    if v:
+        why.append("Prism: " + json.dumps(v)[:800])
+    if r.status_code != 200:
+        why.append(f"status {r.status_code}: {r.text[:200]}")
+        record(False, name, "; ".join(why))
+        return
+    COVERED.add(("/v1/events", "get"))
+    media = SPEC["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]
+    data_schemas = media["schema"]["x-event-data"]
+    frame_schema = media.get("x-item-schema")
+    retry, frames = parse_sse(r.text)
+    if retry != "2000":
+        why.append(f"retry {retry!r}")
+    if not frames:
+        why.append("no events")
+    for f in frames:
+        ev = f.get("event")
+        if ev not in data_schemas:
+            why.append(f"event type {ev!r} is not in x-event-data")
+            continue
+        try:
+            data = json.loads(f.get("data", ""))
+        except ValueError:
+            why.append(f"data of {ev} is not JSON: {f.get('data')!r}")
+            continue
+        why += [f"{ev} data: {m}" for m in validate(data, data_schemas[ev])]
+        if frame_schema:
+            why += [f"{ev} frame: {m}" for m in validate(f, frame_schema)]
+    if expect_first:
+        first = frames[0] if frames else {}
+        try:
+            d = json.loads(first.get("data", "null"))
+        except ValueError:
+            d = None
+        if first.get("event") != expect_first[0] or not expect_first[1](d):
+            why.append(f"first event {first}, expected {expect_first[0]}")
+    record(not why, name + f": {len(frames)} events", "; ".join(why))
+    return frames
+
+
+# ----------------------------------------------------------------- the cases
+def main():
+    other_boot = "000000000000-1"
+    streams = [Stream("new events", {"Accept": "text/event-stream"}),
+               Stream("Last-Event-ID of another boot", {"Accept": "text/event-stream",
+                                                        "Last-Event-ID": other_boot})]
+    for s in streams:
+        s.start()
+
+    # --- list, filters, paging
+    r = ok("GET", "/v1/profiles", 200, checks=COMMON + [header("ETag", r'"[0-9a-f]{32}-[0-9]+"'),
+                                                        header("Content-Type", "application/json")])
+    etag = r.headers.get("ETag") if r is not None else '"x"'
+    ok("GET", "/v1/profiles", 304, headers={"If-None-Match": etag}, name="GET /v1/profiles If-None-Match -> 304")
+    ok("GET", "/v1/profiles?category=worker&limit=1", 200,
+       checks=[json_is(lambda d: d["total"] == 2 and len(d["items"]) == 1 and d["next_cursor"], "paging")])
+    r = send(DIRECT, "GET", "/v1/profiles?category=worker&limit=1")
+    cursor = r.json().get("next_cursor") or "x"
+    ok("GET", f"/v1/profiles?category=worker&limit=1&cursor={cursor}", 200,
+       checks=[json_is(lambda d: ids_of_doc(d) == ["worker-sre"] and d["next_cursor"] is None, "second page")])
+    ok("GET", "/v1/profiles?role=sre", 200, checks=[json_is(lambda d: ids_of_doc(d) == ["worker-sre"], "role")])
+    ok("GET", "/v1/profiles?q=reliability", 200, checks=[json_is(lambda d: "worker-sre" in ids_of_doc(d), "q")])
+    ok("GET", "/v1/profiles?extends=worker-devops", 200,
+       checks=[json_is(lambda d: "worker-sre" in ids_of_doc(d), "extends")])
+    # extends: as written (a file stem) and as resolved (the parent's id)
+    ok("GET", "/v1/profiles?extends=ct-parent-file", 200, name="GET /v1/profiles?extends=<as written>",
+       checks=[json_is(lambda d: ids_of_doc(d) == ["ct-child"], "extends as written")])
+    ok("GET", "/v1/profiles?extends=ct-parent", 200, name="GET /v1/profiles?extends=<resolved id>",
+       checks=[json_is(lambda d: ids_of_doc(d) == ["ct-child"], "extends resolved")])
+    for spelling in ("2", "2.0", "2e0", "0.2e1"):
+        ok("GET", f"/v1/profiles?limit={spelling}", 200,
+           checks=[json_is(lambda d: len(d["items"]) == 2, f"limit={spelling}")])
+    ok("GET", "/v1/profiles", 406, headers={"Accept": "text/html"}, name="GET /v1/profiles Accept: text/html -> 406",
+       checks=ERR + [code("not_acceptable")])
+    ok("GET", "/v1/profiles?fields=id,name,lineage", 200, checks=[header("Content-Type", PROJECTION), json_is(
+        lambda d: all(list(i) == ["id", "name", "lineage"] for i in d["items"]), "keys")])
+    ok("GET", "/v1/profiles?fields=id&fields=name&limit=2", 200, checks=[header("Content-Type", PROJECTION), json_is(
+        lambda d: len(d["items"]) == 2 and all(list(i) == ["id", "name"] for i in d["items"]), "repeated fields")])
+    ok("GET", "/v1/profiles?fields=id", 200, headers={"Accept": "application/vnd.roster.projection+json"},
+       name="GET /v1/profiles?fields=id Accept: <projection type>", checks=[header("Content-Type", PROJECTION)])
+    bad("GET", "/v1/profiles?limit=0", 400, "limit below 1", checks=ERR + [code("invalid_query")])
+    bad("GET", "/v1/profiles?limit=2.5", 400, "limit not an integer", checks=ERR + [code("invalid_query")])
+    bad("GET", "/v1/profiles?fields=nope", 400, "unknown field", checks=ERR + [code("invalid_query")])
+    bad("GET", "/v1/profiles?cursor=***", 400, "cursor pattern", checks=ERR + [code("invalid_query")])
+    bad("GET", "/v1/profiles?q=" + "a" * 9000, 414, "q over maxLength, target over 8192 bytes",
+        checks=ERR + [code("uri_too_long")])
+    ok("GET", "/v1/profiles", 431, headers={"X-Padding": "p" * 17000},
+       name="GET /v1/profiles with 17000 bytes of header fields -> 431", checks=ERR + [code("headers_too_large")])
+
+    # --- one profile
+    r = ok("GET", "/v1/profiles/worker-sre", 200, checks=COMMON + [
+        json_is(lambda d: d["lineage"] == ["worker-sre", "worker-devops", "base"] and d["stale"] is False, "profile")])
+    etag = r.headers.get("ETag") if r is not None else '"x"'
+    ok("GET", "/v1/profiles/worker-sre", 304, headers={"If-None-Match": etag},
+       name="GET /v1/profiles/worker-sre If-None-Match -> 304")
+    ok("GET", "/v1/profiles/base", 200, headers={"Accept-Encoding": "gzip"}, name="GET /v1/profiles/base gzip")
+    ok("GET", "/v1/profiles/worker-sre?fields=id,role,lineage", 200, checks=[
+        header("Content-Type", PROJECTION), json_is(lambda d: list(d) == ["id", "role", "lineage"], "keys")])
+    ok("GET", "/v1/profiles/base?fields=role&fields=source", 200, checks=[
+        header("Content-Type", PROJECTION), json_is(lambda d: list(d) == ["role", "source"], "repeated fields")])
+    ok("GET", "/v1/profiles/base?fields=id", 200, headers={"Accept": "application/vnd.roster.projection+json"},
+       name="GET /v1/profiles/base?fields=id Accept: <projection type>", checks=[header("Content-Type", PROJECTION)])
+    ok("GET", "/v1/profiles/worker-sr", 404, checks=ERR + [code("profile_not_found"),
+                                                          json_is(lambda d: "worker-sre" in d["suggestions"], "sugg")])
+    ok("GET", "/v1/profiles/ct-broken", 404, checks=ERR + [code("profile_invalid"),
+                                                          json_is(lambda d: d["diagnostics"], "diagnostics")])
+    bad("GET", "/v1/profiles/Base", 400, "id pattern", checks=ERR + [code("invalid_id")])
+    bad("GET", "/v1/profiles/" + "a" * 129, 400, "id maxLength", checks=ERR + [code("invalid_id")])
+    ok("GET", "/v1/profiles/base", 406, headers={"Accept": "text/markdown"},
+       name="GET /v1/profiles/base Accept: text/markdown -> 406", checks=ERR)
+
+    # --- views
+    views = {"role": "role", "competencies": "competencies", "work-patterns": "work_patterns",
+             "tool-priorities": "tool_priorities", "output-standards": "output_standards",
+             "anti-patterns": "anti_patterns", "sections": "sections", "lineage": "lineage"}
+    for view, key in views.items():
+        for pid in ("base", "worker-devops", "worker-sre"):
+            ok("GET", f"/v1/profiles/{pid}/{view}", 200,
+               checks=[json_is(lambda d, k=key, p=pid: list(d) == ["id", k] and d["id"] == p, "view keys")])
+        ok("HEAD", f"/v1/profiles/worker-sre/{view}", 200)
+        ok("OPTIONS", f"/v1/profiles/worker-sre/{view}", 204, checks=[header("Allow", "GET, HEAD, OPTIONS")])
+        ok("GET", f"/v1/profiles/nobody/{view}", 404, checks=ERR + [code("profile_not_found")])
+        ok("GET", f"/v1/profiles/worker-sre/{view}?x=1", 400, checks=ERR + [code("unknown_parameter")],
+           name=f"GET /v1/profiles/worker-sre/{view}?x=1 -> 400 unknown_parameter")
+    ok("GET", "/v1/profiles/base/prompt", 200, headers={"Accept": "text/markdown"},
+       checks=[header("Content-Type", r"text/markdown; charset=utf-8")])
+    ok("GET", "/v1/profiles/base/prompt", 200, headers={"Accept": "*/*"}, name="GET prompt Accept: */* -> Markdown",
+       checks=[header("Content-Type", r"text/markdown; charset=utf-8")])
+    ok("GET", "/v1/profiles/worker-sre/prompt", 200, headers={"Accept": "application/json"},
+       name="GET prompt Accept: application/json",
+       checks=[header("Content-Type", "application/json"),
+               json_is(lambda d: d["lineage"][0] == "worker-sre" and len(d["sha256"]) == 64, "PromptDocument")])
+    bad("GET", "/v1/profiles/base/prompt", 406, "Accept outside the enum", headers={"Accept": "text/html"},
+        checks=ERR + [code("not_acceptable")])
+    ok("HEAD", "/v1/profiles/base/prompt", 200, headers={"Accept": "application/json"},
+       checks=[header("Content-Type", "application/json")], name="HEAD prompt Accept: application/json")
+    ok("OPTIONS", "/v1/profiles/base/prompt", 204)
+    ok("GET", "/v1/profiles/worker-sre/source", 200, headers={"Accept": "text/markdown"},
+       checks=[header("Content-Type", r"text/markdown; charset=utf-8")])
+    ok("GET", "/v1/profiles/worker-sre/prompt?x=1", 400, headers={"Accept": "text/markdown"},
+       checks=ERR + [code("unknown_parameter")], name="GET prompt?x=1 -> 400 unknown_parameter")
+    bad("GET", "/v1/profiles/base/source", 406, "Accept outside the enum", headers={"Accept": "application/json"},
+        checks=ERR + [code("not_acceptable")])
+    ok("HEAD", "/v1/profiles/base/source", 200, headers={"Accept": "text/markdown"})
+    ok("OPTIONS", "/v1/profiles/base/source", 204)
+
+    # --- profile HEAD / OPTIONS
+    ok("HEAD", "/v1/profiles", 200)
+    ok("HEAD", "/v1/profiles?fields=id", 200, name="HEAD /v1/profiles?fields=id")
+    ok("HEAD", "/v1/profiles/base", 200)
+    ok("HEAD", "/v1/profiles/worker-sr", 404)
+    bad("HEAD", "/v1/profiles/Base", 400, "id pattern")
+    ok("HEAD", "/v1/profiles", 431, headers={"X-Padding": "p" * 17000}, name="HEAD /v1/profiles big headers -> 431")
+    bad("HEAD", "/v1/profiles?q=" + "a" * 9000, 414, "target over 8192 bytes")
+    ok("OPTIONS", "/v1/profiles", 204, checks=[header("Allow", "GET, HEAD, OPTIONS")])
+    ok("OPTIONS", "/v1/profiles/base", 204)
+
+    # --- facets, diagnostics
+    ok("GET", "/v1/facets", 200, checks=[json_is(lambda d: d["categories"].get("worker") == 2, "facets")])
+    ok("GET", "/v1/facets?x=1", 400, checks=ERR + [code("unknown_parameter")], name="GET /v1/facets?x=1 -> 400")
+    ok("HEAD", "/v1/facets", 200)
+    ok("OPTIONS", "/v1/facets", 204)
+    ok("GET", "/v1/diagnostics", 200, checks=[json_is(lambda d: d["counts"]["error"] >= 1, "errors counted")])
+    ok("GET", "/v1/diagnostics?severity=error", 200,
+       checks=[json_is(lambda d: any(i["file"] == "ct-broken.md" for i in d["items"]), "ct-broken diagnosed")])
+    bad("GET", "/v1/diagnostics?severity=fatal", 400, "severity enum", checks=ERR + [code("invalid_query")])
+    ok("HEAD", "/v1/diagnostics", 200)
+    ok("OPTIONS", "/v1/diagnostics", 204)
+
+    # --- meta
+    for path, accept, ctype in (("/health", None, "application/json"), ("/ready", None, "application/json"),
+                                ("/version", None, "application/json"),
+                                ("/metrics", "text/plain", r"text/plain; version=0\.0\.4; charset=utf-8"),
+                                ("/openapi.yaml", "application/yaml", "application/yaml")):
+        h = {"Accept": accept} if accept else None
+        ok("GET", path, 200, headers=h, checks=COMMON + [header("Content-Type", ctype)])
+        ok("HEAD", path, 200, headers=h)
+        ok("OPTIONS", path, 204, checks=[header("Allow", "GET, HEAD, OPTIONS")])
+        ok("GET", path + "?x=1", 400, headers=h, checks=ERR + [code("unknown_parameter")],
+           name=f"GET {path}?x=1 -> 400 unknown_parameter")
+        ok("GET", path, 431, headers=dict(h or {}, **{"X-Padding": "p" * 17000}),
+           name=f"GET {path} with 17000 bytes of header fields -> 431", checks=ERR + [code("headers_too_large")])
+    ok("GET", "/openapi.yaml", 200, headers={"Accept": "application/openapi+yaml"},
+       name="GET /openapi.yaml Accept: application/openapi+yaml",
+       checks=[lambda r: None if yaml.safe_load(r.text) == SPEC else "served document differs from CONTRACT_SPEC"])
+    bad("GET", "/openapi.yaml", 406, "Accept outside the enum", headers={"Accept": "application/json"},
+        checks=ERR + [code("not_acceptable")])
+    bad("GET", "/metrics", 406, "Accept outside the enum", headers={"Accept": "application/json"},
+        checks=ERR + [code("not_acceptable")])
+    ok("GET", "/ready", 200, checks=[json_is(
+        lambda d: d["profiles"]["invalid"] == 1 and d["profiles"]["stale"] == 0, "ready: 1 invalid (ct-broken)")])
+    ok("GET", "/health", 200, headers={"X-Request-Id": "contract-test.1"},
+       checks=[header("X-Request-Id", r"contract-test\.1")], name="GET /health echoes X-Request-Id")
+
+    # --- events (the streams above are open; HEAD, OPTIONS and errors here)
+    ok("HEAD", "/v1/events", 200, headers={"Accept": "text/event-stream"},
+       checks=[header("Content-Type", "text/event-stream"), header("Cache-Control", "no-store")])
+    ok("OPTIONS", "/v1/events", 204, checks=[header("Allow", "GET, HEAD, OPTIONS")])
+    bad("GET", "/v1/events", 406, "Accept outside the enum", headers={"Accept": "text/html"},
+        checks=ERR + [code("not_acceptable")])
+    bad("GET", "/v1/events", 400, "Last-Event-ID pattern", headers={"Accept": "text/event-stream",
+                                                                    "Last-Event-ID": "42"},
+        checks=ERR + [code("invalid_last_event_id")])
+    bad("HEAD", "/v1/events", 400, "Last-Event-ID pattern", headers={"Accept": "text/event-stream",
+                                                                     "Last-Event-ID": "abc"})
+    ok("GET", "/v1/events?x=1", 400, headers={"Accept": "text/event-stream"},
+       checks=ERR + [code("unknown_parameter")], name="GET /v1/events?x=1 -> 400 unknown_parameter")
+
+    # --- methods the spec does not declare: 405 (described once)
+    for path in ("/v1/profiles", "/v1/profiles/base", "/v1/profiles/base/prompt", "/v1/facets", "/health",
+                 "/metrics", "/v1/events", "/openapi.yaml"):
+        undeclared("POST", path, "GET, HEAD, OPTIONS")
+    undeclared("DELETE", "/v1/profiles/base/role", "GET, HEAD, OPTIONS")
+    undeclared("PUT", "/version", "GET, HEAD, OPTIONS")
+    undeclared("GET", "/v1/admin/reload", "POST, OPTIONS")
+    undeclared("PATCH", "/v1/admin/reload", "POST, OPTIONS")
+
+    # --- admin
+    bad("POST", "/v1/admin/reload", 401, "no bearer token", checks=ERR + [code("unauthorized"),
+                                                                         header("WWW-Authenticate", "Bearer.*")])
+    ok("POST", "/v1/admin/reload", 403, headers={"Authorization": "Bearer " + "w" * 24},
+       name="POST /v1/admin/reload wrong token -> 403", checks=ERR + [code("forbidden")])
+    ok("OPTIONS", "/v1/admin/reload", 204, checks=[header("Allow", "POST, OPTIONS")])
+
+    # --- a reload: one profile changes, one goes stale; events are published
+    gen = send(DIRECT, "GET", "/ready").json()["generation"]
+    child = PROFILES / "ct-child.md"
+    child.write_text(child.read_text().replace("Contract child", "Contract child, changed"))
+    stale = PROFILES / "ct-stale.md"
+    stale.write_text(stale.read_text().replace("name: Contract Stale", "name: [Contract Stale"))
+    ok("POST", "/v1/admin/reload", 202, headers={"Authorization": "Bearer " + TOKEN},
+       checks=[json_is(lambda d: d == {"status": "accepted"}, "accepted")])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and send(DIRECT, "GET", "/ready").json()["generation"] <= gen:
+        time.sleep(0.1)
+    ok("GET", "/v1/profiles/ct-stale", 200, name="GET stale profile (Warning, stale: true)",
+       checks=[header("Warning", "299 rosterd .*"), json_is(lambda d: d["stale"] is True, "stale")])
+    ok("HEAD", "/v1/profiles/ct-stale", 200, name="HEAD stale profile", checks=[header("Warning", "299 rosterd .*")])
+    ok("GET", "/v1/profiles/ct-stale/role", 200, name="GET stale profile's view",
+       checks=[header("Warning", "299 rosterd .*")])
+    listed = send(DIRECT, "GET", "/v1/profiles?limit=500").json()["total"]
+    ok("GET", "/ready", 200, name="GET /ready after the reload (served/stale/invalid partition)",
+       checks=[json_is(lambda d: d["generation"] > gen and d["profiles"]["stale"] == 1
+                       and d["profiles"]["invalid"] == 1
+                       and d["profiles"]["served"] + d["profiles"]["stale"] == listed, "counts")])
+
+    # --- end the streams: stop rosterd, then validate what they carried
+    time.sleep(0.5)
+    os.kill(ROSTERD_PID, signal.SIGTERM)
+    for s in streams:
+        s.join(40)
+    check_stream(streams[0])
+    check_stream(streams[1], expect_first=("gap", lambda d: isinstance(d, dict) and d.get("reason") == "other_boot"
+                                           and d.get("requested") == other_boot))
+
+    # --- every operation was exercised through a proxy
+    ops = {(tpl, m) for tpl, item in SPEC["paths"].items() for m in METHODS if m in item}
+    missing = sorted(ops - COVERED)
+    record(not missing, f"every operation went through Prism ({len(ops)} operations)",
+           "not exercised: " + ", ".join(f"{m.upper()} {p}" for p, m in missing))
+    print(f"prism_replay: {passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 else 1
+
+
+def ids_of_doc(d):
+    return [i["id"] for i in d["items"]]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
