@@ -36,7 +36,7 @@ static const struct opt OPTS[] = {
     {"--connection-timeout", "ROSTER_CONNECTION_TIMEOUT", K_UINT, OFF(connection_timeout), 1, 3600,
      "seconds an idle or slow connection is kept (default 30)"},
     {"--max-request-bytes", "ROSTER_MAX_REQUEST_BYTES", K_UINT, OFF(max_request_bytes), 4096,
-     1048576, "request line plus header fields; larger requests get a 431 problem (default 16384)"},
+     1048576, "request line plus header fields; larger ones get a 431 problem (default 65536)"},
     {"--cache-max-age", "ROSTER_CACHE_MAX_AGE", K_UINT, OFF(cache_max_age), 0, 31536000,
      "Cache-Control max-age in seconds; 0 sends no-cache (default 0)"},
     {"--cors-origins", "ROSTER_CORS_ORIGINS", K_STR, OFF(cors_origins), 0, 0,
@@ -69,7 +69,7 @@ void roster_config_defaults(struct roster_config *c)
     int n = get_nprocs();
     c->threads = n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
     c->connection_timeout = 30;
-    c->max_request_bytes = 16384;
+    c->max_request_bytes = 65536;
     c->shutdown_timeout = 10;
     c->log_json = 1;
     c->log_level = ROSTER_LOG_INFO;

@@ -241,11 +241,10 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     roster_log(ROSTER_LOG_WARN, "http_library", "message", 's', msg, ROSTER_LOG_END);
 }
 
-size_t roster_server_pool_bytes(const struct roster_server_config *cfg)
+/* libmicrohttpd's per-connection memory (see ROSTER_RESPONSE_HEADER_ROOM). */
+static size_t pool_bytes(const struct roster_server_config *cfg)
 {
-    size_t request = cfg->max_request_bytes > ROSTER_TARGET_ABSORB ? cfg->max_request_bytes
-                                                                   : ROSTER_TARGET_ABSORB;
-    return request + ROSTER_RESPONSE_HEADER_ROOM;
+    return cfg->max_request_bytes + ROSTER_RESPONSE_HEADER_ROOM;
 }
 
 static int resolve_addr(const char *host, unsigned port, struct sockaddr_storage *ss, int *v6,
@@ -303,7 +302,7 @@ int roster_server_start(struct roster_server **out, const struct roster_server_c
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->connection_timeout, NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)roster_server_pool_bytes(cfg), NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)pool_bytes(cfg), NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logger, s},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, s},
         {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)cfg->threads,

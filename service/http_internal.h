@@ -16,16 +16,14 @@
  * most 1 KiB each need percent-encoding to exceed it). */
 #define ROSTER_TARGET_MAX 8192
 /* libmicrohttpd's per-connection memory holds the request line, the header
- * fields and then the response header. It is sized so that a request target
- * up to ROSTER_TARGET_ABSORB bytes (with ordinary header fields), or header
- * fields up to --max-request-bytes, still reach our handler (and get a
- * problem+json 414 or 431 with the common headers) and leave room for the
- * response header; only beyond it does libmicrohttpd answer with its own
- * bare 414/431. libmicrohttpd 0.9.75 zeroes the whole pool between
- * keep-alive requests, so it is no bigger than that (docs/performance.md). */
-#define ROSTER_TARGET_ABSORB (64 * 1024)
+ * fields and then the response header: it is --max-request-bytes plus room
+ * for the response header, so that every request up to that size reaches
+ * our handler and gets a problem+json 414 or 431 with the common headers
+ * (the default, 64 KiB, covers every target up to 64 KiB); only a larger one
+ * gets libmicrohttpd's own bare 414/431. libmicrohttpd 0.9.75 zeroes the
+ * whole pool between keep-alive requests: the throughput this costs, and
+ * what a smaller --max-request-bytes buys back, are in docs/performance.md. */
 #define ROSTER_RESPONSE_HEADER_ROOM (8 * 1024)
-size_t roster_server_pool_bytes(const struct roster_server_config *cfg);
 
 struct roster_server {
     struct MHD_Daemon *daemon;
