@@ -1,5 +1,6 @@
-/* The index: every profile file under a directory, parsed, with ids
- * assigned deterministically (paths sorted bytewise). */
+/* The index: every profile document of a directory, parsed, with ids
+ * assigned deterministically (paths sorted bytewise). Reading the directory
+ * itself is roster_scan_dir (roster_scan.h, the snapshot layer). */
 #ifndef ROSTER_INDEX_H
 #define ROSTER_INDEX_H
 
@@ -26,15 +27,14 @@ struct roster_index_opts {
     int strict_markdown;
 };
 
-/* Fails (ROSTER_ENOENT / ROSTER_EIO, with err) only when the directory
- * itself cannot be read; every problem with a file is a diagnostic. */
-int roster_index_load(struct roster_index **out, const char *dir,
-                      const struct roster_index_opts *opts, struct roster_error *err);
 /* The same from in-memory files (names must be sorted and unique); used by
  * the pipeline fuzzer and tests. */
 int roster_index_load_memory(struct roster_index **out, const char *const *names,
                              const char *const *data, const size_t *lens, size_t n,
                              const struct roster_index_opts *opts);
+/* After every doc is in ix->docs: duplicate ids, profile ids on the
+ * diagnostics, diagnostics in a stable order. */
+int roster_index_finish(struct roster_index *ix);
 struct roster_index *roster_index_free(struct roster_index *ix);
 
 /* The doc serving `id` (the first by path among files with that id). */

@@ -1,16 +1,46 @@
 /* Live reload: builds new snapshots off the request path when the
  * profiles change (inotify, SIGHUP, admin request, periodic rescan) and
- * swaps them into the server. Runs on the serve loop's thread. */
+ * hands them to whoever serves them (hooks: the app wires them to the HTTP
+ * server, its metrics and its log; this module neither serves nor logs).
+ * Runs on the serve loop's thread. */
 #ifndef ROSTER_RELOAD_H
 #define ROSTER_RELOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct roster_events;
-struct roster_metrics;
-struct roster_server;
+#include "roster_events.h"
+
 struct roster_snapshot;
 struct roster_reloader;
+
+enum roster_reload_outcome {
+    ROSTER_RELOAD_FAILED, /* the directory is unusable: the last snapshot stays */
+    ROSTER_RELOAD_RECOVERED, /* the directory is readable again (then one of the next two) */
+    ROSTER_RELOAD_UNCHANGED, /* nothing served changed: no new generation */
+    ROSTER_RELOAD_SWAPPED, /* a new generation is served */
+};
+
+/* What one reload did, for the app's log and metrics. Pointers are
+ * borrowed for the duration of the hook. */
+struct roster_reload_report {
+    enum roster_reload_outcome outcome;
+    const char *reason; /* "files", "sighup", "admin", "rescan" */
+    const char *error; /* FAILED: why */
+    uint64_t generation; /* the generation served after this reload */
+    struct roster_diff diff; /* SWAPPED: what changed */
+    size_t invalid_files; /* SWAPPED: files with errors (not served or stale) */
+    size_t stale; /* SWAPPED */
+    double seconds; /* SWAPPED: build time */
+};
+
+struct roster_reload_hooks {
+    void *ctx;
+    /* Serve this snapshot from now on; takes a reference of its own. */
+    void (*publish)(void *ctx, struct roster_snapshot *snap);
+    /* What a reload did (may be NULL). */
+    void (*report)(void *ctx, const struct roster_reload_report *r);
+};
 
 struct roster_reload_opts {
     const char *dir;
@@ -22,10 +52,11 @@ struct roster_reload_opts {
 
 /* Builds the first snapshot; fails (why) when the directory is unusable. */
 int roster_reloader_new(struct roster_reloader **out, const struct roster_reload_opts *opts,
-                        struct roster_metrics *metrics, char *why, size_t why_cap);
+                        const struct roster_reload_hooks *hooks, char *why, size_t why_cap);
 struct roster_events *roster_reloader_events(struct roster_reloader *rl);
-/* Installs the current snapshot into srv; later reloads swap into it. */
-void roster_reloader_attach(struct roster_reloader *rl, struct roster_server *srv);
+/* Publishes the current snapshot (hooks.publish); later reloads publish
+ * theirs, until detach (which also ends the event streams). */
+void roster_reloader_attach(struct roster_reloader *rl);
 void roster_reloader_detach(struct roster_reloader *rl);
 const struct roster_snapshot *roster_reloader_current(struct roster_reloader *rl);
 /* Asks for a reload at the next poll (reason is logged). */

@@ -11,6 +11,7 @@
 #include "roster_diag.h"
 #include "roster_doc.h"
 #include "roster_index.h"
+#include "roster_scan.h"
 #include "roster_render.h"
 #include "roster_resolve.h"
 
@@ -38,7 +39,7 @@ static int load(const char *dir, int strict, struct roster_index **ix,
     struct roster_error err;
     roster_error_clear(&err);
     struct roster_index_opts opts = {.strict_markdown = strict};
-    if (roster_index_load(ix, dir, &opts, &err) < 0) {
+    if (roster_scan_dir(ix, dir, &opts, &err) < 0) {
         fprintf(stderr, "rosterd: %s\n", err.msg);
         return 1;
     }

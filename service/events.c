@@ -95,6 +95,13 @@ void roster_events_free(struct roster_events *ev)
 }
 
 /* Must hold the lock. */
+static void wake(struct roster_events *ev, int heartbeat)
+{
+    if (ev->wake_locked)
+        ev->wake_locked(ev, heartbeat);
+}
+
+/* Must hold the lock. */
 static uint64_t append(struct roster_events *ev, const char *type, const char *data)
 {
     uint64_t id = ev->next_id;
@@ -119,7 +126,7 @@ uint64_t roster_events_publish(struct roster_events *ev, const char *type, const
 {
     pthread_mutex_lock(&ev->lock);
     uint64_t id = append(ev, type, data);
-    roster_events_wake_locked(ev, 0);
+    wake(ev, 0);
     pthread_mutex_unlock(&ev->lock);
     return id;
 }
@@ -166,7 +173,7 @@ void roster_events_publish_diff(struct roster_events *ev, const struct roster_sn
              "{\"generation\":%llu,\"added\":%zu,\"changed\":%zu,\"removed\":%zu,\"invalid\":%zu}",
              (unsigned long long)new->generation, d.added, d.changed, d.removed, d.invalid);
     append(ev, "snapshot.reloaded", data);
-    roster_events_wake_locked(ev, 0);
+    wake(ev, 0);
     pthread_mutex_unlock(&ev->lock);
 }
 
@@ -175,10 +182,11 @@ void roster_events_tick(struct roster_events *ev)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     pthread_mutex_lock(&ev->lock);
-    roster_events_reap_locked(ev);
+    if (ev->reap_locked)
+        ev->reap_locked(ev);
     if ((double)ts.tv_sec >= ev->next_heartbeat) {
         ev->next_heartbeat = (double)ts.tv_sec + ROSTER_EVENTS_HEARTBEAT_S;
-        roster_events_wake_locked(ev, 1);
+        wake(ev, 1);
     }
     pthread_mutex_unlock(&ev->lock);
 }
@@ -187,7 +195,7 @@ void roster_events_close(struct roster_events *ev)
 {
     pthread_mutex_lock(&ev->lock);
     ev->closing = 1;
-    roster_events_wake_locked(ev, 0);
+    wake(ev, 0);
     pthread_mutex_unlock(&ev->lock);
 }
 

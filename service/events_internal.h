@@ -35,12 +35,11 @@ struct roster_events {
     struct sse_client *clients;
     size_t nclients;
     size_t max_clients; /* at most ROSTER_EVENTS_MAX_CLIENTS */
+    /* The clients live in the HTTP layer (http_events.c), which installs
+     * these with roster_http_events_bind: waking suspended clients and
+     * ending those that hung up. Called with the lock held; NULL: none. */
+    void (*wake_locked)(struct roster_events *ev, int heartbeat);
+    void (*reap_locked)(struct roster_events *ev);
 };
-
-/* Resumes suspended clients (all of them when heartbeat is set, so they
- * can send a comment line). Must hold the lock. */
-void roster_events_wake_locked(struct roster_events *ev, int heartbeat);
-/* Ends the streams of clients that hung up while suspended. */
-void roster_events_reap_locked(struct roster_events *ev);
 
 #endif

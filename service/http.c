@@ -276,6 +276,8 @@ int roster_server_start(struct roster_server **out, const struct roster_server_c
     }
     s->cfg = *cfg;
     s->metrics = metrics;
+    if (cfg->events)
+        roster_http_events_bind(cfg->events);
     s->listen_fd = MHD_INVALID_SOCKET;
     if (cfg->cache_max_age)
         snprintf(s->cache_control, sizeof(s->cache_control), "public, max-age=%u",

@@ -30,7 +30,7 @@ struct sse_client {
 /* A suspended connection is not polled by MHD, so a client that hangs up
  * would keep its socket until the next heartbeat write failed. The serve
  * loop calls this every tick: hung-up clients are resumed and end. */
-void roster_events_reap_locked(struct roster_events *ev)
+static void reap_locked(struct roster_events *ev)
 {
     struct pollfd fds[ROSTER_EVENTS_MAX_CLIENTS];
     struct sse_client *who[ROSTER_EVENTS_MAX_CLIENTS];
@@ -53,7 +53,9 @@ void roster_events_reap_locked(struct roster_events *ev)
     }
 }
 
-void roster_events_wake_locked(struct roster_events *ev, int heartbeat)
+/* Resumes suspended clients (all of them when heartbeat is set, so they
+ * can send a comment line). Must hold the lock. */
+static void wake_locked(struct roster_events *ev, int heartbeat)
 {
     for (struct sse_client *c = ev->clients; c; c = c->next_client) {
         if (heartbeat)
@@ -213,6 +215,14 @@ static enum MHD_Result head_response(struct req *rq, struct MHD_Connection *conn
     enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return r;
+}
+
+void roster_http_events_bind(struct roster_events *ev)
+{
+    pthread_mutex_lock(&ev->lock);
+    ev->wake_locked = wake_locked;
+    ev->reap_locked = reap_locked;
+    pthread_mutex_unlock(&ev->lock);
 }
 
 enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)

@@ -76,6 +76,9 @@ enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, un
 enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsigned status,
                                   const char *allow);
 
+/* Installs the SSE clients' hooks (wake, reap) into the event ring. */
+void roster_http_events_bind(struct roster_events *ev);
+
 /* Route handlers (http_routes.c). */
 enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c, const char *method);
 

@@ -12,9 +12,6 @@
 
 #include "roster_base.h"
 #include "roster_events.h"
-#include "roster_http.h"
-#include "roster_log.h"
-#include "roster_metrics.h"
 #include "roster_snapshot.h"
 #include "roster_watch.h"
 
@@ -22,8 +19,8 @@
 
 struct roster_reloader {
     struct roster_reload_opts opts;
-    struct roster_metrics *metrics;
-    struct roster_server *srv;
+    struct roster_reload_hooks hooks;
+    int attached; /* publish new snapshots */
     struct roster_snapshot *current; /* our reference */
     struct roster_watch *watch;
     struct roster_events *events;
@@ -43,7 +40,7 @@ static double now_mono(void)
 }
 
 int roster_reloader_new(struct roster_reloader **out, const struct roster_reload_opts *opts,
-                        struct roster_metrics *metrics, char *why, size_t why_cap)
+                        const struct roster_reload_hooks *hooks, char *why, size_t why_cap)
 {
     struct roster_reloader *rl = roster_calloc(1, sizeof(*rl));
     if (!rl) {
@@ -51,7 +48,7 @@ int roster_reloader_new(struct roster_reloader **out, const struct roster_reload
         return ROSTER_ENOMEM;
     }
     rl->opts = *opts;
-    rl->metrics = metrics;
+    rl->hooks = *hooks;
     rl->generation = 1;
     struct roster_error err;
     roster_error_clear(&err);
@@ -85,15 +82,15 @@ struct roster_events *roster_reloader_events(struct roster_reloader *rl)
     return rl->events;
 }
 
-void roster_reloader_attach(struct roster_reloader *rl, struct roster_server *srv)
+void roster_reloader_attach(struct roster_reloader *rl)
 {
-    rl->srv = srv;
-    roster_server_swap(srv, roster_snapshot_ref(rl->current));
+    rl->attached = 1;
+    rl->hooks.publish(rl->hooks.ctx, rl->current);
 }
 
 void roster_reloader_detach(struct roster_reloader *rl)
 {
-    rl->srv = NULL;
+    rl->attached = 0;
     if (rl->events)
         roster_events_close(rl->events);
 }
@@ -107,6 +104,12 @@ void roster_reloader_request(struct roster_reloader *rl, const char *reason)
 {
     rl->reason = reason;
     rl->due = now_mono();
+}
+
+static void report(struct roster_reloader *rl, const struct roster_reload_report *r)
+{
+    if (rl->hooks.report)
+        rl->hooks.report(rl->hooks.ctx, r);
 }
 
 static void reload(struct roster_reloader *rl)
@@ -128,11 +131,11 @@ static void reload(struct roster_reloader *rl)
         int r = roster_snapshot_build(&next, &so, &err);
         if (r < 0) {
             /* the directory vanished or is unreadable: keep serving */
-            roster_metrics_reload(rl->metrics, 0, 0);
-            roster_metrics_dir_failure(rl->metrics);
-            roster_log(ROSTER_LOG_ERROR, "reload_failed", "reason", 's', reason, "error", 's',
-                       err.msg, "generation", 'u', (unsigned long long)rl->generation,
-                       ROSTER_LOG_END);
+            struct roster_reload_report rep = {.outcome = ROSTER_RELOAD_FAILED,
+                                               .reason = reason,
+                                               .error = err.msg,
+                                               .generation = rl->generation};
+            report(rl, &rep);
             rl->dir_failing = 1;
             return;
         }
@@ -150,18 +153,21 @@ static void reload(struct roster_reloader *rl)
     struct roster_diff d;
     roster_snapshot_diff(rl->current, next, &d);
     double dt = now_mono() - t0;
+    struct roster_reload_report rep = {.reason = reason, .generation = rl->generation};
     if (rl->dir_failing) {
         rl->dir_failing = 0;
-        roster_log(ROSTER_LOG_INFO, "profiles_dir_recovered", ROSTER_LOG_END);
+        rep.outcome = ROSTER_RELOAD_RECOVERED;
+        report(rl, &rep);
     }
     if (!d.added && !d.changed && !d.removed && !d.invalid) {
         roster_snapshot_unref(next);
-        roster_log(ROSTER_LOG_DEBUG, "reload_unchanged", "reason", 's', reason, ROSTER_LOG_END);
+        rep.outcome = ROSTER_RELOAD_UNCHANGED;
+        report(rl, &rep);
         return;
     }
     rl->generation++;
-    if (rl->srv)
-        roster_server_swap(rl->srv, roster_snapshot_ref(next));
+    if (rl->attached)
+        rl->hooks.publish(rl->hooks.ctx, next);
     struct roster_snapshot *old = rl->current;
     rl->current = next;
     roster_events_publish_diff(rl->events, old, next);
@@ -169,13 +175,13 @@ static void reload(struct roster_reloader *rl)
     /* a build allocates and frees several times what the snapshot keeps:
      * give the freed pages back instead of keeping the build's peak */
     malloc_trim(0);
-    roster_metrics_reload(rl->metrics, 1, (double)time(NULL));
-    roster_log(ROSTER_LOG_INFO, "reload", "reason", 's', reason, "generation", 'u',
-               (unsigned long long)rl->generation, "added", 'u', (unsigned long long)d.added,
-               "changed", 'u', (unsigned long long)d.changed, "removed", 'u',
-               (unsigned long long)d.removed, "invalid", 'u',
-               (unsigned long long)(next->n - next->served + next->stale), "stale", 'u',
-               (unsigned long long)next->stale, "duration_ms", 'f', dt * 1000.0, ROSTER_LOG_END);
+    rep.outcome = ROSTER_RELOAD_SWAPPED;
+    rep.generation = rl->generation;
+    rep.diff = d;
+    rep.invalid_files = next->n - next->served + next->stale;
+    rep.stale = next->stale;
+    rep.seconds = dt;
+    report(rl, &rep);
 }
 
 void roster_reloader_poll(struct roster_reloader *rl)

@@ -85,6 +85,49 @@ static void drain_and_stop(struct roster_server *srv, const struct roster_config
                "connections_closed", 'u', (unsigned long long)open, ROSTER_LOG_END);
 }
 
+/* The reloader's hooks: the app decides where a snapshot is served, and
+ * logs and counts what each reload did. */
+struct serve_ctx {
+    struct roster_server *srv;
+    struct roster_metrics *metrics;
+};
+
+static void publish_snapshot(void *ctx, struct roster_snapshot *snap)
+{
+    struct serve_ctx *sc = ctx;
+    if (sc->srv)
+        roster_server_swap(sc->srv, roster_snapshot_ref(snap));
+}
+
+static void report_reload(void *ctx, const struct roster_reload_report *r)
+{
+    struct serve_ctx *sc = ctx;
+    switch (r->outcome) {
+    case ROSTER_RELOAD_FAILED:
+        roster_metrics_reload(sc->metrics, 0, 0);
+        roster_metrics_dir_failure(sc->metrics);
+        roster_log(ROSTER_LOG_ERROR, "reload_failed", "reason", 's', r->reason, "error", 's',
+                   r->error, "generation", 'u', (unsigned long long)r->generation, ROSTER_LOG_END);
+        break;
+    case ROSTER_RELOAD_RECOVERED:
+        roster_log(ROSTER_LOG_INFO, "profiles_dir_recovered", ROSTER_LOG_END);
+        break;
+    case ROSTER_RELOAD_UNCHANGED:
+        roster_log(ROSTER_LOG_DEBUG, "reload_unchanged", "reason", 's', r->reason, ROSTER_LOG_END);
+        break;
+    case ROSTER_RELOAD_SWAPPED:
+        roster_metrics_reload(sc->metrics, 1, (double)time(NULL));
+        roster_log(ROSTER_LOG_INFO, "reload", "reason", 's', r->reason, "generation", 'u',
+                   (unsigned long long)r->generation, "added", 'u',
+                   (unsigned long long)r->diff.added, "changed", 'u',
+                   (unsigned long long)r->diff.changed, "removed", 'u',
+                   (unsigned long long)r->diff.removed, "invalid", 'u',
+                   (unsigned long long)r->invalid_files, "stale", 'u', (unsigned long long)r->stale,
+                   "duration_ms", 'f', r->seconds * 1000.0, ROSTER_LOG_END);
+        break;
+    }
+}
+
 int roster_cli_serve(int argc, char **argv)
 {
     struct roster_config cfg;
@@ -120,7 +163,10 @@ int roster_cli_serve(int argc, char **argv)
                                     .debounce_ms = cfg.debounce_ms,
                                     .rescan_interval = cfg.rescan_interval};
     struct roster_metrics *metrics = roster_metrics_new();
-    if (!metrics || roster_reloader_new(&rl, &ro, metrics, why, sizeof(why)) < 0) {
+    struct serve_ctx ctx = {.metrics = metrics};
+    struct roster_reload_hooks hooks = {
+        .ctx = &ctx, .publish = publish_snapshot, .report = report_reload};
+    if (!metrics || roster_reloader_new(&rl, &ro, &hooks, why, sizeof(why)) < 0) {
         roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', metrics ? why : "out of memory",
                    ROSTER_LOG_END);
         fprintf(stderr, "rosterd serve: %s\n", metrics ? why : "out of memory");
@@ -150,7 +196,8 @@ int roster_cli_serve(int argc, char **argv)
         roster_metrics_free(metrics);
         return 1;
     }
-    roster_reloader_attach(rl, srv);
+    ctx.srv = srv;
+    roster_reloader_attach(rl);
     const struct roster_snapshot *snap = roster_reloader_current(rl);
     roster_log(ROSTER_LOG_INFO, "start", "listen", 's', cfg.listen, "host", 's', cfg.host, "port",
                'u', (unsigned long long)roster_server_port(srv), "profiles_dir", 's', cfg.profiles,

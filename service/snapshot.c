@@ -11,11 +11,12 @@
 #include <time.h>
 
 #include "roster_base.h"
-#include "roster_cli.h"
 #include "roster_diag.h"
 #include "roster_doc.h"
 #include "roster_index.h"
+#include "roster_scan.h"
 #include "roster_map.h"
+#include "roster_render.h"
 #include "roster_resolve.h"
 #include "snapshot_internal.h"
 
@@ -240,7 +241,7 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
         return roster_error_set(err, ROSTER_ENOMEM, NULL, 0, 0, "out of memory");
     s->refs = 1;
     s->generation = opts->generation;
-    int r = roster_index_load(&ix, opts->dir, &io, err);
+    int r = roster_scan_dir(&ix, opts->dir, &io, err);
     if (r < 0)
         goto out;
     r = roster_resolve(&res, ix);

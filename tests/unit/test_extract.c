@@ -7,6 +7,7 @@
 #include "roster_doc.h"
 #include "roster_extract.h"
 #include "roster_index.h"
+#include "roster_scan.h"
 #include "roster_resolve.h"
 #include "util.h"
 
@@ -17,7 +18,7 @@ static const struct roster_profile *seed;
 static void setup(void)
 {
     struct roster_error err;
-    ck_assert_int_eq(roster_index_load(&ix, fixture("../../profiles"), NULL, &err), 0);
+    ck_assert_int_eq(roster_scan_dir(&ix, fixture("../../profiles"), NULL, &err), 0);
     ck_assert_int_eq(roster_resolve(&res, ix), 0);
     seed = &res->profiles[roster_index_find(ix, "worker-devops")->pos];
     ck_assert(seed->ok);

@@ -11,6 +11,7 @@
 #include "roster_diag.h"
 #include "roster_doc.h"
 #include "roster_index.h"
+#include "roster_scan.h"
 #include "util.h"
 
 static struct roster_index *load(const char *dir)
@@ -18,7 +19,7 @@ static struct roster_index *load(const char *dir)
     struct roster_index *ix = NULL;
     struct roster_error err;
     roster_error_clear(&err);
-    ck_assert_int_eq(roster_index_load(&ix, dir, NULL, &err), 0);
+    ck_assert_int_eq(roster_scan_dir(&ix, dir, NULL, &err), 0);
     return ix;
 }
 
@@ -27,7 +28,7 @@ START_TEST(missing_directory_fails)
     struct roster_index *ix = NULL;
     struct roster_error err;
     roster_error_clear(&err);
-    ck_assert_int_lt(roster_index_load(&ix, "/nonexistent/roster", NULL, &err), 0);
+    ck_assert_int_lt(roster_scan_dir(&ix, "/nonexistent/roster", NULL, &err), 0);
     ck_assert_ptr_null(ix);
     ck_assert(strstr(err.msg, "/nonexistent/roster") != NULL);
 }
@@ -79,7 +80,7 @@ START_TEST(unreadable_file)
             _exit(2);
         struct roster_index *ix = NULL;
         struct roster_error err;
-        int ok = roster_index_load(&ix, dir, NULL, &err) == 0 && ix->ndocs == 2 &&
+        int ok = roster_scan_dir(&ix, dir, NULL, &err) == 0 && ix->ndocs == 2 &&
                  has_diag(ix->diags, "file.unreadable", 0) &&
                  roster_index_find(ix, "ok")->failed == 0 &&
                  roster_index_find(ix, "secret")->failed == 1;

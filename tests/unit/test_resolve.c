@@ -8,6 +8,7 @@
 #include "roster_diag.h"
 #include "roster_doc.h"
 #include "roster_index.h"
+#include "roster_scan.h"
 #include "roster_resolve.h"
 #include "roster_text.h"
 #include "util.h"
@@ -21,7 +22,7 @@ static struct tree load(const char *dir)
 {
     struct tree t = {0};
     struct roster_error err;
-    ck_assert_int_eq(roster_index_load(&t.ix, dir, NULL, &err), 0);
+    ck_assert_int_eq(roster_scan_dir(&t.ix, dir, NULL, &err), 0);
     ck_assert_int_eq(roster_resolve(&t.res, t.ix), 0);
     return t;
 }
