@@ -8,7 +8,7 @@ set -euo pipefail
 
 BUILD=(gcc meson ninja-build pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev
        libmd4c-dev check zlib1g-dev nettle-dev curl ca-certificates)
-TEST=(valgrind clang-format python3 python3-pytest python3-requests python3-jsonschema python3-yaml
+TEST=(valgrind clang-format cppcheck python3 python3-pytest python3-requests python3-jsonschema python3-yaml
       python3-prometheus-client clang libclang-rt-14-dev shellcheck yamllint nodejs npm)
 
 want=("${BUILD[@]}")

@@ -5,7 +5,8 @@
 # Phases: 1 build and `meson test` (check unit suites, fuzz-corpus replays,
 # black-box HTTP/CLI and reload tests); 2 the same under AddressSanitizer +
 # UBSan; 3 unit and fuzz suites under valgrind, and the HTTP suite with the
-# server under valgrind; 4 lint (clang-format, shellcheck, yamllint); 5 deploy
+# server under valgrind; 4 lint (clang-format, shellcheck, yamllint, the layer
+# and banned-call check, cppcheck: scripts/check-layers.sh); 5 deploy
 # checks (kustomize, schemas, alerts); 6 the container test (podman).
 # A check that cannot run on this machine is reported as skipped, with why and
 # what would enable it, never as passed. The build directory is build/ (always
@@ -144,11 +145,13 @@ if [ "$QUICK" -eq 0 ]; then
 
   note "lint"
   clang-format --version
-  clang-format --dry-run -Werror service/*.c service/*.h include/*.h tests/unit/*.c \
+  clang-format --dry-run -Werror service/*/*.[ch] include/*/*.h tests/unit/*.c \
     tests/unit/*.h fuzz/*.c
   record "clang-format" $?
   shellcheck -x scripts/*.sh scripts/lib/*.sh bench/*.sh tests/contract/run.sh .ci/run
   record "shellcheck" $?
+  scripts/check-layers.sh
+  record "layers, banned calls, cppcheck" $?
   yamllint -s .
   record "yamllint" $?
 

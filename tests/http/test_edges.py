@@ -9,7 +9,7 @@ import pytest
 
 from conftest import HOST, SPEC, Server, check_response, make_profiles, raw_request
 
-TARGET_MAX = 8192  # ROSTER_TARGET_MAX (service/http_internal.h), in the contract
+TARGET_MAX = 8192  # ROSTER_TARGET_MAX (service/http/http_internal.h), in the contract
 MAX_REQUEST_BYTES = 65536  # --max-request-bytes default
 COMMON = ("X-Request-Id", "Cache-Control", "X-Content-Type-Options")
 

@@ -47,7 +47,7 @@ def test_watches_of_deleted_directories_are_released(spawn, profiles_dir):
     """Directories come and go (deploy scripts replacing a team's folder,
     git checkouts, git-sync worktrees). Their watches must not pile up: after
     1,100 short-lived subdirectories (more than the 1,024-entry watch table
-    in service/watch.c), a new subdirectory must still be watched."""
+    in service/snapshot/watch.c), a new subdirectory must still be watched."""
     srv = spawn(profiles_dir, "--debounce-ms", "20", "--log-level", "debug")
 
     def settled(mark):

@@ -58,7 +58,7 @@ static json_t *meta_text(const json_t *meta, const char *key)
     if (json_is_number(v) || json_is_boolean(v)) {
         char *s = json_dumps(v, JSON_ENCODE_ANY);
         json_t *r = s ? json_string(s) : NULL;
-        free(s);
+        roster_free(s);
         return r;
     }
     return json_null();
@@ -189,6 +189,6 @@ char *roster_render_dump(const json_t *j, size_t *len)
         out[n + 1] = '\0';
         *len = n + 1;
     }
-    free(s);
+    roster_free(s);
     return out;
 }

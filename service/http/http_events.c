@@ -190,7 +190,7 @@ static size_t hello_frame(char *buf, size_t cap, const struct roster_events *ev,
     static const char retry[] = "retry: 2000\n\n";
     size_t n = sizeof(retry) - 1;
     memcpy(buf, retry, n);
-    if (gap)
+    if (gap && last)
         n += gap_frame(buf + n, cap - n, ev, gap, last, oldest);
     return n;
 }

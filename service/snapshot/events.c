@@ -147,7 +147,7 @@ static void publish_profile(struct roster_events *ev, const char *type,
     json_decref(o);
     if (s)
         append(ev, type, s);
-    free(s);
+    roster_free(s);
 }
 
 void roster_events_publish_diff(struct roster_events *ev, const struct roster_snapshot *old,
