@@ -6,6 +6,9 @@
 #include "roster_frontmatter.h"
 #include "roster_text.h"
 
+/* libFuzzer declares no prototype; this one is for -Wmissing-prototypes. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = NULL;

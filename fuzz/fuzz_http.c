@@ -20,6 +20,9 @@ static char *line(const uint8_t **p, const uint8_t *end)
     return s;
 }
 
+/* libFuzzer declares no prototype; this one is for -Wmissing-prototypes. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *p = data, *end = data + size;

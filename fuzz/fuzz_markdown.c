@@ -9,6 +9,9 @@
 #include "roster_render.h"
 #include "roster_resolve.h"
 
+/* libFuzzer declares no prototype; this one is for -Wmissing-prototypes. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *names[] = {"fuzz.md"};

@@ -13,6 +13,9 @@
 
 #define MAX_FILES 6
 
+/* libFuzzer declares no prototype; this one is for -Wmissing-prototypes. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const names[MAX_FILES] = {"a.md",      "b.md",      "c.md",

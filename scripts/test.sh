@@ -62,7 +62,12 @@ meson_tests() { # label builddir args...
   ok=${ok:-0}; fail=${fail:-0}; to=${to:-0}; sk=${sk:-0}
   if [ "$ok" -eq 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi   # meson itself failed
   passed=$((passed + ok)); failed=$((failed + fail + to)); skipped=$((skipped + sk))
-  [ $((fail + to)) -gt 0 ] && failures+=("$label")
+  if [ $((fail + to)) -gt 0 ]; then
+    failures+=("$label")
+    # what failed, from meson's own output (the summary above hides it)
+    echo "---- output of the failing tests (last 80 lines)"
+    sed -n '/^=* *[0-9]*\/[0-9]* [^ ]* *FAIL\|^--- \|^FAILED \|^E  \|Error\|AssertionError/p' "$log" | tail -80
+  fi
   [ "$sk" -gt 0 ] && skips+=("$label: $sk meson test(s) skipped (see the log above)")
   rm -f "$log"
 }

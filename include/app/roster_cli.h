@@ -3,20 +3,12 @@
 #ifndef ROSTER_CLI_H
 #define ROSTER_CLI_H
 
-#include <stddef.h>
-
-#include "roster_render.h"
-
-struct roster_diags;
-struct roster_profile;
-
 int roster_cli_check(int argc, char **argv);
 int roster_cli_render(int argc, char **argv);
 int roster_cli_export(int argc, char **argv);
 int roster_cli_serve(int argc, char **argv);
 int roster_cli_healthcheck(int argc, char **argv);
-
-int roster_cli_representation(const struct roster_profile *p, const struct roster_diags *diags,
-                              enum roster_view v, char **out, size_t *len);
+/* `rosterd routes`: the route table (roster_routes) as JSON lines. */
+int roster_cli_routes(int argc, char **argv);
 
 #endif

@@ -31,16 +31,40 @@ void roster_error_clear(struct roster_error *err);
 int roster_error_set(struct roster_error *err, int code, const char *file, unsigned line,
                      unsigned col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* Allocation goes through these so tests can inject failures. */
-void *roster_malloc(size_t n);
-void *roster_calloc(size_t n, size_t size);
-void *roster_realloc(void *p, size_t n);
-char *roster_strndup(const char *s, size_t n);
+/* What the compiler may assume of an allocator: ROSTER_MALLOC, the result
+ * aliases nothing (a fresh object); ROSTER_ALLOC_SIZE(i[, j]), its size is
+ * argument i (times argument j); ROSTER_MUST_USE, dropping the result is a
+ * leak or a lost error. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ROSTER_MALLOC __attribute__((malloc))
+#define ROSTER_ALLOC_SIZE(...) __attribute__((alloc_size(__VA_ARGS__)))
+#define ROSTER_MUST_USE __attribute__((warn_unused_result))
+#else
+#define ROSTER_MALLOC
+#define ROSTER_ALLOC_SIZE(...)
+#define ROSTER_MUST_USE
+#endif
+
+/* Allocation goes through these so tests can inject failures. The result
+ * is the caller's, freed with roster_free (which accepts NULL). */
+ROSTER_MALLOC ROSTER_ALLOC_SIZE(1) ROSTER_MUST_USE void *roster_malloc(size_t n);
+ROSTER_MALLOC ROSTER_ALLOC_SIZE(1, 2) ROSTER_MUST_USE void *roster_calloc(size_t n, size_t size);
+/* On failure p is left as it was (and still the caller's). */
+ROSTER_ALLOC_SIZE(2) ROSTER_MUST_USE void *roster_realloc(void *p, size_t n);
+/* A NUL-terminated copy of the n bytes at s. */
+ROSTER_MALLOC ROSTER_MUST_USE char *roster_strndup(const char *s, size_t n);
 void roster_free(void *p);
-/* Fault injection: the Nth allocation from now fails (1 = the next one),
- * and every one after it while `sticky`; 0 turns it off. Counts calls. */
+#ifdef ROSTER_ALLOC_FAULTS
+/* Fault injection, compiled in only with ROSTER_ALLOC_FAULTS (meson
+ * -Dalloc_faults=true for rosterd; always in the library the allocation
+ * tests link): the Nth allocation from now fails (1 = the next one), and
+ * every one after it while `sticky`; 0 turns it off. Counts calls. */
 void roster_alloc_fail_at(long nth, int sticky);
 long roster_alloc_count(void);
+#endif
+
+/* Seconds on the monotonic clock (for durations and deadlines). */
+double roster_now_mono(void);
 
 /* A growable byte buffer with a hard cap; always NUL-terminated when
  * data != NULL. On failure it keeps its previous contents. */
@@ -57,21 +81,20 @@ int roster_buf_puts(struct roster_buf *b, const char *s);
 int roster_buf_putc(struct roster_buf *b, char c);
 int roster_buf_printf(struct roster_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Hands the bytes to the caller (free with roster_free); resets b. */
-char *roster_buf_steal(struct roster_buf *b, size_t *len);
-void roster_buf_free(struct roster_buf *b);
+/* Hands the bytes to the caller (free with roster_free); resets b. NULL
+ * only when b held nothing and the empty string could not be allocated. */
+ROSTER_MALLOC ROSTER_MUST_USE char *roster_buf_steal(struct roster_buf *b, size_t *len);
+/* Frees the bytes and resets b (b itself is the caller's). */
+void roster_buf_release(struct roster_buf *b);
 
 /* A bump arena: many small allocations freed at once. Capped in bytes. */
 struct roster_arena;
 struct roster_arena *roster_arena_new(size_t max_bytes);
-void *roster_arena_alloc(struct roster_arena *a, size_t n);
-char *roster_arena_strndup(struct roster_arena *a, const char *s, size_t n);
+/* Zeroed memory that lives as long as the arena; NULL over the cap. */
+ROSTER_MALLOC ROSTER_ALLOC_SIZE(2) ROSTER_MUST_USE
+    void *roster_arena_alloc(struct roster_arena *a, size_t n);
+ROSTER_MALLOC ROSTER_MUST_USE char *roster_arena_strndup(struct roster_arena *a, const char *s,
+                                                         size_t n);
 struct roster_arena *roster_arena_free(struct roster_arena *a);
-
-/* Overflow-checked size arithmetic: returns 0 on success. */
-static inline int roster_size_add(size_t a, size_t b, size_t *out)
-{
-    return __builtin_add_overflow(a, b, out) ? -1 : 0;
-}
 
 #endif

@@ -29,18 +29,21 @@ struct roster_diags;
 struct roster_diags *roster_diags_new(void);
 struct roster_diags *roster_diags_free(struct roster_diags *d);
 /* Adds one diagnostic; strings are copied. At most ROSTER_DIAGS_MAX are kept,
- * later ones are counted in roster_diags_dropped(). */
+ * later ones are counted in roster_diags_dropped() and reported by
+ * roster_diags_sort(). */
 int roster_diags_add(struct roster_diags *d, enum roster_severity sev, const char *code,
                      const char *file, unsigned line, unsigned col, const char *profile,
                      const char *fmt, ...) __attribute__((format(printf, 8, 9)));
-/* Copies every diagnostic of src whose file equals `file` (all when NULL). */
-int roster_diags_copy(struct roster_diags *dst, const struct roster_diags *src, const char *file);
 size_t roster_diags_count(const struct roster_diags *d);
 size_t roster_diags_dropped(const struct roster_diags *d);
 const struct roster_diag *roster_diags_get(const struct roster_diags *d, size_t i);
 size_t roster_diags_count_severity(const struct roster_diags *d, enum roster_severity sev);
-/* Sorts by file, line, column, code: output never depends on input order. */
-void roster_diags_sort(struct roster_diags *d);
+/* Finishes the list for output: when diagnostics were dropped, one more
+ * (ROSTER_DIAGS_TRUNCATED, no file, as severe as the worst one dropped)
+ * says how many, and it is kept up to date by later calls; then sorts by
+ * file, line, column, code, so output never depends on input order.
+ * Fails only on allocation failure (the list is sorted all the same). */
+int roster_diags_sort(struct roster_diags *d);
 /* Sets `profile` on every diagnostic of `file` that has none. */
 int roster_diags_set_profile(struct roster_diags *d, const char *file, const char *profile);
 
@@ -55,5 +58,6 @@ int roster_diag_format_text(const struct roster_diag *g, struct roster_buf *b);
 int roster_diag_format_github(const struct roster_diag *g, struct roster_buf *b);
 
 #define ROSTER_DIAGS_MAX 100000
+#define ROSTER_DIAGS_TRUNCATED "diagnostics.truncated"
 
 #endif

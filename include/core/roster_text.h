@@ -24,7 +24,8 @@ struct roster_lines {
 };
 
 int roster_lines_init(struct roster_lines *l, const char *text, size_t len);
-void roster_lines_free(struct roster_lines *l);
+/* Frees the table (l itself is the caller's). */
+void roster_lines_release(struct roster_lines *l);
 /* 1-based line of a byte offset. */
 unsigned roster_lines_line_of(const struct roster_lines *l, size_t off);
 /* Start offset and length (without the LF) of 1-based line n. */

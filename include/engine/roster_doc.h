@@ -48,7 +48,10 @@ int roster_doc_new_failed(struct roster_doc **out, const char *relpath);
 
 struct roster_doc *roster_doc_free(struct roster_doc *d);
 
-/* 1 when s is a valid profile id: ^[a-z0-9][a-z0-9._-]{0,127}$ */
+/* What a profile id looks like (ROSTER_ID_MAX bytes at most); the one
+ * spelling every message and the contract use. */
+#define ROSTER_ID_PATTERN "^[a-z0-9][a-z0-9._-]{0,127}$"
+/* 1 when s is a valid profile id: ROSTER_ID_PATTERN */
 int roster_id_valid(const char *s, size_t len);
 
 #endif

@@ -32,6 +32,12 @@ struct roster_index_opts {
 int roster_index_load_memory(struct roster_index **out, const char *const *names,
                              const char *const *data, const size_t *lens, size_t n,
                              const struct roster_index_opts *opts);
+/* An empty index of the directory root (as given), or NULL without memory;
+ * then room for n documents (roster_index_reserve) and each parsed document
+ * in path order (roster_index_add takes it over). */
+struct roster_index *roster_index_new(const char *root);
+int roster_index_reserve(struct roster_index *ix, size_t n);
+void roster_index_add(struct roster_index *ix, struct roster_doc *doc);
 /* After every doc is in ix->docs: duplicate ids, profile ids on the
  * diagnostics, diagnostics in a stable order. */
 int roster_index_finish(struct roster_index *ix);

@@ -25,10 +25,13 @@ enum roster_view {
     ROSTER_VIEW_COUNT
 };
 
-/* URL / CLI name ("work-patterns"), and JSON key ("work_patterns"). */
+/* URL / CLI name ("work-patterns"). */
 const char *roster_view_name(enum roster_view v);
-const char *roster_view_key(enum roster_view v);
 int roster_view_parse(const char *name, size_t len, enum roster_view *out);
+/* The view names in table order, ", "-separated, into buf (NUL-terminated,
+ * truncated to cap), leaving out the views whose bit (1u << view) is set in
+ * skip: what error messages and help texts list. */
+void roster_view_names(char *buf, size_t cap, unsigned skip);
 
 /* The full profile object. diags: the index diagnostics (those of the
  * profile's own file are included). */
@@ -40,7 +43,10 @@ json_t *roster_render_prompt(const struct roster_profile *p);
 /* The list summary of a profile object. */
 json_t *roster_render_summary(const json_t *profile);
 
-/* Compact JSON followed by a newline; free with roster_free. */
+/* The largest rendering (a profile is at most 1 MiB of Markdown). */
+#define ROSTER_RENDER_MAX_BYTES ((size_t)64 << 20)
+/* Compact JSON followed by a newline; free with roster_free. NULL when any
+ * part could not be written (never a partial document). */
 char *roster_render_dump(const json_t *j, size_t *len);
 
 #endif

@@ -31,8 +31,6 @@ unsigned roster_server_port(const struct roster_server *s);
 /* Installs a new snapshot (takes the caller's reference); the old one is
  * released once no request can still be acquiring it. */
 void roster_server_swap(struct roster_server *s, struct roster_snapshot *snap);
-/* A new reference to the snapshot in service (NULL before the first). */
-struct roster_snapshot *roster_server_snapshot(struct roster_server *s);
 /* Readiness off; every response from now on carries Connection: close. */
 void roster_server_drain(struct roster_server *s);
 /* Stop accepting connections (the listener is closed at stop). */

@@ -38,6 +38,30 @@ struct roster_target {
     size_t query_len;
 };
 
+/* The route table: one declarative entry per route family, read by the
+ * target parser, the router (methods, Allow, query parameters, whether the
+ * snapshot is needed), the metrics labels and `rosterd routes` (which the
+ * contract test compares with openapi/openapi.yaml). A new route is an
+ * entry here plus a handler in http_routes.c. */
+enum {
+    ROSTER_ROUTE_SNAPSHOT = 1, /* answers from the snapshot: 503 before the first one */
+    ROSTER_ROUTE_POST = 2, /* POST (and OPTIONS) instead of GET, HEAD (and OPTIONS) */
+};
+
+struct roster_route {
+    enum roster_route_kind kind;
+    const char *pattern; /* as in the contract; {id} a profile id, {view} a view name */
+    const char *metric; /* the `route` label of metrics and logs */
+    const char *allow; /* the Allow header of OPTIONS and 405 */
+    const char *const *params; /* the query parameters it takes (NULL-terminated) */
+    unsigned flags;
+};
+
+/* The table, in matching order; *n is set to its length. */
+const struct roster_route *roster_routes(size_t *n);
+/* The entry of a routable kind, or NULL (NOT_FOUND, BAD_ID). */
+const struct roster_route *roster_route_of(enum roster_route_kind kind);
+
 /* Splits and classifies a raw request target ("/v1/profiles/x?y=z"). The
  * id and view segments are percent-decoded (RFC 3986: "%61bc" is "abc")
  * and then validated, so an escape can never smuggle in '/', "..", NUL or

@@ -4,7 +4,6 @@
 #define ROSTER_EVENTS_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 struct roster_snapshot;
 struct roster_events;
@@ -25,13 +24,10 @@ void roster_events_free(struct roster_events *ev);
 /* Appends profile.* events and one snapshot.reloaded event, wakes clients. */
 void roster_events_publish_diff(struct roster_events *ev, const struct roster_snapshot *old,
                                 const struct roster_snapshot *new);
-/* Appends one event (data is a JSON object text). Returns its id. */
-uint64_t roster_events_publish(struct roster_events *ev, const char *type, const char *data);
 /* Heartbeats for idle clients; call every few tens of milliseconds. */
 void roster_events_tick(struct roster_events *ev);
 /* Ends every stream (shutdown). */
 void roster_events_close(struct roster_events *ev);
-size_t roster_events_clients(struct roster_events *ev);
 /* Caps event clients (so they cannot take every connection). */
 void roster_events_set_max_clients(struct roster_events *ev, size_t n);
 

@@ -80,8 +80,7 @@ const struct roster_sprofile *roster_snapshot_find(const struct roster_snapshot 
 /* Fills a rep from bytes it takes ownership of (gzip and ETags computed). */
 int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ctype,
                     uint64_t generation);
-void roster_rep_free(struct roster_rep *r);
-/* gzip of data (best compression); NULL on failure. */
-char *roster_gzip(const char *data, size_t len, size_t *out_len);
+/* Frees the bytes and zeroes r (r itself is the caller's). */
+void roster_rep_release(struct roster_rep *r);
 
 #endif

@@ -14,6 +14,7 @@
 #include "roster_scan.h"
 #include "roster_render.h"
 #include "roster_resolve.h"
+#include "roster_snapshot.h"
 
 static const char *default_profiles(void)
 {
@@ -107,7 +108,7 @@ int roster_cli_check(int argc, char **argv)
     }
     if (r == 0 && out.len)
         r = write_all(stdout, out.data, out.len);
-    roster_buf_free(&out);
+    roster_buf_release(&out);
     roster_resolution_free(res);
     roster_index_free(ix);
     if (r < 0) {
@@ -117,40 +118,24 @@ int roster_cli_check(int argc, char **argv)
     return errors ? 1 : 0;
 }
 
-/* The bytes of one representation of profile p (what the server sends). */
-int roster_cli_representation(const struct roster_profile *p, const struct roster_diags *diags,
-                              enum roster_view v, char **out, size_t *len)
+/* A profile's error diagnostics (from the snapshot), as `check` prints them. */
+static void print_profile_errors(const struct roster_sprofile *sp)
 {
-    if (v == ROSTER_VIEW_PROMPT) {
-        *out = roster_strndup(p->prompt, p->prompt_len);
-        *len = p->prompt_len;
-        return *out ? 0 : ROSTER_ENOMEM;
+    size_t i;
+    const json_t *g;
+    json_array_foreach(sp->diagnostics, i, g)
+    {
+        const char *sev = json_string_value(json_object_get(g, "severity"));
+        if (!sev || strcmp(sev, "error") != 0)
+            continue;
+        const char *file = json_string_value(json_object_get(g, "file"));
+        const char *msg = json_string_value(json_object_get(g, "message"));
+        const char *code = json_string_value(json_object_get(g, "code"));
+        fprintf(stderr, "%s:%lld:%lld: error: %s [%s]\n", file ? file : "-",
+                (long long)json_integer_value(json_object_get(g, "line")),
+                (long long)json_integer_value(json_object_get(g, "column")), msg ? msg : "",
+                code ? code : "");
     }
-    if (v == ROSTER_VIEW_SOURCE) {
-        *out = roster_strndup(p->doc->raw, p->doc->raw_len);
-        *len = p->doc->raw_len;
-        return *out ? 0 : ROSTER_ENOMEM;
-    }
-    json_t *prof = roster_render_profile(p, diags);
-    json_t *j = prof && v != ROSTER_VIEW_PROFILE ? roster_render_view(prof, v) : json_incref(prof);
-    *out = j ? roster_render_dump(j, len) : NULL;
-    json_decref(j);
-    json_decref(prof);
-    return *out ? 0 : ROSTER_ENOMEM;
-}
-
-static void print_profile_errors(const struct roster_index *ix, const struct roster_doc *doc)
-{
-    struct roster_buf b;
-    roster_buf_init(&b, 1 << 20);
-    for (size_t i = 0; i < roster_diags_count(ix->diags); i++) {
-        const struct roster_diag *g = roster_diags_get(ix->diags, i);
-        if (g->severity == ROSTER_SEV_ERROR && g->file && strcmp(g->file, doc->relpath) == 0)
-            roster_diag_format_text(g, &b);
-    }
-    if (b.data)
-        fputs(b.data, stderr);
-    roster_buf_free(&b);
 }
 
 int roster_cli_render(int argc, char **argv)
@@ -172,33 +157,33 @@ int roster_cli_render(int argc, char **argv)
     enum roster_view v;
     if (!id)
         return usage("render", "missing profile ID");
-    if (roster_view_parse(view, strlen(view), &v) < 0 || v == ROSTER_VIEW_SOURCE)
-        return usage("render", "--view must be profile, role, competencies, work-patterns, "
-                               "tool-priorities, output-standards, anti-patterns, sections, "
-                               "lineage or prompt");
-    struct roster_index *ix = NULL;
-    struct roster_resolution *res = NULL;
-    if (load(dir, strict, &ix, &res))
-        return 1;
-    int rc = 1;
-    struct roster_doc *doc = roster_index_find(ix, id);
-    if (!doc) {
-        fprintf(stderr, "rosterd render: no profile with id \"%s\" in %s\n", id, dir);
-    } else if (!res->profiles[doc->pos].ok) {
-        fprintf(stderr, "rosterd render: profile \"%s\" (%s) has errors:\n", id, doc->relpath);
-        print_profile_errors(ix, doc);
-    } else {
-        char *s = NULL;
-        size_t n = 0;
-        if (roster_cli_representation(&res->profiles[doc->pos], ix->diags, v, &s, &n) < 0)
-            fprintf(stderr, "rosterd render: out of memory\n");
-        else if (write_all(stdout, s, n) < 0)
-            fprintf(stderr, "rosterd render: cannot write output\n");
-        else
-            rc = 0;
-        roster_free(s);
+    if (roster_view_parse(view, strlen(view), &v) < 0 || v == ROSTER_VIEW_SOURCE) {
+        char names[256], msg[300];
+        roster_view_names(names, sizeof(names), 1u << ROSTER_VIEW_SOURCE);
+        snprintf(msg, sizeof(msg), "--view must be one of %s", names);
+        return usage("render", msg);
     }
-    roster_resolution_free(res);
-    roster_index_free(ix);
+    /* the snapshot the server would build: render prints exactly its bytes */
+    struct roster_error err;
+    roster_error_clear(&err);
+    struct roster_snapshot *snap = NULL;
+    struct roster_snapshot_opts so = {.dir = dir, .strict_markdown = strict, .generation = 1};
+    if (roster_snapshot_build(&snap, &so, &err) < 0) {
+        fprintf(stderr, "rosterd: %s\n", err.msg);
+        return 1;
+    }
+    int rc = 1;
+    const struct roster_sprofile *sp = roster_snapshot_find(snap, id, strlen(id));
+    if (!sp) {
+        fprintf(stderr, "rosterd render: no profile with id \"%s\" in %s\n", id, dir);
+    } else if (!sp->ok) {
+        fprintf(stderr, "rosterd render: profile \"%s\" (%s) has errors:\n", id, sp->file);
+        print_profile_errors(sp);
+    } else if (write_all(stdout, sp->reps[v].body, sp->reps[v].len) < 0) {
+        fprintf(stderr, "rosterd render: cannot write output\n");
+    } else {
+        rc = 0;
+    }
+    roster_snapshot_unref(snap);
     return rc;
 }

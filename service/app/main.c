@@ -6,6 +6,7 @@
 #include "roster_base.h"
 
 #include "roster_cli.h"
+#include "roster_render.h"
 #include "roster_version.h"
 
 static void help(FILE *f)
@@ -19,19 +20,21 @@ static void help(FILE *f)
           "  check        report every diagnostic of the profiles directory\n"
           "               [--profiles DIR] [--format text|json|github] [--strict-markdown]\n"
           "               exit 0 without errors, 1 with errors, 2 on usage errors\n"
-          "  render ID    print one resolved profile\n"
+          "  render ID    print one resolved profile, the bytes the server sends\n"
           "               [--profiles DIR] [--view NAME] [--strict-markdown]\n"
-          "               views: profile (default), role, competencies, work-patterns,\n"
-          "               tool-priorities, output-standards, anti-patterns, sections,\n"
-          "               lineage, prompt\n"
+          "               (views below; profile is the default)\n"
           "  export OUT   write every representation the server sends as files\n"
           "               [--profiles DIR]\n"
           "  healthcheck  GET /health of a running server; exit 0 when it answers 200\n"
           "               [--url URL] (default from ROSTER_LISTEN, else 127.0.0.1:8080)\n"
+          "  routes       print the HTTP route table, one JSON object per line\n"
           "\n"
           "environment: ROSTER_PROFILES sets the default profiles directory (./profiles).\n"
           "options: --help, --version\n",
           f);
+    char views[256];
+    roster_view_names(views, sizeof(views), 1u << ROSTER_VIEW_SOURCE);
+    fprintf(f, "views: %s\n", views);
 }
 
 int main(int argc, char **argv)
@@ -67,6 +70,8 @@ int main(int argc, char **argv)
         return roster_cli_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "healthcheck") == 0)
         return roster_cli_healthcheck(argc - 1, argv + 1);
+    if (strcmp(cmd, "routes") == 0)
+        return roster_cli_routes(argc - 1, argv + 1);
     fprintf(stderr, "rosterd: unknown command '%s'\nTry 'rosterd --help'.\n", cmd);
     return 2;
 }

@@ -19,13 +19,6 @@
 #include "roster_reload.h"
 #include "roster_snapshot.h"
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Reads the admin token from ROSTER_ADMIN_TOKEN or a file (first line). */
 static int load_token(const struct roster_config *cfg, char *tok, size_t cap, char *why,
                       size_t why_cap)
@@ -70,10 +63,10 @@ static void drain_and_stop(struct roster_server *srv, const struct roster_config
     /* Wait for the requests in flight; idle keep-alive connections are
      * closed by the stop (every response since draining said
      * Connection: close). Quiet twice in a row, 20 ms apart, means done. */
-    double deadline = now_mono() + cfg->shutdown_timeout;
+    double deadline = roster_now_mono() + cfg->shutdown_timeout;
     int quiet = 0;
     long left = 0;
-    while (now_mono() < deadline && quiet < 2) {
+    while (roster_now_mono() < deadline && quiet < 2) {
         left = roster_server_in_flight(srv);
         quiet = left == 0 ? quiet + 1 : 0;
         struct timespec d = {.tv_nsec = 20 * 1000 * 1000};

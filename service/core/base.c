@@ -1,15 +1,22 @@
-/* Error helpers, allocation wrappers with fault injection, capped buffers
- * and the bump arena. */
+/* Error helpers, allocation wrappers (with fault injection when built with
+ * ROSTER_ALLOC_FAULTS), the monotonic clock, capped buffers and the bump
+ * arena. */
 #include "roster_base.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-static atomic_long alloc_calls;
-static atomic_long alloc_fail_nth;
-static atomic_int alloc_fail_sticky;
+#ifdef ROSTER_ALLOC_FAULTS
+#include <stdatomic.h>
+#endif
+
+/* Overflow-checked size arithmetic: returns 0 on success. */
+static int size_add(size_t a, size_t b, size_t *out)
+{
+    return __builtin_add_overflow(a, b, out) ? -1 : 0;
+}
 
 void roster_error_clear(struct roster_error *err)
 {
@@ -38,6 +45,11 @@ int roster_error_set(struct roster_error *err, int code, const char *file, unsig
     return code;
 }
 
+#ifdef ROSTER_ALLOC_FAULTS
+static atomic_long alloc_calls;
+static atomic_long alloc_fail_nth;
+static atomic_int alloc_fail_sticky;
+
 /* True when this allocation must fail (fault injection for tests). */
 static int alloc_should_fail(void)
 {
@@ -60,6 +72,20 @@ void roster_alloc_fail_at(long nth, int sticky)
 long roster_alloc_count(void)
 {
     return atomic_load(&alloc_calls);
+}
+#else
+/* Production builds: no counter, no atomic on the allocation path. */
+static inline int alloc_should_fail(void)
+{
+    return 0;
+}
+#endif
+
+double roster_now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void *roster_malloc(size_t n)
@@ -110,7 +136,7 @@ void roster_buf_init(struct roster_buf *b, size_t max)
 static int buf_reserve(struct roster_buf *b, size_t extra)
 {
     size_t need;
-    if (roster_size_add(b->len, extra, &need) || roster_size_add(need, 1, &need))
+    if (size_add(b->len, extra, &need) || size_add(need, 1, &need))
         return ROSTER_E2BIG;
     if (need > b->max + 1)
         return ROSTER_E2BIG;
@@ -187,7 +213,7 @@ char *roster_buf_steal(struct roster_buf *b, size_t *len)
     return d;
 }
 
-void roster_buf_free(struct roster_buf *b)
+void roster_buf_release(struct roster_buf *b)
 {
     roster_free(b->data);
     b->data = NULL;
@@ -226,7 +252,7 @@ void *roster_arena_alloc(struct roster_arena *a, size_t n)
     if (!c || c->size - c->used < need) {
         size_t size = need > 16384 ? need : 16384;
         size_t total;
-        if (roster_size_add(a->total, size, &total) || total > a->max)
+        if (size_add(a->total, size, &total) || total > a->max)
             return NULL;
         c = roster_malloc(sizeof(*c) + size);
         if (!c)

@@ -13,7 +13,9 @@ struct roster_diags {
     struct roster_diag *items;
     size_t len;
     size_t cap;
-    size_t dropped;
+    size_t dropped; /* past ROSTER_DIAGS_MAX */
+    enum roster_severity dropped_worst; /* the most severe of them */
+    int noted; /* the ROSTER_DIAGS_TRUNCATED entry is in items */
 };
 
 struct roster_diags *roster_diags_new(void)
@@ -50,14 +52,22 @@ static char *dup_or_null(const char *s, int *failed)
     return d;
 }
 
+/* Counts a diagnostic past the cap; 1 when it is dropped. */
+static int over_cap(struct roster_diags *d, enum roster_severity sev)
+{
+    if (d->len < ROSTER_DIAGS_MAX)
+        return 0;
+    if (!d->dropped || sev < d->dropped_worst)
+        d->dropped_worst = sev;
+    d->dropped++;
+    return 1;
+}
+
+/* Appends one diagnostic (the caller has checked the cap). */
 static int diags_push(struct roster_diags *d, enum roster_severity sev, const char *code,
                       const char *file, unsigned line, unsigned col, const char *profile,
                       const char *msg)
 {
-    if (d->len >= ROSTER_DIAGS_MAX) {
-        d->dropped++;
-        return 0;
-    }
     if (d->len == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 16;
         struct roster_diag *n = roster_realloc(d->items, cap * sizeof(*n));
@@ -88,6 +98,8 @@ int roster_diags_add(struct roster_diags *d, enum roster_severity sev, const cha
                      const char *file, unsigned line, unsigned col, const char *profile,
                      const char *fmt, ...)
 {
+    if (over_cap(d, sev))
+        return 0;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -96,20 +108,6 @@ int roster_diags_add(struct roster_diags *d, enum roster_severity sev, const cha
     if (n < 0)
         msg[0] = '\0';
     return diags_push(d, sev, code, file, line, col, profile, msg);
-}
-
-int roster_diags_copy(struct roster_diags *dst, const struct roster_diags *src, const char *file)
-{
-    for (size_t i = 0; i < src->len; i++) {
-        const struct roster_diag *g = &src->items[i];
-        if (file && (!g->file || strcmp(g->file, file) != 0))
-            continue;
-        int r =
-            diags_push(dst, g->severity, g->code, g->file, g->line, g->col, g->profile, g->message);
-        if (r < 0)
-            return r;
-    }
-    return 0;
 }
 
 size_t roster_diags_count(const struct roster_diags *d)
@@ -158,10 +156,38 @@ static int diag_cmp(const void *pa, const void *pb)
     return str_cmp_null(a->message, b->message);
 }
 
-void roster_diags_sort(struct roster_diags *d)
+/* Adds, or brings up to date, the one diagnostic that says how many were
+ * dropped; it is the only entry allowed past ROSTER_DIAGS_MAX. */
+static int note_dropped(struct roster_diags *d)
 {
-    if (d && d->len > 1)
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%zu more diagnostics were dropped: at most %d are reported",
+             d->dropped, ROSTER_DIAGS_MAX);
+    for (size_t i = 0; d->noted && i < d->len; i++) {
+        struct roster_diag *g = &d->items[i];
+        if (g->file || !g->code || strcmp(g->code, ROSTER_DIAGS_TRUNCATED) != 0)
+            continue;
+        char *m = roster_strndup(msg, strlen(msg));
+        if (!m)
+            return ROSTER_ENOMEM;
+        roster_free(g->message);
+        g->message = m;
+        g->severity = d->dropped_worst;
+        return 0;
+    }
+    int r = diags_push(d, d->dropped_worst, ROSTER_DIAGS_TRUNCATED, NULL, 0, 0, NULL, msg);
+    d->noted = r == 0;
+    return r;
+}
+
+int roster_diags_sort(struct roster_diags *d)
+{
+    if (!d)
+        return 0;
+    int r = d->dropped ? note_dropped(d) : 0;
+    if (d->len > 1)
         qsort(d->items, d->len, sizeof(d->items[0]), diag_cmp);
+    return r;
 }
 
 int roster_diags_set_profile(struct roster_diags *d, const char *file, const char *profile)

@@ -142,5 +142,5 @@ void roster_log(enum roster_log_level lvl, const char *event, ...)
         ssize_t w = write(STDERR_FILENO, b.data, b.len);
         (void)w;
     }
-    roster_buf_free(&b);
+    roster_buf_release(&b);
 }

@@ -90,7 +90,7 @@ int roster_lines_init(struct roster_lines *l, const char *text, size_t len)
     return 0;
 }
 
-void roster_lines_free(struct roster_lines *l)
+void roster_lines_release(struct roster_lines *l)
 {
     roster_free(l->starts);
     l->starts = NULL;

@@ -135,7 +135,7 @@ int roster_block_inline_source(struct roster_arena *arena, const struct roster_l
         if (!*out)
             r = ROSTER_ENOMEM;
     }
-    roster_buf_free(&buf);
+    roster_buf_release(&buf);
     return r;
 }
 

@@ -179,7 +179,7 @@ static int set_id(struct roster_doc *d, const struct roster_fm_split *sp,
             if (!d->id)
                 return ROSTER_ENOMEM;
             return roster_diags_add(diags, ROSTER_SEV_ERROR, "id.invalid", d->relpath, kl, 1, NULL,
-                                    "id \"%.*s\" does not match ^[a-z0-9][a-z0-9._-]{0,127}$",
+                                    "id \"%.*s\" does not match " ROSTER_ID_PATTERN,
                                     n > 140 ? 140 : (int)n, s);
         }
         d->id = roster_strndup(s, n);
@@ -197,7 +197,7 @@ static int set_id(struct roster_doc *d, const struct roster_fm_split *sp,
         d->failed = 1;
         return roster_diags_add(diags, ROSTER_SEV_ERROR, "id.invalid", d->relpath, 0, 0, NULL,
                                 "no id in front matter, and the file name \"%s\" does not give "
-                                "a valid id (^[a-z0-9][a-z0-9._-]{0,127}$)",
+                                "a valid id (" ROSTER_ID_PATTERN ")",
                                 d->stem);
     }
     return roster_diags_add(diags, ROSTER_SEV_WARNING, "id.missing", d->relpath, 1, 1, NULL,
@@ -281,9 +281,12 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
     if (r < 0)
         goto out_fail;
     struct roster_md_opts mo = {.strict = opts && opts->strict_markdown, .file = relpath};
-    if (roster_markdown_parse(&d->md, d->arena, d->text, d->text_len, split.body_off, &mo, diags,
-                              &e) < 0) {
-        if (e.code == ROSTER_ENOMEM) {
+    int mr = roster_markdown_parse(&d->md, d->arena, d->text, d->text_len, split.body_off, &mo,
+                                   diags, &e);
+    if (mr < 0) {
+        /* out of memory is the build's failure, never the profile's: the
+         * return value says so even where the error struct was not filled */
+        if (mr == ROSTER_ENOMEM || e.code == ROSTER_ENOMEM) {
             r = ROSTER_ENOMEM;
             goto out_fail;
         }

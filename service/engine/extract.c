@@ -30,23 +30,24 @@ json_t *roster_extract_role(const struct roster_profile *p)
     }
     struct roster_buf b;
     roster_buf_init(&b, 1 << 20);
+    int bad = 0; /* a paragraph that did not fit: fail, never serve it cut */
     if (h1) {
         FOR_SECTION_BLOCKS(blk, h1->sec)
         {
-            if (blk->kind != ROSTER_BLOCK_P || !blk->text_len)
+            if (bad || blk->kind != ROSTER_BLOCK_P || !blk->text_len)
                 continue;
-            if (b.len)
-                roster_buf_puts(&b, "\n\n");
-            roster_buf_append(&b, blk->text, blk->text_len);
+            bad = (b.len && roster_buf_puts(&b, "\n\n") < 0) ||
+                  roster_buf_append(&b, blk->text, blk->text_len) < 0;
         }
     }
-    if (!o || ex_set(o, "name", json_is_string(role) ? json_incref(role) : json_null()) ||
-        ex_set(o, "title", h1 ? json_string(h1->sec->title) : json_null()) ||
-        ex_set(o, "statement", b.len ? json_stringn(b.data, b.len) : json_null())) {
+    if (bad || !o ||
+        roster_json_set(o, "name", json_is_string(role) ? json_incref(role) : json_null()) ||
+        roster_json_set(o, "title", h1 ? json_string(h1->sec->title) : json_null()) ||
+        roster_json_set(o, "statement", b.len ? json_stringn(b.data, b.len) : json_null())) {
         json_decref(o);
         o = NULL;
     }
-    roster_buf_free(&b);
+    roster_buf_release(&b);
     return o;
 }
 
@@ -59,8 +60,8 @@ static json_t *labelled_item(const char *s, size_t n)
     int has = ex_bold_label(s, n, &label, &llen, &rest, &rlen);
     if (has)
         ex_skip_separator(&rest, &rlen);
-    if (!o || ex_set(o, "name", has ? json_stringn(label, llen) : json_null()) ||
-        ex_set(o, "description", has ? ex_str(rest, rlen) : json_stringn(s, n))) {
+    if (!o || roster_json_set(o, "name", has ? json_stringn(label, llen) : json_null()) ||
+        roster_json_set(o, "description", has ? ex_str(rest, rlen) : json_stringn(s, n))) {
         json_decref(o);
         return NULL;
     }
@@ -79,7 +80,7 @@ json_t *roster_extract_competencies(const struct roster_profile *p)
             for (const struct roster_block *li = b->first; li; li = li->next) {
                 const struct roster_block *para = ex_item_para(li);
                 if (para && para->text_len &&
-                    ex_push(a, labelled_item(para->text, para->text_len))) {
+                    roster_json_push(a, labelled_item(para->text, para->text_len))) {
                     json_decref(a);
                     return NULL;
                 }
@@ -100,9 +101,10 @@ static json_t *work_pattern(const struct roster_profile *p, size_t k)
         if (bad)
             break;
         if (b->kind == ROSTER_BLOCK_P && !seen_list && b->text_len) {
-            if (summary.len)
-                roster_buf_puts(&summary, "\n\n");
-            roster_buf_append(&summary, b->text, b->text_len);
+            bad = (summary.len && roster_buf_puts(&summary, "\n\n") < 0) ||
+                  roster_buf_append(&summary, b->text, b->text_len) < 0;
+            if (bad)
+                break;
         }
         if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL)
             continue;
@@ -113,25 +115,28 @@ static json_t *work_pattern(const struct roster_profile *p, size_t k)
             size_t llen, rlen, n = para ? para->text_len : 0;
             json_t *step = json_object();
             int has = ex_bold_label(s, n, &label, &llen, &rest, &rlen);
-            if (!step || ex_set(step, "name", has ? json_stringn(label, llen) : ex_str(s, n)) ||
-                ex_set(step, "items", ex_nested_items(li))) {
+            if (!step ||
+                roster_json_set(step, "name", has ? json_stringn(label, llen) : ex_str(s, n)) ||
+                roster_json_set(step, "items", ex_nested_items(li))) {
                 json_decref(step);
                 bad = 1;
             } else {
-                bad = ex_push(steps, step) != 0;
+                bad = roster_json_push(steps, step) != 0;
             }
         }
     }
     bad = bad || ex_collect(p, k, ex_subtree_end(p, k), examples, NULL);
-    if (bad || ex_set(o, "name", json_string(p->secs[k].sec->title)) ||
-        ex_set(o, "summary", summary.len ? json_stringn(summary.data, summary.len) : json_null()) ||
-        ex_set(o, "steps", json_incref(steps)) || ex_set(o, "examples", json_incref(examples))) {
+    if (bad || roster_json_set(o, "name", json_string(p->secs[k].sec->title)) ||
+        roster_json_set(o, "summary",
+                        summary.len ? json_stringn(summary.data, summary.len) : json_null()) ||
+        roster_json_set(o, "steps", json_incref(steps)) ||
+        roster_json_set(o, "examples", json_incref(examples))) {
         json_decref(o);
         o = NULL;
     }
     json_decref(steps);
     json_decref(examples);
-    roster_buf_free(&summary);
+    roster_buf_release(&summary);
     return o;
 }
 
@@ -148,7 +153,7 @@ static json_t *per_child(const struct roster_profile *p, const char *const *titl
         for (size_t c = k + 1; c < end; c++) {
             if (p->secs[c].sec->level != want)
                 continue;
-            if (ex_push(a, fn(p, c))) {
+            if (roster_json_push(a, fn(p, c))) {
                 json_decref(a);
                 return NULL;
             }
@@ -190,9 +195,11 @@ static json_t *tool(const struct roster_block *li, long rank)
     }
     ex_skip_separator(&rest, &rlen);
     json_t *o = json_object();
-    if (!o || ex_set(o, "rank", json_integer(rank)) || ex_set(o, "name", ex_str(name, nlen)) ||
-        ex_set(o, "qualifier", q ? ex_str(q, qlen) : json_null()) ||
-        ex_set(o, "description", ex_str(rest, rlen)) || ex_set(o, "uses", ex_nested_items(li))) {
+    if (!o || roster_json_set(o, "rank", json_integer(rank)) ||
+        roster_json_set(o, "name", ex_str(name, nlen)) ||
+        roster_json_set(o, "qualifier", q ? ex_str(q, qlen) : json_null()) ||
+        roster_json_set(o, "description", ex_str(rest, rlen)) ||
+        roster_json_set(o, "uses", ex_nested_items(li))) {
         json_decref(o);
         return NULL;
     }
@@ -210,7 +217,7 @@ json_t *roster_extract_tool_priorities(const struct roster_profile *p)
                 continue;
             long rank = b->kind == ROSTER_BLOCK_OL ? (long)b->level : (long)json_array_size(a) + 1;
             for (const struct roster_block *li = b->first; li; li = li->next, rank++) {
-                if (ex_push(a, tool(li, rank))) {
+                if (roster_json_push(a, tool(li, rank))) {
                     json_decref(a);
                     return NULL;
                 }
@@ -225,9 +232,10 @@ static json_t *output_standard(const struct roster_profile *p, size_t k)
     json_t *o = json_object(), *examples = json_array(), *tables = json_array();
     int bad =
         !o || !examples || !tables || ex_collect(p, k, ex_subtree_end(p, k), examples, tables);
-    if (bad || ex_set(o, "name", json_string(p->secs[k].sec->title)) ||
-        ex_set(o, "markdown", ex_section_markdown(&p->secs[k], 0)) ||
-        ex_set(o, "examples", json_incref(examples)) || ex_set(o, "tables", json_incref(tables))) {
+    if (bad || roster_json_set(o, "name", json_string(p->secs[k].sec->title)) ||
+        roster_json_set(o, "markdown", ex_section_markdown(&p->secs[k], 0)) ||
+        roster_json_set(o, "examples", json_incref(examples)) ||
+        roster_json_set(o, "tables", json_incref(tables))) {
         json_decref(o);
         o = NULL;
     }

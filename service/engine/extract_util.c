@@ -7,26 +7,13 @@
 #include "roster_doc.h"
 #include "roster_text.h"
 
-int ex_set(json_t *o, const char *key, json_t *value)
-{
-    if (!value)
-        return -1;
-    return json_object_set_new(o, key, value);
-}
-
-int ex_push(json_t *a, json_t *value)
-{
-    if (!value)
-        return -1;
-    return json_array_append_new(a, value);
-}
-
 json_t *ex_str(const char *s, size_t n)
 {
     return n ? json_stringn(s, n) : json_null();
 }
 
-json_t *ex_cstr(const char *s)
+/* NULL -> null */
+static json_t *ex_cstr(const char *s)
 {
     return s ? json_string(s) : json_null();
 }
@@ -103,7 +90,7 @@ json_t *ex_nested_items(const struct roster_block *li)
             const struct roster_block *para = ex_item_para(it);
             if (!para || !para->text_len)
                 continue;
-            if (ex_push(a, json_stringn(para->text, para->text_len))) {
+            if (roster_json_push(a, json_stringn(para->text, para->text_len))) {
                 json_decref(a);
                 return NULL;
             }
@@ -112,11 +99,12 @@ json_t *ex_nested_items(const struct roster_block *li)
     return a;
 }
 
-json_t *ex_code(const struct roster_block *b)
+/* {"language", "code"} of a code block. */
+static json_t *ex_code(const struct roster_block *b)
 {
     json_t *o = json_object();
-    if (!o || ex_set(o, "language", ex_cstr(b->lang)) ||
-        ex_set(o, "code", json_stringn(b->text ? b->text : "", b->text_len))) {
+    if (!o || roster_json_set(o, "language", ex_cstr(b->lang)) ||
+        roster_json_set(o, "code", json_stringn(b->text ? b->text : "", b->text_len))) {
         json_decref(o);
         return NULL;
     }
@@ -127,7 +115,7 @@ static json_t *cells(const struct roster_block *row)
 {
     json_t *a = json_array();
     for (const struct roster_block *c = row->first; a && c; c = c->next) {
-        if (ex_push(a, json_stringn(c->text ? c->text : "", c->text ? c->text_len : 0))) {
+        if (roster_json_push(a, json_stringn(c->text ? c->text : "", c->text ? c->text_len : 0))) {
             json_decref(a);
             return NULL;
         }
@@ -145,11 +133,12 @@ static json_t *table(const struct roster_block *t)
             header = cells(r);
             if (!header)
                 goto fail;
-        } else if (ex_push(rows, cells(r))) {
+        } else if (roster_json_push(rows, cells(r))) {
             goto fail;
         }
     }
-    if (ex_set(o, "header", header ? header : json_array()) || ex_set(o, "rows", rows))
+    if (roster_json_set(o, "header", header ? header : json_array()) ||
+        roster_json_set(o, "rows", rows))
         goto fail_o;
     return o;
 fail:
@@ -166,9 +155,9 @@ int ex_collect(const struct roster_profile *p, size_t k, size_t end, json_t *exa
     for (; k < end; k++) {
         FOR_SECTION_BLOCKS(b, p->secs[k].sec)
         {
-            if (b->kind == ROSTER_BLOCK_CODE && examples && ex_push(examples, ex_code(b)))
+            if (b->kind == ROSTER_BLOCK_CODE && examples && roster_json_push(examples, ex_code(b)))
                 return -1;
-            if (b->kind == ROSTER_BLOCK_TABLE && tables && ex_push(tables, table(b)))
+            if (b->kind == ROSTER_BLOCK_TABLE && tables && roster_json_push(tables, table(b)))
                 return -1;
         }
     }

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "roster_json.h"
 #include "roster_markdown.h"
 #include "roster_resolve.h"
 
@@ -28,22 +29,15 @@ int ex_bold_label(const char *s, size_t n, const char **label, size_t *llen, con
 void ex_skip_separator(const char **s, size_t *n);
 
 json_t *ex_str(const char *s, size_t n); /* "" -> null */
-json_t *ex_cstr(const char *s); /* NULL -> null */
 /* The first paragraph of a list item. */
 const struct roster_block *ex_item_para(const struct roster_block *li);
 /* Texts of the items of the lists nested in li. */
 json_t *ex_nested_items(const struct roster_block *li);
-/* {"language", "code"} of a code block. */
-json_t *ex_code(const struct roster_block *b);
 /* Appends code blocks and tables of entries [k, end) to arrays (either may
  * be NULL). */
 int ex_collect(const struct roster_profile *p, size_t k, size_t end, json_t *examples,
                json_t *tables);
 /* Trimmed source text of a section's subtree (own=1: its own body only). */
 json_t *ex_section_markdown(const struct roster_secref *r, int own);
-
-/* Sets key to value (stolen); returns -1 on failure (value freed). */
-int ex_set(json_t *o, const char *key, json_t *value);
-int ex_push(json_t *a, json_t *value);
 
 #endif

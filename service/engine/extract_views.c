@@ -77,7 +77,7 @@ static int add_items(const struct roster_block *list, enum mode mode, json_t *av
         enum mode m = strip_marker(&s, &n);
         if (m == M_NONE)
             m = mode == M_NONE ? M_AVOID : mode;
-        if (ex_push(m == M_ALWAYS ? always : avoid, json_stringn(s, n)))
+        if (roster_json_push(m == M_ALWAYS ? always : avoid, json_stringn(s, n)))
             return -1;
     }
     return 0;
@@ -106,7 +106,8 @@ json_t *roster_extract_anti_patterns(const struct roster_profile *p)
             }
         }
     }
-    if (bad || ex_set(o, "avoid", json_incref(avoid)) || ex_set(o, "always", json_incref(always))) {
+    if (bad || roster_json_set(o, "avoid", json_incref(avoid)) ||
+        roster_json_set(o, "always", json_incref(always))) {
         json_decref(o);
         o = NULL;
     }
@@ -124,19 +125,20 @@ json_t *roster_extract_sections(const struct roster_profile *p)
         const struct roster_section *parent =
             s->parent >= 0 ? &r->doc->md.sections[s->parent] : NULL;
         json_t *o = json_object();
-        if (!o || ex_set(o, "title", json_string(s->title)) ||
-            ex_set(o, "level", json_integer(s->level)) || ex_set(o, "slug", json_string(s->slug)) ||
-            ex_set(o, "path", json_string(s->path)) ||
-            ex_set(o, "parent", parent ? json_string(parent->path) : json_null()) ||
-            ex_set(o, "line", json_integer(s->line)) ||
-            ex_set(o, "from", json_string(r->doc->id)) ||
-            ex_set(o, "file", json_string(r->doc->relpath)) ||
-            ex_set(o, "markdown", ex_section_markdown(r, 1))) {
+        if (!o || roster_json_set(o, "title", json_string(s->title)) ||
+            roster_json_set(o, "level", json_integer(s->level)) ||
+            roster_json_set(o, "slug", json_string(s->slug)) ||
+            roster_json_set(o, "path", json_string(s->path)) ||
+            roster_json_set(o, "parent", parent ? json_string(parent->path) : json_null()) ||
+            roster_json_set(o, "line", json_integer(s->line)) ||
+            roster_json_set(o, "from", json_string(r->doc->id)) ||
+            roster_json_set(o, "file", json_string(r->doc->relpath)) ||
+            roster_json_set(o, "markdown", ex_section_markdown(r, 1))) {
             json_decref(o);
             json_decref(a);
             return NULL;
         }
-        if (ex_push(a, o)) {
+        if (roster_json_push(a, o)) {
             json_decref(a);
             return NULL;
         }

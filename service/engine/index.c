@@ -46,33 +46,50 @@ int roster_index_finish(struct roster_index *ix)
     for (size_t i = 0; r == 0 && i < ix->ndocs; i++)
         r = roster_diags_set_profile(ix->diags, ix->docs[i]->relpath, ix->docs[i]->id);
     if (r == 0)
-        roster_diags_sort(ix->diags);
+        r = roster_diags_sort(ix->diags);
     return r;
+}
+
+struct roster_index *roster_index_new(const char *root)
+{
+    struct roster_index *ix = roster_calloc(1, sizeof(*ix));
+    if (!ix)
+        return NULL;
+    ix->root = roster_strndup(root, strlen(root));
+    ix->diags = roster_diags_new();
+    if (!ix->root || !ix->diags)
+        return roster_index_free(ix);
+    return ix;
+}
+
+int roster_index_reserve(struct roster_index *ix, size_t n)
+{
+    ix->docs = roster_calloc(n ? n : 1, sizeof(*ix->docs));
+    return ix->docs ? 0 : ROSTER_ENOMEM;
+}
+
+void roster_index_add(struct roster_index *ix, struct roster_doc *doc)
+{
+    doc->pos = ix->ndocs;
+    ix->docs[ix->ndocs++] = doc;
 }
 
 int roster_index_load_memory(struct roster_index **out, const char *const *names,
                              const char *const *data, const size_t *lens, size_t n,
                              const struct roster_index_opts *opts)
 {
-    struct roster_index *ix = roster_calloc(1, sizeof(*ix));
+    struct roster_index *ix = roster_index_new("(memory)");
     int r = ROSTER_ENOMEM;
-    if (!ix)
-        return r;
-    ix->root = roster_strndup("(memory)", 8);
-    ix->diags = roster_diags_new();
-    ix->docs = roster_calloc(n ? n : 1, sizeof(*ix->docs));
-    if (!ix->root || !ix->diags || !ix->docs)
+    if (!ix || roster_index_reserve(ix, n) < 0)
         goto out;
     struct roster_doc_opts dopts = {.strict_markdown = opts && opts->strict_markdown};
     for (size_t i = 0; i < n; i++) {
+        struct roster_doc *doc = NULL;
         char *raw = roster_strndup(data[i], lens[i]);
-        if (!raw)
-            goto out;
-        r = roster_doc_parse(&ix->docs[ix->ndocs], names[i], raw, lens[i], &dopts, ix->diags);
+        r = raw ? roster_doc_parse(&doc, names[i], raw, lens[i], &dopts, ix->diags) : ROSTER_ENOMEM;
         if (r < 0)
             goto out;
-        ix->docs[ix->ndocs]->pos = ix->ndocs;
-        ix->ndocs++;
+        roster_index_add(ix, doc);
     }
     r = roster_index_finish(ix);
     if (r < 0)

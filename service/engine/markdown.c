@@ -312,11 +312,11 @@ int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena, con
     if (r == 0)
         *out = md;
 out_text:
-    roster_buf_free(&b.text);
+    roster_buf_release(&b.text);
 out_work:
     roster_free(work);
 out_lines:
-    roster_lines_free(&lines);
+    roster_lines_release(&lines);
 out:
     return r;
 }

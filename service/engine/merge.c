@@ -10,7 +10,6 @@
 
 #include "roster_base.h"
 #include "roster_doc.h"
-#include "roster_index.h"
 #include "roster_text.h"
 
 static int build_chain(struct roster_resolution *res, struct roster_profile *p)
@@ -90,7 +89,6 @@ static int merge_meta(struct roster_profile *p)
 struct entry {
     size_t c; /* chain position */
     size_t i; /* section index in that doc */
-    int live;
 };
 
 static const struct roster_section *sec_of(const struct roster_profile *p, const struct entry *e)
@@ -118,8 +116,8 @@ static size_t own_subtree(const struct roster_doc *d, size_t i)
     return k - i - 1;
 }
 
-static int overlay(struct roster_profile *p, struct entry *acc, size_t *n, unsigned char **replaced,
-                   size_t c)
+static void overlay(struct roster_profile *p, struct entry *acc, size_t *n,
+                    unsigned char **replaced, size_t c)
 {
     const struct roster_doc *d = p->chain[c];
     for (size_t i = 0; i < d->md.nsections;) {
@@ -128,12 +126,11 @@ static int overlay(struct roster_profile *p, struct entry *acc, size_t *n, unsig
         size_t m = 0;
         for (; m < *n; m++) {
             const struct roster_section *o = sec_of(p, &acc[m]);
-            if (acc[m].live && acc[m].c != c && o->level == s->level &&
-                strcasecmp(o->title, s->title) == 0)
+            if (acc[m].c != c && o->level == s->level && strcasecmp(o->title, s->title) == 0)
                 break;
         }
         if (m == *n) {
-            acc[(*n)++] = (struct entry){.c = c, .i = i, .live = 1};
+            acc[(*n)++] = (struct entry){.c = c, .i = i};
             i++;
             continue;
         }
@@ -144,11 +141,10 @@ static int overlay(struct roster_profile *p, struct entry *acc, size_t *n, unsig
         size_t add = sub + 1, tail = *n - (m + old + 1);
         memmove(&acc[m + add], &acc[m + old + 1], tail * sizeof(*acc));
         for (size_t k = 0; k < add; k++)
-            acc[m + k] = (struct entry){.c = c, .i = i + k, .live = 1};
+            acc[m + k] = (struct entry){.c = c, .i = i + k};
         *n = m + add + tail;
         i += add;
     }
-    return 0;
 }
 
 /* Body of doc c minus the sections a descendant replaced, trimmed. */
@@ -177,7 +173,7 @@ static int append_body(struct roster_buf *b, const struct roster_doc *d,
         if (r == 0)
             r = roster_buf_append(b, s, len);
     }
-    roster_buf_free(&part);
+    roster_buf_release(&part);
     return r;
 }
 
@@ -219,7 +215,7 @@ static int merge_sections(struct roster_profile *p)
             r = ROSTER_ENOMEM;
     }
 out:
-    roster_buf_free(&prompt);
+    roster_buf_release(&prompt);
     for (size_t c = 0; replaced && c < p->nchain; c++)
         roster_free(replaced[c]);
     roster_free(replaced);
@@ -227,10 +223,8 @@ out:
     return r;
 }
 
-int roster_merge_profile(struct roster_resolution *res, struct roster_profile *p,
-                         struct roster_index *ix)
+int roster_merge_profile(struct roster_resolution *res, struct roster_profile *p)
 {
-    (void)ix;
     int r = build_chain(res, p);
     if (r == 0)
         r = merge_meta(p);

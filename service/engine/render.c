@@ -8,6 +8,7 @@
 #include "roster_diag.h"
 #include "roster_doc.h"
 #include "roster_extract.h"
+#include "roster_json.h"
 #include "roster_resolve.h"
 #include "roster_text.h"
 
@@ -33,7 +34,9 @@ const char *roster_view_name(enum roster_view v)
     return v < ROSTER_VIEW_COUNT ? VIEWS[v].name : NULL;
 }
 
-const char *roster_view_key(enum roster_view v)
+/* The JSON key of a view ("work_patterns"), NULL for those that are not a
+ * key of the profile object. */
+static const char *view_key(enum roster_view v)
 {
     return v < ROSTER_VIEW_COUNT ? VIEWS[v].key : NULL;
 }
@@ -47,6 +50,21 @@ int roster_view_parse(const char *name, size_t len, enum roster_view *out)
         }
     }
     return ROSTER_EINVAL;
+}
+
+void roster_view_names(char *buf, size_t cap, unsigned skip)
+{
+    size_t used = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (int v = 0; v < ROSTER_VIEW_COUNT && used < cap; v++) {
+        if (skip & (1u << v))
+            continue;
+        int n = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", VIEWS[v].name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
 }
 
 /* Top-level fields are strings: a typed scalar is shown in its JSON form. */
@@ -91,32 +109,31 @@ static json_t *own_diagnostics(const struct roster_profile *p, const struct rost
     return a;
 }
 
-static int set(json_t *o, const char *k, json_t *v)
-{
-    return !v || json_object_set_new(o, k, v);
-}
-
 json_t *roster_render_profile(const struct roster_profile *p, const struct roster_diags *diags)
 {
     json_t *o = json_object(), *src = json_object();
     json_t *ext = json_object_get(p->doc->meta, "extends");
-    if (!o || !src || set(src, "path", json_string(p->doc->relpath)) ||
-        set(src, "sha256", json_string(p->doc->sha256)))
+    if (!o || !src || roster_json_set(src, "path", json_string(p->doc->relpath)) ||
+        roster_json_set(src, "sha256", json_string(p->doc->sha256)))
         goto fail;
-    if (set(o, "id", json_string(p->doc->id)) || set(o, "name", meta_text(p->meta, "name")) ||
-        set(o, "category", meta_text(p->meta, "category")) ||
-        set(o, "description", meta_text(p->meta, "description")) ||
-        set(o, "version", meta_text(p->meta, "version")) ||
-        set(o, "extends", ext ? json_deep_copy(ext) : json_null()) ||
-        set(o, "lineage", lineage(p)) || set(o, "metadata", json_deep_copy(p->meta)) ||
-        set(o, "role", roster_extract_role(p)) ||
-        set(o, "competencies", roster_extract_competencies(p)) ||
-        set(o, "work_patterns", roster_extract_work_patterns(p)) ||
-        set(o, "tool_priorities", roster_extract_tool_priorities(p)) ||
-        set(o, "output_standards", roster_extract_output_standards(p)) ||
-        set(o, "anti_patterns", roster_extract_anti_patterns(p)) ||
-        set(o, "sections", roster_extract_sections(p)) || set(o, "source", json_incref(src)) ||
-        set(o, "diagnostics", own_diagnostics(p, diags)) || set(o, "stale", json_false()))
+    if (roster_json_set(o, "id", json_string(p->doc->id)) ||
+        roster_json_set(o, "name", meta_text(p->meta, "name")) ||
+        roster_json_set(o, "category", meta_text(p->meta, "category")) ||
+        roster_json_set(o, "description", meta_text(p->meta, "description")) ||
+        roster_json_set(o, "version", meta_text(p->meta, "version")) ||
+        roster_json_set(o, "extends", ext ? json_deep_copy(ext) : json_null()) ||
+        roster_json_set(o, "lineage", lineage(p)) ||
+        roster_json_set(o, "metadata", json_deep_copy(p->meta)) ||
+        roster_json_set(o, "role", roster_extract_role(p)) ||
+        roster_json_set(o, "competencies", roster_extract_competencies(p)) ||
+        roster_json_set(o, "work_patterns", roster_extract_work_patterns(p)) ||
+        roster_json_set(o, "tool_priorities", roster_extract_tool_priorities(p)) ||
+        roster_json_set(o, "output_standards", roster_extract_output_standards(p)) ||
+        roster_json_set(o, "anti_patterns", roster_extract_anti_patterns(p)) ||
+        roster_json_set(o, "sections", roster_extract_sections(p)) ||
+        roster_json_set(o, "source", json_incref(src)) ||
+        roster_json_set(o, "diagnostics", own_diagnostics(p, diags)) ||
+        roster_json_set(o, "stale", json_false()))
         goto fail;
     json_decref(src);
     return o;
@@ -128,10 +145,10 @@ fail:
 
 json_t *roster_render_view(const json_t *profile, enum roster_view v)
 {
-    const char *key = roster_view_key(v);
+    const char *key = view_key(v);
     json_t *o = json_object();
-    if (!o || !key || set(o, "id", json_incref(json_object_get(profile, "id"))) ||
-        set(o, key, json_incref(json_object_get(profile, key)))) {
+    if (!o || !key || roster_json_set(o, "id", json_incref(json_object_get(profile, "id"))) ||
+        roster_json_set(o, key, json_incref(json_object_get(profile, key)))) {
         json_decref(o);
         return NULL;
     }
@@ -143,9 +160,10 @@ json_t *roster_render_prompt(const struct roster_profile *p)
     char hex[65];
     roster_sha256_hex(p->prompt, p->prompt_len, hex);
     json_t *o = json_object();
-    if (!o || set(o, "id", json_string(p->doc->id)) || set(o, "lineage", lineage(p)) ||
-        set(o, "prompt", json_stringn(p->prompt, p->prompt_len)) ||
-        set(o, "sha256", json_string(hex))) {
+    if (!o || roster_json_set(o, "id", json_string(p->doc->id)) ||
+        roster_json_set(o, "lineage", lineage(p)) ||
+        roster_json_set(o, "prompt", json_stringn(p->prompt, p->prompt_len)) ||
+        roster_json_set(o, "sha256", json_string(hex))) {
         json_decref(o);
         return NULL;
     }
@@ -159,16 +177,16 @@ json_t *roster_render_summary(const json_t *profile)
     if (!o)
         return NULL;
     for (const char *const *k = keys; *k; k++)
-        if (set(o, *k, json_incref(json_object_get(profile, *k))))
+        if (roster_json_set(o, *k, json_incref(json_object_get(profile, *k))))
             goto fail;
     json_t *role = json_object_get(json_object_get(profile, "role"), "name");
     const char *id = json_string_value(json_object_get(profile, "id"));
     char link[200];
     snprintf(link, sizeof(link), "/v1/profiles/%s", id ? id : "");
-    if (set(o, "role", role ? json_incref(role) : json_null()) ||
-        set(o, "extends", json_incref(json_object_get(profile, "extends"))) ||
-        set(o, "lineage", json_incref(json_object_get(profile, "lineage"))) ||
-        set(o, "link", json_string(link)))
+    if (roster_json_set(o, "role", role ? json_incref(role) : json_null()) ||
+        roster_json_set(o, "extends", json_incref(json_object_get(profile, "extends"))) ||
+        roster_json_set(o, "lineage", json_incref(json_object_get(profile, "lineage"))) ||
+        roster_json_set(o, "link", json_string(link)))
         goto fail;
     return o;
 fail:
@@ -176,19 +194,32 @@ fail:
     return NULL;
 }
 
+/* Where json_dump_callback writes: jansson 2.14 ignores a failed write of
+ * an object key (the key is left out and the bytes are no longer JSON), so
+ * a failure is remembered here and the whole dump refused. */
+struct dump_sink {
+    struct roster_buf b;
+    int failed;
+};
+
+static int dump_write(const char *buf, size_t size, void *data)
+{
+    struct dump_sink *d = data;
+    if (roster_buf_append(&d->b, buf, size) < 0) {
+        d->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
 char *roster_render_dump(const json_t *j, size_t *len)
 {
-    char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s)
+    struct dump_sink d = {.failed = 0};
+    roster_buf_init(&d.b, ROSTER_RENDER_MAX_BYTES);
+    if (json_dump_callback(j, dump_write, &d, JSON_COMPACT | JSON_ENCODE_ANY) < 0 || d.failed ||
+        roster_buf_putc(&d.b, '\n') < 0) {
+        roster_buf_release(&d.b);
         return NULL;
-    size_t n = strlen(s);
-    char *out = roster_malloc(n + 2);
-    if (out) {
-        memcpy(out, s, n);
-        out[n] = '\n';
-        out[n + 1] = '\0';
-        *len = n + 1;
     }
-    roster_free(s);
-    return out;
+    return roster_buf_steal(&d.b, len);
 }

@@ -36,12 +36,6 @@ struct graph {
     size_t *stem_count;
 };
 
-static size_t doc_index(const struct graph *g, const struct roster_doc *d)
-{
-    (void)g;
-    return d->pos;
-}
-
 static int error(struct graph *g, size_t i, const char *code, const char *fmt, const char *a,
                  const char *b)
 {
@@ -55,7 +49,7 @@ static int lookup_parent(struct graph *g, size_t i, const char *name, size_t *ou
 {
     struct roster_doc *p = roster_index_find(g->ix, name);
     if (p) {
-        *out = doc_index(g, p);
+        *out = p->pos;
         return 0;
     }
     size_t first = (size_t)(uintptr_t)roster_map_get(g->by_stem, name, strlen(name));
@@ -76,7 +70,7 @@ static int lookup_parent(struct graph *g, size_t i, const char *name, size_t *ou
         }
         int r = error(g, i, "extends.ambiguous", "extends \"%s\" matches several files by name: %s",
                       name, b.data ? b.data : "");
-        roster_buf_free(&b);
+        roster_buf_release(&b);
         return r < 0 ? r : 1;
     }
     *out = first - 1;
@@ -194,7 +188,7 @@ static int report_cycle(struct graph *g, size_t i, size_t *walk, size_t *seen_at
             roster_buf_printf(&b, "%s -> ", g->ix->docs[walk[k]]->id);
         roster_buf_puts(&b, g->ix->docs[i]->id);
         r = error(g, i, "extends.cycle", "extends forms a cycle: %s%s", b.data ? b.data : "", "");
-        roster_buf_free(&b);
+        roster_buf_release(&b);
     } else {
         r = error(g, i, "extends.parent_invalid",
                   "an ancestor of this profile is part of an extends cycle%s%s", "", "");
@@ -299,12 +293,14 @@ int roster_resolve(struct roster_resolution **out, struct roster_index *ix)
         }
         for (size_t j = 0; j < p->nparents; j++)
             p->parents[j] = ix->docs[g.nodes[i].parents[j]];
-        r = roster_merge_profile(res, p, ix);
+        r = roster_merge_profile(res, p);
         if (r < 0)
             goto out;
         p->ok = 1;
     }
-    roster_diags_sort(ix->diags);
+    r = roster_diags_sort(ix->diags);
+    if (r < 0)
+        goto out;
     *out = res;
     res = NULL;
     r = 0;

@@ -4,11 +4,8 @@
 
 #include "roster_resolve.h"
 
-struct roster_index;
-
 /* Builds p's chain, merged front matter, resolved sections and prompt.
  * p->parents is set and every parent is already merged. */
-int roster_merge_profile(struct roster_resolution *res, struct roster_profile *p,
-                         struct roster_index *ix);
+int roster_merge_profile(struct roster_resolution *res, struct roster_profile *p);
 
 #endif

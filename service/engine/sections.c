@@ -76,7 +76,7 @@ static int make_slug(struct roster_arena *arena, struct roster_section *secs, si
     if (!s->slug)
         r = ROSTER_ENOMEM;
 out:
-    roster_buf_free(&b);
+    roster_buf_release(&b);
     return r;
 }
 

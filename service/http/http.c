@@ -16,13 +16,6 @@
 #include "roster_base.h"
 #include "roster_log.h"
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A reference to the current snapshot without a lock: `acquiring` tells a
  * swapper that someone may hold the old pointer without a reference yet. */
 static struct roster_snapshot *acquire(struct roster_server *s)
@@ -32,11 +25,6 @@ static struct roster_snapshot *acquire(struct roster_server *s)
     roster_snapshot_ref(snap);
     atomic_fetch_sub(&s->acquiring, 1);
     return snap;
-}
-
-struct roster_snapshot *roster_server_snapshot(struct roster_server *s)
-{
-    return acquire(s);
 }
 
 void roster_server_swap(struct roster_server *s, struct roster_snapshot *snap)
@@ -75,7 +63,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
         return NULL;
     memset(rq, 0, sizeof(*rq));
     rq->srv = s;
-    rq->t0 = now_mono();
+    rq->t0 = roster_now_mono();
     atomic_fetch_add(&s->in_flight, 1);
     rq->raw_truncated = truncated;
     rq->raw_len = n;
@@ -93,7 +81,6 @@ struct header_scan {
 static int scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
-    (void)value;
     struct header_scan *h = cls;
     h->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
@@ -186,7 +173,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                                    "Request body not allowed", "requests carry no body", NULL);
     }
     rq->snap = acquire(rq->srv);
-    return roster_route(rq, c, method);
+    return roster_route(rq, c);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -196,7 +183,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct req *rq = *con_cls;
     if (!rq)
         return;
-    double dt = now_mono() - rq->t0;
+    double dt = roster_now_mono() - rq->t0;
     unsigned status = rq->status;
     if (!status)
         status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 200 : 400;

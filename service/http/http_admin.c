@@ -7,7 +7,8 @@
 
 #include "roster_base.h"
 
-int roster_token_equal(const char *given, const char *want)
+/* Constant-time comparison of a presented token with the configured one. */
+static int token_equal(const char *given, const char *want)
 {
     size_t gl = strlen(given), wl = strlen(want);
     /* compare over the configured length whatever the input, so timing
@@ -33,7 +34,7 @@ enum MHD_Result roster_admin_reload(struct req *rq, struct MHD_Connection *c)
         return roster_send_problem(rq, c, MHD_HTTP_UNAUTHORIZED, "unauthorized", "Unauthorized",
                                    "send Authorization: Bearer <admin token>", NULL);
     }
-    if (!roster_token_equal(auth + 7, token))
+    if (!token_equal(auth + 7, token))
         return roster_send_problem(rq, c, MHD_HTTP_FORBIDDEN, "forbidden", "Forbidden",
                                    "the admin token is not valid", NULL);
     atomic_store(&rq->srv->reload_requested, 1);
@@ -48,7 +49,7 @@ static void openapi_init(void)
 {
     char *copy = roster_strndup(roster_openapi_yaml, roster_openapi_yaml_len);
     if (roster_rep_init(&openapi, copy, roster_openapi_yaml_len, "application/yaml", 0) < 0)
-        roster_rep_free(&openapi);
+        roster_rep_release(&openapi);
 }
 
 const struct roster_rep *roster_openapi_rep(void)

@@ -9,8 +9,6 @@
 enum MHD_Result roster_admin_reload(struct req *rq, struct MHD_Connection *c);
 /* GET /v1/events (http_events.c). */
 enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *c);
-/* Constant-time comparison of a presented token with the configured one. */
-int roster_token_equal(const char *given, const char *want);
 /* GET /openapi.yaml: the contract compiled into the binary. */
 const struct roster_rep *roster_openapi_rep(void);
 

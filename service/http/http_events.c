@@ -195,26 +195,26 @@ static size_t hello_frame(char *buf, size_t cap, const struct roster_events *ev,
     return n;
 }
 
-/* What a stream's response carries; HEAD gets the same. */
-static void stream_headers(struct req *rq, struct MHD_Connection *conn, struct MHD_Response *resp)
+/* Queues a stream's response (HEAD gets the same headers, no body). */
+static enum MHD_Result queue_stream(struct req *rq, struct MHD_Connection *conn,
+                                    struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     roster_common_headers(rq, conn, resp);
+    rq->status = MHD_HTTP_OK;
+    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return r;
 }
 
 /* HEAD: the headers a GET would get, no stream. */
 static enum MHD_Result head_response(struct req *rq, struct MHD_Connection *conn)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    if (!resp)
-        return MHD_NO;
-    stream_headers(rq, conn, resp);
-    rq->status = MHD_HTTP_OK;
-    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return r;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    return resp ? queue_stream(rq, conn, resp) : MHD_NO;
 }
 
 void roster_http_events_bind(struct roster_events *ev)
@@ -293,9 +293,5 @@ enum MHD_Result roster_events_route(struct req *rq, struct MHD_Connection *conn)
         reader_free(c);
         return MHD_NO;
     }
-    stream_headers(rq, conn, resp);
-    rq->status = MHD_HTTP_OK;
-    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return r;
+    return queue_stream(rq, conn, resp);
 }

@@ -80,7 +80,7 @@ enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsi
 void roster_http_events_bind(struct roster_events *ev);
 
 /* Route handlers (http_routes.c). */
-enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c, const char *method);
+enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c);
 
 /* Headers every response carries: request id, CORS, Connection: close
  * while draining. */

@@ -19,7 +19,6 @@
  * generated clients type the common case fully). Any Accept that admits
  * application/json admits it too. */
 #define CT_PROJECTION "application/vnd.roster.projection+json"
-#define GET_ALLOW "GET, HEAD, OPTIONS"
 
 static enum MHD_Result not_acceptable(struct req *rq, struct MHD_Connection *c, const char *types)
 {
@@ -63,6 +62,12 @@ static enum MHD_Result query_problem(struct req *rq, struct MHD_Connection *c, i
  * generated clients send for an array by default, `fields=a,b` what the
  * contract declares; both mean the same. */
 static const char *const REPEATABLE[] = {"fields", NULL};
+
+/* The query parameters the route table says a route takes. */
+static const char *const *route_params(const struct roster_target *t)
+{
+    return roster_route_of(t->route)->params;
+}
 
 /* Parses the query; every key must be in `allowed` (NULL-terminated):
  * ROSTER_ENOENT for one that is not, ROSTER_EINVAL for a malformed query. */
@@ -150,8 +155,7 @@ static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, json_
 static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
                                      const struct roster_target *t)
 {
-    static const char *const allowed[] = {"category", "role",  "extends", "q",
-                                          "fields",   "limit", "cursor",  NULL};
+    const char *const *allowed = route_params(t);
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
     char buf[ROSTER_TARGET_MAX + 64], why[200], after[ROSTER_TARGET_MAX];
     size_t n;
@@ -276,19 +280,17 @@ static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
     const struct roster_sprofile *sp = roster_snapshot_find(rq->snap, t->id, t->id_len);
     enum roster_view v = ROSTER_VIEW_PROFILE;
     if (t->route == ROSTER_ROUTE_VIEW &&
-        (roster_view_parse(t->view, t->view_len, &v) < 0 || v == ROSTER_VIEW_PROFILE))
+        (roster_view_parse(t->view, t->view_len, &v) < 0 || v == ROSTER_VIEW_PROFILE)) {
+        char names[256], detail[300];
+        roster_view_names(names, sizeof(names), 1u << ROSTER_VIEW_PROFILE);
+        snprintf(detail, sizeof(detail), "views are %s", names);
         return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found", "Route not found",
-                                   "views are role, competencies, work-patterns, "
-                                   "tool-priorities, output-standards, anti-patterns, sections, "
-                                   "lineage, prompt and source",
-                                   NULL);
-    static const char *const profile_params[] = {"fields", NULL};
-    static const char *const none[] = {NULL};
+                                   detail, NULL);
+    }
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
     char buf[ROSTER_TARGET_MAX + 64], why[200];
     size_t n;
-    int r = parse_params(t, v == ROSTER_VIEW_PROFILE ? profile_params : none, p, &n, buf,
-                         sizeof(buf), why, sizeof(why));
+    int r = parse_params(t, route_params(t), p, &n, buf, sizeof(buf), why, sizeof(why));
     if (r < 0)
         return query_problem(rq, c, r, why);
     int json_view = v != ROSTER_VIEW_PROMPT && v != ROSTER_VIEW_SOURCE;
@@ -325,7 +327,7 @@ static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
 static enum MHD_Result diagnostics_route(struct req *rq, struct MHD_Connection *c,
                                          const struct roster_target *t)
 {
-    static const char *const allowed[] = {"severity", NULL};
+    const char *const *allowed = route_params(t);
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
     char buf[ROSTER_TARGET_MAX + 64], why[200];
     size_t n;
@@ -371,7 +373,7 @@ static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
         roster_buf_init(&b, (size_t)8 << 20);
         int ready = rq->snap && !atomic_load(&rq->srv->draining);
         if (roster_metrics_render(rq->srv->metrics, rq->snap, ready, &b) < 0)
-            roster_buf_free(&b);
+            roster_buf_release(&b);
         size_t len = 0;
         char *body = b.data ? roster_buf_steal(&b, &len) : NULL;
         return roster_send_dynamic(rq, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
@@ -380,69 +382,98 @@ static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
     return roster_send_rep(rq, c, roster_openapi_rep(), NULL);
 }
 
-enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c, const char *method)
+static enum MHD_Result facets_route(struct req *rq, struct MHD_Connection *c,
+                                    const struct roster_target *t)
+{
+    (void)t;
+    if (!accepts(c, CT_JSON))
+        return not_acceptable(rq, c, CT_JSON);
+    return roster_send_rep(rq, c, &rq->snap->facets, NULL);
+}
+
+static enum MHD_Result reload_route(struct req *rq, struct MHD_Connection *c,
+                                    const struct roster_target *t)
+{
+    (void)t;
+    return roster_admin_reload(rq, c);
+}
+
+static enum MHD_Result events_route(struct req *rq, struct MHD_Connection *c,
+                                    const struct roster_target *t)
+{
+    (void)t;
+    return roster_events_route(rq, c);
+}
+
+static enum MHD_Result text_route(struct req *rq, struct MHD_Connection *c,
+                                  const struct roster_target *t)
+{
+    if (t->route == ROSTER_ROUTE_OPENAPI && !accepts(c, "application/yaml") &&
+        !accepts(c, "application/openapi+yaml"))
+        return not_acceptable(rq, c, "application/yaml");
+    if (t->route == ROSTER_ROUTE_METRICS && !accepts(c, "text/plain"))
+        return not_acceptable(rq, c, "text/plain");
+    return plain_route(rq, c, t);
+}
+
+static enum MHD_Result json_route(struct req *rq, struct MHD_Connection *c,
+                                  const struct roster_target *t)
+{
+    if (!accepts(c, CT_JSON))
+        return not_acceptable(rq, c, CT_JSON);
+    return plain_route(rq, c, t);
+}
+
+typedef enum MHD_Result (*route_handler)(struct req *rq, struct MHD_Connection *c,
+                                         const struct roster_target *t);
+
+/* The handler of every entry of the route table (roster_routes). */
+static const route_handler HANDLERS[ROSTER_ROUTE_COUNT] = {
+    [ROSTER_ROUTE_PROFILES] = list_profiles,
+    [ROSTER_ROUTE_PROFILE] = profile_route,
+    [ROSTER_ROUTE_VIEW] = profile_route,
+    [ROSTER_ROUTE_FACETS] = facets_route,
+    [ROSTER_ROUTE_DIAGNOSTICS] = diagnostics_route,
+    [ROSTER_ROUTE_EVENTS] = events_route,
+    [ROSTER_ROUTE_RELOAD] = reload_route,
+    [ROSTER_ROUTE_OPENAPI] = text_route,
+    [ROSTER_ROUTE_HEALTH] = json_route,
+    [ROSTER_ROUTE_READY] = json_route,
+    [ROSTER_ROUTE_METRICS] = text_route,
+    [ROSTER_ROUTE_VERSION] = json_route,
+};
+
+enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c)
 {
     struct roster_target t;
     roster_target_parse(rq->raw, rq->raw_len, &t);
     rq->route = t.route;
-    if (t.route == ROSTER_ROUTE_NOT_FOUND ||
-        (t.route == ROSTER_ROUTE_EVENTS && !rq->srv->cfg.events))
+    const struct roster_route *rt =
+        roster_route_of(t.route == ROSTER_ROUTE_BAD_ID ? ROSTER_ROUTE_PROFILE : t.route);
+    if (!rt || (t.route == ROSTER_ROUTE_EVENTS && !rq->srv->cfg.events))
         return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found", "Route not found",
                                    "no such route; see /openapi.yaml", NULL);
-    const char *allow = t.route == ROSTER_ROUTE_RELOAD ? "POST, OPTIONS" : GET_ALLOW;
     if (rq->method == ROSTER_M_OPTIONS)
-        return roster_send_allow(rq, c, MHD_HTTP_NO_CONTENT, allow);
-    int get = rq->method == ROSTER_M_GET || rq->method == ROSTER_M_HEAD;
-    if ((t.route == ROSTER_ROUTE_RELOAD) ? rq->method != ROSTER_M_POST : !get)
-        return roster_send_allow(rq, c, MHD_HTTP_METHOD_NOT_ALLOWED, allow);
-    (void)method;
+        return roster_send_allow(rq, c, MHD_HTTP_NO_CONTENT, rt->allow);
+    int allowed = (rt->flags & ROSTER_ROUTE_POST)
+                      ? rq->method == ROSTER_M_POST
+                      : rq->method == ROSTER_M_GET || rq->method == ROSTER_M_HEAD;
+    if (!allowed)
+        return roster_send_allow(rq, c, MHD_HTTP_METHOD_NOT_ALLOWED, rt->allow);
     if (t.route == ROSTER_ROUTE_BAD_ID)
         return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "invalid_id", "Invalid id",
-                                   "profile ids match ^[a-z0-9][a-z0-9._-]{0,127}$", NULL);
-    int takes_query = t.route == ROSTER_ROUTE_PROFILES || t.route == ROSTER_ROUTE_PROFILE ||
-                      t.route == ROSTER_ROUTE_VIEW || t.route == ROSTER_ROUTE_DIAGNOSTICS;
-    if (!takes_query && t.query_len) {
+                                   "profile ids match " ROSTER_ID_PATTERN, NULL);
+    if (!rt->params[0] && t.query_len) {
+        /* a route that takes no parameters: say which one it got */
         struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
         char buf[ROSTER_TARGET_MAX + 64], why[200];
-        static const char *const none[] = {NULL};
         size_t n;
-        int r = parse_params(&t, none, p, &n, buf, sizeof(buf), why, sizeof(why));
+        int r = parse_params(&t, rt->params, p, &n, buf, sizeof(buf), why, sizeof(why));
         if (r < 0)
             return query_problem(rq, c, r, why);
     }
-    if (t.route == ROSTER_ROUTE_RELOAD)
-        return roster_admin_reload(rq, c);
-    if (t.route == ROSTER_ROUTE_EVENTS)
-        return roster_events_route(rq, c);
-    int needs_snapshot = t.route == ROSTER_ROUTE_PROFILES || t.route == ROSTER_ROUTE_PROFILE ||
-                         t.route == ROSTER_ROUTE_VIEW || t.route == ROSTER_ROUTE_FACETS ||
-                         t.route == ROSTER_ROUTE_DIAGNOSTICS;
-    if (needs_snapshot && !rq->snap)
+    if ((rt->flags & ROSTER_ROUTE_SNAPSHOT) && !rq->snap)
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "Not ready",
                                    "no snapshot is loaded yet", NULL);
-    switch (t.route) {
-    case ROSTER_ROUTE_PROFILES:
-        return list_profiles(rq, c, &t);
-    case ROSTER_ROUTE_PROFILE:
-    case ROSTER_ROUTE_VIEW:
-        return profile_route(rq, c, &t);
-    case ROSTER_ROUTE_FACETS:
-        if (!accepts(c, CT_JSON))
-            return not_acceptable(rq, c, CT_JSON);
-        return roster_send_rep(rq, c, &rq->snap->facets, NULL);
-    case ROSTER_ROUTE_DIAGNOSTICS:
-        return diagnostics_route(rq, c, &t);
-    case ROSTER_ROUTE_OPENAPI:
-        if (!accepts(c, "application/yaml") && !accepts(c, "application/openapi+yaml"))
-            return not_acceptable(rq, c, "application/yaml");
-        return plain_route(rq, c, &t);
-    case ROSTER_ROUTE_METRICS:
-        if (!accepts(c, "text/plain"))
-            return not_acceptable(rq, c, "text/plain");
-        return plain_route(rq, c, &t);
-    default:
-        if (!accepts(c, CT_JSON))
-            return not_acceptable(rq, c, CT_JSON);
-        return plain_route(rq, c, &t);
-    }
+    return HANDLERS[t.route](rq, c, &t);
 }

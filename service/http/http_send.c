@@ -160,7 +160,7 @@ enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, un
     /* built for this request: hash and (when asked) compress here */
     struct roster_rep rep;
     if (roster_rep_init(&rep, body, len, ctype, rq->snap ? rq->snap->generation : 0) < 0) {
-        roster_rep_free(&rep);
+        roster_rep_release(&rep);
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
                                    "Out of memory", "the server is out of memory", NULL);
     }

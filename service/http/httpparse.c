@@ -10,31 +10,56 @@
 #include "roster_doc.h"
 #include "roster_text.h"
 
-static const char *const ROUTE_NAMES[ROSTER_ROUTE_COUNT] = {
-    [ROSTER_ROUTE_NOT_FOUND] = "unknown",
-    [ROSTER_ROUTE_BAD_ID] = "profile",
-    [ROSTER_ROUTE_PROFILES] = "profiles",
-    [ROSTER_ROUTE_PROFILE] = "profile",
-    [ROSTER_ROUTE_VIEW] = "view",
-    [ROSTER_ROUTE_FACETS] = "facets",
-    [ROSTER_ROUTE_DIAGNOSTICS] = "diagnostics",
-    [ROSTER_ROUTE_EVENTS] = "events",
-    [ROSTER_ROUTE_RELOAD] = "reload",
-    [ROSTER_ROUTE_OPENAPI] = "openapi",
-    [ROSTER_ROUTE_HEALTH] = "health",
-    [ROSTER_ROUTE_READY] = "ready",
-    [ROSTER_ROUTE_METRICS] = "metrics",
-    [ROSTER_ROUTE_VERSION] = "version",
+#define GET_ALLOW "GET, HEAD, OPTIONS"
+#define POST_ALLOW "POST, OPTIONS"
+
+static const char *const NO_PARAMS[] = {NULL};
+static const char *const LIST_PARAMS[] = {"category", "role",  "extends", "q",
+                                          "fields",   "limit", "cursor",  NULL};
+static const char *const PROFILE_PARAMS[] = {"fields", NULL};
+static const char *const DIAG_PARAMS[] = {"severity", NULL};
+
+static const struct roster_route ROUTES[] = {
+    {ROSTER_ROUTE_PROFILES, "/v1/profiles", "profiles", GET_ALLOW, LIST_PARAMS,
+     ROSTER_ROUTE_SNAPSHOT},
+    {ROSTER_ROUTE_PROFILE, "/v1/profiles/{id}", "profile", GET_ALLOW, PROFILE_PARAMS,
+     ROSTER_ROUTE_SNAPSHOT},
+    {ROSTER_ROUTE_VIEW, "/v1/profiles/{id}/{view}", "view", GET_ALLOW, NO_PARAMS,
+     ROSTER_ROUTE_SNAPSHOT},
+    {ROSTER_ROUTE_FACETS, "/v1/facets", "facets", GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT},
+    {ROSTER_ROUTE_DIAGNOSTICS, "/v1/diagnostics", "diagnostics", GET_ALLOW, DIAG_PARAMS,
+     ROSTER_ROUTE_SNAPSHOT},
+    {ROSTER_ROUTE_EVENTS, "/v1/events", "events", GET_ALLOW, NO_PARAMS, 0},
+    {ROSTER_ROUTE_RELOAD, "/v1/admin/reload", "reload", POST_ALLOW, NO_PARAMS, ROSTER_ROUTE_POST},
+    {ROSTER_ROUTE_OPENAPI, "/openapi.yaml", "openapi", GET_ALLOW, NO_PARAMS, 0},
+    {ROSTER_ROUTE_HEALTH, "/health", "health", GET_ALLOW, NO_PARAMS, 0},
+    {ROSTER_ROUTE_READY, "/ready", "ready", GET_ALLOW, NO_PARAMS, 0},
+    {ROSTER_ROUTE_METRICS, "/metrics", "metrics", GET_ALLOW, NO_PARAMS, 0},
+    {ROSTER_ROUTE_VERSION, "/version", "version", GET_ALLOW, NO_PARAMS, 0},
 };
+#define NROUTES (sizeof(ROUTES) / sizeof(ROUTES[0]))
+_Static_assert(NROUTES == ROSTER_ROUTE_COUNT - 2, "every routable kind has one table entry");
+
+const struct roster_route *roster_routes(size_t *n)
+{
+    *n = NROUTES;
+    return ROUTES;
+}
+
+const struct roster_route *roster_route_of(enum roster_route_kind kind)
+{
+    for (size_t i = 0; i < NROUTES; i++)
+        if (ROUTES[i].kind == kind)
+            return &ROUTES[i];
+    return NULL;
+}
 
 const char *roster_route_name(enum roster_route_kind r)
 {
-    return r < ROSTER_ROUTE_COUNT ? ROUTE_NAMES[r] : "unknown";
-}
-
-static int seg_is(const char *s, size_t n, const char *lit)
-{
-    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+    if (r == ROSTER_ROUTE_BAD_ID)
+        r = ROSTER_ROUTE_PROFILE; /* one label per route family */
+    const struct roster_route *rt = roster_route_of(r);
+    return rt ? rt->metric : "unknown";
 }
 
 static int hexval(char c);
@@ -63,6 +88,37 @@ static int decode_segment(const char *s, size_t n, char *out, size_t cap, size_t
     return 0;
 }
 
+/* Matches the path's segments against one route pattern. Returns 1 on a
+ * match (id and view decoded into out), 0 on none, -1 when the literal
+ * segments match but the id is not a valid one (400 invalid_id). */
+static int match_route(const struct roster_route *rt, const char *const *seg, const size_t *sl,
+                       size_t n, struct roster_target *out)
+{
+    const char *p = rt->pattern + 1;
+    size_t k = 0;
+    int bad_id = 0;
+    while (*p) {
+        const char *e = strchr(p, '/');
+        size_t plen = e ? (size_t)(e - p) : strlen(p);
+        if (k == n)
+            return 0;
+        if (plen == 4 && memcmp(p, "{id}", 4) == 0) {
+            if (decode_segment(seg[k], sl[k], out->id, sizeof(out->id), &out->id_len) < 0 ||
+                !roster_id_valid(out->id, out->id_len))
+                bad_id = 1;
+        } else if (plen == 6 && memcmp(p, "{view}", 6) == 0) {
+            if (sl[k] == 0 ||
+                decode_segment(seg[k], sl[k], out->view, sizeof(out->view), &out->view_len) < 0)
+                return 0; /* no view has such a name: an unknown route */
+        } else if (plen != sl[k] || memcmp(p, seg[k], plen) != 0) {
+            return 0;
+        }
+        k++;
+        p = e ? e + 1 : p + plen;
+    }
+    return k != n ? 0 : bad_id ? -1 : 1;
+}
+
 void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
 {
     memset(out, 0, sizeof(*out));
@@ -75,7 +131,7 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
     }
     if (plen == 0 || raw[0] != '/')
         return;
-    /* Split into at most 5 segments; an empty segment is not a route. */
+    /* Split into at most 5 segments (the longest pattern has 4). */
     const char *seg[5];
     size_t sl[5], n = 0;
     size_t i = 1;
@@ -90,61 +146,23 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
         n++;
         i = j + 1;
     }
-    if (n == 1) {
-        static const struct {
-            const char *name;
-            enum roster_route_kind route;
-        } top[] = {{"openapi.yaml", ROSTER_ROUTE_OPENAPI},
-                   {"health", ROSTER_ROUTE_HEALTH},
-                   {"ready", ROSTER_ROUTE_READY},
-                   {"metrics", ROSTER_ROUTE_METRICS},
-                   {"version", ROSTER_ROUTE_VERSION}};
-        for (size_t k = 0; k < sizeof(top) / sizeof(top[0]); k++)
-            if (seg_is(seg[0], sl[0], top[k].name))
-                out->route = top[k].route;
-        return;
+    for (size_t r = 0; r < NROUTES; r++) {
+        int m = match_route(&ROUTES[r], seg, sl, n, out);
+        if (m == 0)
+            continue;
+        out->route = m > 0 ? ROUTES[r].kind : ROSTER_ROUTE_BAD_ID;
+        break;
     }
-    if (!seg_is(seg[0], sl[0], "v1"))
-        return;
-    if (n == 2) {
-        if (seg_is(seg[1], sl[1], "profiles"))
-            out->route = ROSTER_ROUTE_PROFILES;
-        else if (seg_is(seg[1], sl[1], "facets"))
-            out->route = ROSTER_ROUTE_FACETS;
-        else if (seg_is(seg[1], sl[1], "diagnostics"))
-            out->route = ROSTER_ROUTE_DIAGNOSTICS;
-        else if (seg_is(seg[1], sl[1], "events"))
-            out->route = ROSTER_ROUTE_EVENTS;
-        return;
-    }
-    if (n == 3 && seg_is(seg[1], sl[1], "admin") && seg_is(seg[2], sl[2], "reload")) {
-        out->route = ROSTER_ROUTE_RELOAD;
-        return;
-    }
-    if (!seg_is(seg[1], sl[1], "profiles") || n > 4)
-        return;
-    /* The id is validated after decoding: %00, %2F, "..", non-ASCII and
-     * over-long ids never reach a lookup. */
-    if (decode_segment(seg[2], sl[2], out->id, sizeof(out->id), &out->id_len) < 0 ||
-        !roster_id_valid(out->id, out->id_len)) {
+    /* The id and view are the decoded segments of a match, and nothing
+     * otherwise: a caller never sees a half-decoded id. */
+    if (out->route != ROSTER_ROUTE_PROFILE && out->route != ROSTER_ROUTE_VIEW) {
         out->id_len = 0;
         out->id[0] = '\0';
-        out->route = ROSTER_ROUTE_BAD_ID;
-        return;
     }
-    if (n == 3) {
-        out->route = ROSTER_ROUTE_PROFILE;
-        return;
-    }
-    if (sl[3] == 0)
-        return;
-    if (decode_segment(seg[3], sl[3], out->view, sizeof(out->view), &out->view_len) < 0) {
-        /* no view has such a name: an unknown route */
+    if (out->route != ROSTER_ROUTE_VIEW) {
         out->view_len = 0;
         out->view[0] = '\0';
-        return;
     }
-    out->route = ROSTER_ROUTE_VIEW;
 }
 
 static int hexval(char c)

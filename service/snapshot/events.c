@@ -101,16 +101,16 @@ static void wake(struct roster_events *ev, int heartbeat)
         ev->wake_locked(ev, heartbeat);
 }
 
-/* Must hold the lock. */
-static uint64_t append(struct roster_events *ev, const char *type, const char *data)
+/* Must hold the lock. Out of memory, the event is lost (never half kept). */
+static void append(struct roster_events *ev, const char *type, const char *data)
 {
     uint64_t id = ev->next_id;
     struct roster_buf b;
     roster_buf_init(&b, 1 << 20);
     if (roster_buf_printf(&b, "id: %s-%llu\nevent: %s\ndata: %s\n\n", ev->boot,
                           (unsigned long long)id, type, data) < 0) {
-        roster_buf_free(&b);
-        return 0;
+        roster_buf_release(&b);
+        return;
     }
     struct roster_event *slot = &ev->ring[id % ev->cap];
     roster_free(slot->frame);
@@ -119,16 +119,6 @@ static uint64_t append(struct roster_events *ev, const char *type, const char *d
     ev->next_id++;
     if (ev->count < ev->cap)
         ev->count++;
-    return id;
-}
-
-uint64_t roster_events_publish(struct roster_events *ev, const char *type, const char *data)
-{
-    pthread_mutex_lock(&ev->lock);
-    uint64_t id = append(ev, type, data);
-    wake(ev, 0);
-    pthread_mutex_unlock(&ev->lock);
-    return id;
 }
 
 static void publish_profile(struct roster_events *ev, const char *type,
@@ -179,13 +169,12 @@ void roster_events_publish_diff(struct roster_events *ev, const struct roster_sn
 
 void roster_events_tick(struct roster_events *ev)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = roster_now_mono();
     pthread_mutex_lock(&ev->lock);
     if (ev->reap_locked)
         ev->reap_locked(ev);
-    if ((double)ts.tv_sec >= ev->next_heartbeat) {
-        ev->next_heartbeat = (double)ts.tv_sec + ROSTER_EVENTS_HEARTBEAT_S;
+    if (now >= ev->next_heartbeat) {
+        ev->next_heartbeat = now + ROSTER_EVENTS_HEARTBEAT_S;
         wake(ev, 1);
     }
     pthread_mutex_unlock(&ev->lock);
@@ -204,12 +193,4 @@ void roster_events_set_max_clients(struct roster_events *ev, size_t n)
     pthread_mutex_lock(&ev->lock);
     ev->max_clients = n < 1 ? 1 : n > ROSTER_EVENTS_MAX_CLIENTS ? ROSTER_EVENTS_MAX_CLIENTS : n;
     pthread_mutex_unlock(&ev->lock);
-}
-
-size_t roster_events_clients(struct roster_events *ev)
-{
-    pthread_mutex_lock(&ev->lock);
-    size_t n = ev->nclients;
-    pthread_mutex_unlock(&ev->lock);
-    return n;
 }

@@ -32,13 +32,6 @@ struct roster_reloader {
     int dir_failing;
 };
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int roster_reloader_new(struct roster_reloader **out, const struct roster_reload_opts *opts,
                         const struct roster_reload_hooks *hooks, char *why, size_t why_cap)
 {
@@ -72,7 +65,7 @@ int roster_reloader_new(struct roster_reloader **out, const struct roster_reload
         return ROSTER_EIO;
     }
     if (opts->rescan_interval)
-        rl->next_rescan = now_mono() + opts->rescan_interval;
+        rl->next_rescan = roster_now_mono() + opts->rescan_interval;
     *out = rl;
     return 0;
 }
@@ -103,7 +96,7 @@ const struct roster_snapshot *roster_reloader_current(struct roster_reloader *rl
 void roster_reloader_request(struct roster_reloader *rl, const char *reason)
 {
     rl->reason = reason;
-    rl->due = now_mono();
+    rl->due = roster_now_mono();
 }
 
 static void report(struct roster_reloader *rl, const struct roster_reload_report *r)
@@ -114,7 +107,7 @@ static void report(struct roster_reloader *rl, const struct roster_reload_report
 
 static void reload(struct roster_reloader *rl)
 {
-    double t0 = now_mono();
+    double t0 = roster_now_mono();
     const char *reason = rl->reason ? rl->reason : "files";
     rl->reason = NULL;
     struct roster_snapshot *next = NULL;
@@ -152,7 +145,7 @@ static void reload(struct roster_reloader *rl)
     }
     struct roster_diff d;
     roster_snapshot_diff(rl->current, next, &d);
-    double dt = now_mono() - t0;
+    double dt = roster_now_mono() - t0;
     struct roster_reload_report rep = {.reason = reason, .generation = rl->generation};
     if (rl->dir_failing) {
         rl->dir_failing = 0;
@@ -172,9 +165,6 @@ static void reload(struct roster_reloader *rl)
     rl->current = next;
     roster_events_publish_diff(rl->events, old, next);
     roster_snapshot_unref(old);
-    /* a build allocates and frees several times what the snapshot keeps:
-     * give the freed pages back instead of keeping the build's peak */
-    malloc_trim(0);
     rep.outcome = ROSTER_RELOAD_SWAPPED;
     rep.generation = rl->generation;
     rep.diff = d;
@@ -182,11 +172,14 @@ static void reload(struct roster_reloader *rl)
     rep.stale = next->stale;
     rep.seconds = dt;
     report(rl, &rep);
+    /* a build allocates and frees several times what the snapshot keeps:
+     * give the freed pages back instead of keeping the build's peak */
+    malloc_trim(0);
 }
 
 void roster_reloader_poll(struct roster_reloader *rl)
 {
-    double now = now_mono();
+    double now = roster_now_mono();
     if (rl->watch && roster_watch_read(rl->watch) > 0) {
         /* debounce: every event pushes the reload back, but a burst that
          * never ends still reloads after max(1 s, 5 x debounce) */

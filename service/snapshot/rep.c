@@ -8,7 +8,8 @@
 #include "roster_base.h"
 #include "roster_text.h"
 
-char *roster_gzip(const char *data, size_t len, size_t *out_len)
+/* gzip of data (best compression); NULL on failure. */
+static char *gzip(const char *data, size_t len, size_t *out_len)
 {
     z_stream z;
     memset(&z, 0, sizeof(z));
@@ -53,7 +54,7 @@ int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ct
              (unsigned long long)generation);
     if (len >= 256) {
         size_t gz_len = 0;
-        char *gz = roster_gzip(body, len, &gz_len);
+        char *gz = gzip(body, len, &gz_len);
         if (!gz)
             return ROSTER_ENOMEM;
         if (gz_len < len) {
@@ -66,7 +67,7 @@ int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ct
     return 0;
 }
 
-void roster_rep_free(struct roster_rep *r)
+void roster_rep_release(struct roster_rep *r)
 {
     roster_free(r->body);
     roster_free(r->gz);

@@ -243,13 +243,9 @@ int roster_scan_dir(struct roster_index **out, const char *dir,
                     const struct roster_index_opts *opts, struct roster_error *err)
 {
     struct walk w = {0};
-    struct roster_index *ix = roster_calloc(1, sizeof(*ix));
+    struct roster_index *ix = roster_index_new(dir);
     int r = ROSTER_ENOMEM;
     if (!ix)
-        goto out;
-    ix->root = roster_strndup(dir, strlen(dir));
-    ix->diags = roster_diags_new();
-    if (!ix->root || !ix->diags)
         goto out;
     struct stat st;
     errno = 0;
@@ -280,18 +276,15 @@ int roster_scan_dir(struct roster_index **out, const char *dir,
     if (r < 0)
         goto out;
     qsort(w.paths, w.n, sizeof(*w.paths), cmp_paths);
-    ix->docs = roster_calloc(w.n ? w.n : 1, sizeof(*ix->docs));
-    if (!ix->docs) {
-        r = ROSTER_ENOMEM;
+    r = roster_index_reserve(ix, w.n);
+    for (size_t i = 0; r == 0 && i < w.n; i++) {
+        struct roster_doc *doc = NULL;
+        r = load_one(ix, w.paths[i], opts, &doc);
+        if (r == 0)
+            roster_index_add(ix, doc);
+    }
+    if (r < 0)
         goto out;
-    }
-    for (size_t i = 0; i < w.n; i++) {
-        r = load_one(ix, w.paths[i], opts, &ix->docs[ix->ndocs]);
-        if (r < 0)
-            goto out;
-        ix->docs[ix->ndocs]->pos = ix->ndocs;
-        ix->ndocs++;
-    }
     r = roster_index_finish(ix);
     if (r < 0)
         goto out;

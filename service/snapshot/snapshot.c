@@ -23,13 +23,6 @@
 #define CT_JSON "application/json"
 #define CT_MARKDOWN "text/markdown; charset=utf-8"
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int rep_json(struct roster_rep *r, const json_t *j, uint64_t gen)
 {
     size_t len = 0;
@@ -74,7 +67,7 @@ static int make_haystack(struct roster_sprofile *sp)
             b.data[k] = (char)(b.data[k] - 'A' + 'a');
     if (r == 0)
         sp->haystack = roster_buf_steal(&b, NULL);
-    roster_buf_free(&b);
+    roster_buf_release(&b);
     return r < 0 ? r : (sp->haystack ? 0 : ROSTER_ENOMEM);
 }
 
@@ -121,10 +114,8 @@ static json_t *file_diagnostics(const struct roster_diags *d, const char *file)
     return a;
 }
 
-static int set_parents(struct roster_sprofile *sp, const json_t *lineage_src,
-                       struct roster_doc **parents, size_t n)
+static int set_parents(struct roster_sprofile *sp, struct roster_doc **parents, size_t n)
 {
-    (void)lineage_src;
     sp->parents = roster_calloc(n ? n : 1, sizeof(char *));
     if (!sp->parents)
         return ROSTER_ENOMEM;
@@ -145,7 +136,7 @@ static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p,
     json_t *prompt_doc = roster_render_prompt(p);
     int r = sp->profile && prompt_doc ? 0 : ROSTER_ENOMEM;
     if (r == 0)
-        r = set_parents(sp, NULL, p->parents, p->nparents);
+        r = set_parents(sp, p->parents, p->nparents);
     if (r == 0)
         r = render_reps(sp, p->prompt, p->prompt_len, p->doc->raw, p->doc->raw_len, prompt_doc,
                         gen);
@@ -232,7 +223,7 @@ static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
 int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snapshot_opts *opts,
                           struct roster_error *err)
 {
-    double t0 = now_mono();
+    double t0 = roster_now_mono();
     struct roster_index *ix = NULL;
     struct roster_resolution *res = NULL;
     struct roster_index_opts io = {.strict_markdown = opts->strict_markdown};
@@ -253,7 +244,7 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
         roster_error_set(err, r, opts->dir, 0, 0, "out of memory while building the snapshot");
         goto out;
     }
-    s->build_seconds = now_mono() - t0;
+    s->build_seconds = roster_now_mono() - t0;
     s->built_at = (double)time(NULL);
     *out = s;
     s = NULL;
@@ -271,7 +262,8 @@ struct roster_snapshot *roster_snapshot_ref(struct roster_snapshot *s)
     return s;
 }
 
-static void sprofile_free(struct roster_sprofile *sp)
+/* Frees what sp holds (sp is an element of the snapshot's array). */
+static void sprofile_release(struct roster_sprofile *sp)
 {
     roster_free(sp->id);
     roster_free(sp->file);
@@ -284,8 +276,8 @@ static void sprofile_free(struct roster_sprofile *sp)
         roster_free(sp->parents[k]);
     roster_free(sp->parents);
     for (int v = 0; v < ROSTER_VIEW_COUNT; v++)
-        roster_rep_free(&sp->reps[v]);
-    roster_rep_free(&sp->prompt_json);
+        roster_rep_release(&sp->reps[v]);
+    roster_rep_release(&sp->prompt_json);
 }
 
 void roster_snapshot_unref(struct roster_snapshot *s)
@@ -293,14 +285,14 @@ void roster_snapshot_unref(struct roster_snapshot *s)
     if (!s || atomic_fetch_sub(&s->refs, 1) > 1)
         return;
     for (size_t i = 0; i < s->n; i++)
-        sprofile_free(&s->profiles[i]);
+        sprofile_release(&s->profiles[i]);
     roster_free(s->profiles);
     roster_map_free(s->by_id);
-    roster_rep_free(&s->list_default);
-    roster_rep_free(&s->facets);
-    roster_rep_free(&s->diagnostics);
+    roster_rep_release(&s->list_default);
+    roster_rep_release(&s->facets);
+    roster_rep_release(&s->diagnostics);
     for (int k = 0; k < 3; k++)
-        roster_rep_free(&s->diagnostics_sev[k]);
+        roster_rep_release(&s->diagnostics_sev[k]);
     json_decref(s->diag_items);
     roster_free(s);
 }

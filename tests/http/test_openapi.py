@@ -143,3 +143,28 @@ def test_served_openapi_is_the_repository_file(api):
     assert r2.status_code == 200 and r2.content == r.content
     r3 = api.get("/openapi.yaml", headers={"Accept": "application/json"})
     assert r3.status_code == 406
+
+
+def test_route_table_is_the_contract(rosterd):
+    """`rosterd routes` prints the route table the server parses, routes,
+    answers OPTIONS/405 and labels metrics with; it and the contract name the
+    same paths, methods and query parameters."""
+    import json as _json
+    import subprocess as _sp
+    out = _sp.run([str(rosterd), "routes"], capture_output=True, check=True, timeout=10).stdout
+    table = [_json.loads(line) for line in out.decode().splitlines()]
+    spec = SPEC.doc["paths"]
+    expanded = {}
+    for rt in table:
+        paths = [rt["pattern"].replace("{view}", v) for v in rt["views"]] or [rt["pattern"]]
+        for p in paths:
+            expanded[p] = rt
+    assert set(expanded) == set(spec), (set(expanded) ^ set(spec))
+    for path, rt in expanded.items():
+        ops = {m for m in spec[path] if m in ("get", "head", "options", "post", "put", "patch", "delete")}
+        assert ops == {m.lower() for m in rt["methods"]}, path
+        for m in ops - {"options"}:  # OPTIONS answers Allow whatever the query
+            op = SPEC.deref(spec[path][m])
+            query = {SPEC.deref(p)["name"] for p in op.get("parameters", []) if SPEC.deref(p)["in"] == "query"}
+            assert query == set(rt["params"]), (path, m, query, rt["params"])
+    assert len({rt["metric"] for rt in table}) == len(table)

@@ -239,11 +239,16 @@ def test_git_sync_link_swap(spawn, tmp_path):
 
     # the new checkout is watched: an edit inside it is picked up
     mark = srv.mark()
+    g_edit = srv.generation()
     wt = gs.root / ".worktrees" / gs.current
     rs.write_in_place(wt / "worker-sre.md", versioned("worker-sre.md", 3))
     ok, _ = rs.poll(lambda: versions_in(srv.get("/v1/profiles/worker-sre").content).get("worker-sre") == {3},
                     rs.OBSERVE_S)
     assert ok, "an edit inside the new checkout was not seen within 1 s"
+    # the new snapshot is served before its reload is logged: wait for the
+    # log line too, or it would count as the next swap's (seen on a loaded
+    # machine)
+    assert srv.wait_reload(g_edit + 1, since=mark) is not None
 
     # and a second swap works the same way
     mark = srv.mark()

@@ -28,18 +28,22 @@ static int parse_fixture(const char *name, json_t **out, struct roster_error *er
     return r;
 }
 
-static void expect_refusal(const char *name, const char *code, unsigned line)
+/* The refusal's code, result, file line and column (1-based, of the token
+ * that is refused, or where the YAML parser gave up) and message. */
+static void expect_refusal(const char *name, const char *code, int result, unsigned line,
+                           unsigned col, const char *msg)
 {
     json_t *v = NULL;
     struct roster_error err;
     int r = parse_fixture(name, &v, &err);
-    ck_assert_msg(r < 0, "%s: expected a refusal", name);
+    ck_assert_msg(r == result, "%s: result %d, expected %d", name, r, result);
     ck_assert_ptr_null(v);
     ck_assert_ptr_nonnull(err.diag);
     ck_assert_str_eq(err.diag, code);
-    if (line)
-        ck_assert_uint_eq(err.line, line);
-    ck_assert_msg(err.msg[0] != '\0', "%s: empty message", name);
+    ck_assert_int_eq(err.code, result);
+    ck_assert_msg(err.line == line && err.col == col, "%s: at %u:%u, expected %u:%u", name,
+                  err.line, err.col, line, col);
+    ck_assert_str_eq(err.msg, msg);
 }
 
 START_TEST(types_core_schema)
@@ -55,7 +59,9 @@ START_TEST(types_core_schema)
     ck_assert_int_eq(json_integer_value(json_object_get(v, "hex")), 31);
     ck_assert_int_eq(json_integer_value(json_object_get(v, "oct")), 15);
     ck_assert(json_is_real(json_object_get(v, "float")));
+    ck_assert(json_real_value(json_object_get(v, "float")) == 1.5);
     ck_assert(json_is_real(json_object_get(v, "exp")));
+    ck_assert(json_real_value(json_object_get(v, "exp")) == 2000.0);
     ck_assert_str_eq(json_string_value(json_object_get(v, "yes_word")), "yes");
     ck_assert_str_eq(json_string_value(json_object_get(v, "no_word")), "no");
     ck_assert_str_eq(json_string_value(json_object_get(v, "on_word")), "on");
@@ -67,7 +73,14 @@ START_TEST(types_core_schema)
     ck_assert(json_is_null(json_object_get(v, "n3")));
     ck_assert_str_eq(json_string_value(json_object_get(v, "inf")), ".inf");
     ck_assert_str_eq(json_string_value(json_object_get(v, "big")), "99999999999999999999");
-    ck_assert_int_eq(json_array_size(json_object_get(v, "list")), 3);
+    json_t *list = json_object_get(v, "list");
+    ck_assert_int_eq(json_array_size(list), 3);
+    ck_assert_str_eq(json_string_value(json_array_get(list, 0)), "a");
+    ck_assert(json_is_integer(json_array_get(list, 1)));
+    ck_assert_int_eq(json_integer_value(json_array_get(list, 1)), 1);
+    ck_assert(json_is_true(json_array_get(list, 2)));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(v, "map"), "inner")), "x");
+    ck_assert_uint_eq(json_object_size(json_object_get(v, "map")), 2);
     json_t *deeper = json_object_get(json_object_get(v, "map"), "deeper");
     ck_assert_str_eq(json_string_value(json_object_get(deeper, "k")), "v");
     ck_assert_str_eq(json_string_value(json_object_get(v, "str_tag")), "123");
@@ -103,27 +116,53 @@ END_TEST
 
 START_TEST(refusals)
 {
-    expect_refusal("frontmatter/duplicate-key.md", "frontmatter.duplicate_key", 5);
-    expect_refusal("frontmatter/anchor.md", "frontmatter.anchor", 3);
-    expect_refusal("frontmatter/alias.md", "frontmatter.alias", 4);
-    expect_refusal("frontmatter/alias-bomb.md", "frontmatter.anchor", 3);
-    expect_refusal("frontmatter/tag-mapping.md", "frontmatter.tag", 3);
-    expect_refusal("frontmatter/tag-scalar.md", "frontmatter.tag", 3);
-    expect_refusal("frontmatter/nonscalar-key.md", "frontmatter.non_scalar_key", 3);
-    expect_refusal("frontmatter/second-document.md", "frontmatter.multiple_documents", 3);
-    expect_refusal("frontmatter/unclosed.md", "frontmatter.unclosed", 1);
-    expect_refusal("frontmatter/not-mapping.md", "frontmatter.not_mapping", 2);
-    expect_refusal("frontmatter/syntax-error.md", "frontmatter.syntax", 0);
+    static const char anchors[] = "anchors (&name) are not allowed in front matter";
+    /* "a: 3" repeats line 3's key */
+    expect_refusal("frontmatter/duplicate-key.md", "frontmatter.duplicate_key", ROSTER_EINVAL, 5, 1,
+                   "duplicate key 'a'");
+    /* "base: &anchor": the '&' */
+    expect_refusal("frontmatter/anchor.md", "frontmatter.anchor", ROSTER_EINVAL, 3, 7, anchors);
+    /* "other: *ref": the '*' */
+    expect_refusal("frontmatter/alias.md", "frontmatter.alias", ROSTER_EINVAL, 4, 8,
+                   "aliases (*name) are not allowed in front matter");
+    /* "a: &a [...]": refused at the first anchor, before any alias expands */
+    expect_refusal("frontmatter/alias-bomb.md", "frontmatter.anchor", ROSTER_EINVAL, 3, 4, anchors);
+    /* "obj: !!python/object:os.system": the tag */
+    expect_refusal("frontmatter/tag-mapping.md", "frontmatter.tag", ROSTER_EINVAL, 3, 6,
+                   "tags are not allowed on mappings or sequences in front matter");
+    expect_refusal("frontmatter/tag-scalar.md", "frontmatter.tag", ROSTER_EINVAL, 3, 6,
+                   "tags other than plain strings are not allowed in front matter");
+    /* "? [a, b]": the '[' */
+    expect_refusal("frontmatter/nonscalar-key.md", "frontmatter.non_scalar_key", ROSTER_EINVAL, 3,
+                   3, "mapping keys must be scalars");
+    expect_refusal("frontmatter/second-document.md", "frontmatter.multiple_documents",
+                   ROSTER_EINVAL, 3, 1, "front matter must be a single YAML document");
+    expect_refusal("frontmatter/unclosed.md", "frontmatter.unclosed", ROSTER_EINVAL, 1, 1,
+                   "front matter opened by '---' on line 1 is never closed (expected a line '---' "
+                   "or '...')");
+    expect_refusal("frontmatter/not-mapping.md", "frontmatter.not_mapping", ROSTER_EINVAL, 2, 1,
+                   "front matter must be a mapping of keys to values");
+    /* "key: [unclosed" on line 3: libyaml gives up where the slice ends,
+     * the start of the closing '---' line */
+    expect_refusal("frontmatter/syntax-error.md", "frontmatter.syntax", ROSTER_EINVAL, 4, 1,
+                   "YAML syntax error: did not find expected ',' or ']' while parsing a flow "
+                   "sequence");
 }
 END_TEST
 
 START_TEST(limits)
 {
-    expect_refusal("frontmatter/too-deep.md", "frontmatter.too_deep", 3);
-    expect_refusal("frontmatter/too-large.md", "frontmatter.too_large", 1);
-    expect_refusal("frontmatter/too-many-nodes.md", "frontmatter.too_many_nodes", 3);
+    static const char deep[] = "front matter nesting is deeper than 32 levels";
+    /* "k: [[[...": the root mapping is level 1, the 32nd '[' (column 4 + 31)
+     * would be level 33 */
+    expect_refusal("frontmatter/too-deep.md", "frontmatter.too_deep", ROSTER_E2BIG, 3, 35, deep);
+    expect_refusal("frontmatter/too-large.md", "frontmatter.too_large", ROSTER_E2BIG, 1, 1,
+                   "front matter is over the limit of 65536 bytes");
+    /* event 10,001 is the 9,994th '1' of "k: [1,1,...": column 5 + 2 * 9993 */
+    expect_refusal("frontmatter/too-many-nodes.md", "frontmatter.too_many_nodes", ROSTER_E2BIG, 3,
+                   19991, "front matter has too many nodes");
     /* 60,000 nested '[' would take libyaml minutes; the cap stops it at 33 */
-    expect_refusal("frontmatter/flow-deep.md", "frontmatter.too_deep", 3);
+    expect_refusal("frontmatter/flow-deep.md", "frontmatter.too_deep", ROSTER_E2BIG, 3, 35, deep);
 }
 END_TEST
 
@@ -135,18 +174,29 @@ START_TEST(split_variants)
     ck_assert_int_eq(roster_frontmatter_split(none, strlen(none), &sp, &err), 0);
     ck_assert_int_eq(sp.present, 0);
     ck_assert_uint_eq(sp.body_off, 0);
+    ck_assert_uint_eq(sp.body_line, 1);
     const char *dots = "---\nid: a\n...\nbody\n";
     ck_assert_int_eq(roster_frontmatter_split(dots, strlen(dots), &sp, &err), 0);
     ck_assert_int_eq(sp.present, 1);
+    ck_assert_uint_eq(sp.fm_off, 4);
+    ck_assert_uint_eq(sp.fm_len, 6); /* "id: a\n" */
+    ck_assert_uint_eq(sp.fm_line, 2);
+    ck_assert_uint_eq(sp.body_off, 14);
     ck_assert_uint_eq(sp.body_line, 4);
     ck_assert_str_eq(dots + sp.body_off, "body\n");
     const char *trailing = "---  \nid: a\n---\t\n";
     ck_assert_int_eq(roster_frontmatter_split(trailing, strlen(trailing), &sp, &err), 0);
     ck_assert_int_eq(sp.present, 1);
+    ck_assert_uint_eq(sp.fm_off, 6);
     ck_assert_uint_eq(sp.fm_len, 6);
+    ck_assert_uint_eq(sp.fm_line, 2);
+    ck_assert_uint_eq(sp.body_off, strlen(trailing)); /* an empty body */
+    ck_assert_uint_eq(sp.body_line, 4);
     const char *hr = "----\n";
     ck_assert_int_eq(roster_frontmatter_split(hr, strlen(hr), &sp, &err), 0);
     ck_assert_int_eq(sp.present, 0);
+    ck_assert_uint_eq(sp.body_off, 0);
+    ck_assert_uint_eq(sp.body_line, 1);
 }
 END_TEST
 
@@ -156,8 +206,26 @@ START_TEST(error_lines_are_file_lines)
     json_t *v = NULL;
     struct roster_error err;
     roster_error_clear(&err);
-    ck_assert_int_lt(roster_frontmatter_parse(&v, y, strlen(y), 10, &err), 0);
-    ck_assert_uint_ge(err.line, 11);
+    ck_assert_int_eq(roster_frontmatter_parse(&v, y, strlen(y), 10, &err), ROSTER_EINVAL);
+    ck_assert_ptr_null(v);
+    ck_assert_str_eq(err.diag, "frontmatter.syntax");
+    /* the slice's lines are file lines 10 and 11; libyaml gives up at the
+     * end of the slice, the start of line 12 */
+    ck_assert_uint_eq(err.line, 12);
+    ck_assert_uint_eq(err.col, 1);
+    /* and a refused token is reported on its own file line and column */
+    const char *dup = "id: x\nlist: [a]\n  # note\nid: y\n";
+    roster_error_clear(&err);
+    ck_assert_int_eq(roster_frontmatter_parse(&v, dup, strlen(dup), 7, &err), ROSTER_EINVAL);
+    ck_assert_str_eq(err.diag, "frontmatter.duplicate_key");
+    ck_assert_uint_eq(err.line, 10);
+    ck_assert_uint_eq(err.col, 1);
+    const char *tag = "a: 1\nb:\n  c: !!int 3\n";
+    roster_error_clear(&err);
+    ck_assert_int_eq(roster_frontmatter_parse(&v, tag, strlen(tag), 2, &err), ROSTER_EINVAL);
+    ck_assert_str_eq(err.diag, "frontmatter.tag");
+    ck_assert_uint_eq(err.line, 4);
+    ck_assert_uint_eq(err.col, 6);
 }
 END_TEST
 

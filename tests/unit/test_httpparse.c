@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "roster_base.h"
 #include "roster_httpparse.h"
 #include "roster_query.h"
 #include "util.h"
@@ -13,28 +14,77 @@ static struct roster_target parse(const char *raw)
     return t;
 }
 
+/* A view, id or query slice equals want exactly: same length, same bytes
+ * (a prefix comparison would let "tool" pass for "tool-priorities"). */
+static void expect_slice(const char *got, size_t got_len, const char *want)
+{
+    ck_assert_msg(got_len == strlen(want) && memcmp(got, want, got_len) == 0,
+                  "'%.*s' (%zu bytes) is not '%s'", (int)got_len, got ? got : "", got_len, want);
+}
+
+/* A route with no id, no view and the given query (NULL: none). */
+static void expect_plain(const char *raw, enum roster_route_kind route, const char *query)
+{
+    struct roster_target t = parse(raw);
+    ck_assert_msg(t.route == route, "%s: route %d, expected %d", raw, t.route, route);
+    ck_assert_uint_eq(t.id_len, 0);
+    ck_assert_str_eq(t.id, "");
+    ck_assert_uint_eq(t.view_len, 0);
+    ck_assert_str_eq(t.view, "");
+    if (!query) {
+        ck_assert_ptr_null(t.query);
+        ck_assert_uint_eq(t.query_len, 0);
+    } else {
+        ck_assert_ptr_eq(t.query, strchr(raw, '?') + 1); /* a slice of the raw target */
+        expect_slice(t.query, t.query_len, query);
+    }
+}
+
 START_TEST(targets)
 {
-    ck_assert_int_eq(parse("/v1/profiles").route, ROSTER_ROUTE_PROFILES);
-    ck_assert_int_eq(parse("/v1/profiles?limit=2").route, ROSTER_ROUTE_PROFILES);
+    expect_plain("/v1/profiles", ROSTER_ROUTE_PROFILES, NULL);
+    expect_plain("/v1/profiles?limit=2", ROSTER_ROUTE_PROFILES, "limit=2");
+    expect_plain("/v1/profiles?", ROSTER_ROUTE_PROFILES, "");
     struct roster_target t = parse("/v1/profiles/worker-devops/tool-priorities?x=1");
     ck_assert_int_eq(t.route, ROSTER_ROUTE_VIEW);
-    ck_assert_int_eq((int)t.id_len, 13);
-    ck_assert(strncmp(t.view, "tool-priorities", t.view_len) == 0);
-    ck_assert_int_eq((int)t.query_len, 3);
-    ck_assert_int_eq(parse("/v1/profiles/a").route, ROSTER_ROUTE_PROFILE);
-    ck_assert_int_eq(parse("/health").route, ROSTER_ROUTE_HEALTH);
-    ck_assert_int_eq(parse("/openapi.yaml").route, ROSTER_ROUTE_OPENAPI);
-    ck_assert_int_eq(parse("/v1/admin/reload").route, ROSTER_ROUTE_RELOAD);
-    ck_assert_int_eq(parse("/v1/events").route, ROSTER_ROUTE_EVENTS);
+    expect_slice(t.id, t.id_len, "worker-devops");
+    ck_assert_str_eq(t.id, "worker-devops");
+    expect_slice(t.view, t.view_len, "tool-priorities");
+    ck_assert_str_eq(t.view, "tool-priorities");
+    expect_slice(t.query, t.query_len, "x=1");
+    /* a view that is a prefix of another is not that other */
+    t = parse("/v1/profiles/worker-devops/tool");
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VIEW);
+    expect_slice(t.view, t.view_len, "tool");
+    ck_assert_ptr_null(t.query);
+    t = parse("/v1/profiles/a");
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_PROFILE);
+    expect_slice(t.id, t.id_len, "a");
+    ck_assert_uint_eq(t.view_len, 0);
+    ck_assert_str_eq(t.view, "");
+    expect_plain("/health", ROSTER_ROUTE_HEALTH, NULL);
+    expect_plain("/ready", ROSTER_ROUTE_READY, NULL);
+    expect_plain("/metrics", ROSTER_ROUTE_METRICS, NULL);
+    expect_plain("/version", ROSTER_ROUTE_VERSION, NULL);
+    expect_plain("/openapi.yaml", ROSTER_ROUTE_OPENAPI, NULL);
+    expect_plain("/v1/admin/reload", ROSTER_ROUTE_RELOAD, NULL);
+    expect_plain("/v1/events", ROSTER_ROUTE_EVENTS, NULL);
+    expect_plain("/v1/facets", ROSTER_ROUTE_FACETS, NULL);
+    expect_plain("/v1/diagnostics?severity=error", ROSTER_ROUTE_DIAGNOSTICS, "severity=error");
     /* path segments are percent-decoded, then checked */
     t = parse("/v1/profiles/%61bc");
     ck_assert_int_eq(t.route, ROSTER_ROUTE_PROFILE);
+    expect_slice(t.id, t.id_len, "abc");
     ck_assert_str_eq(t.id, "abc");
     t = parse("/v1/profiles/worker-devops/%72ole");
     ck_assert_int_eq(t.route, ROSTER_ROUTE_VIEW);
+    expect_slice(t.view, t.view_len, "role");
     ck_assert_str_eq(t.view, "role");
-    ck_assert_int_eq(parse("/v1/profiles/%2E%2E").route, ROSTER_ROUTE_BAD_ID);
+    /* a refused id is not handed on */
+    t = parse("/v1/profiles/%2E%2E");
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_BAD_ID);
+    ck_assert_uint_eq(t.id_len, 0);
+    ck_assert_str_eq(t.id, "");
     ck_assert_int_eq(parse("/v1/profiles/a%zz").route, ROSTER_ROUTE_BAD_ID);
     ck_assert_int_eq(parse("/v1/profiles/a%4").route, ROSTER_ROUTE_BAD_ID);
     ck_assert_int_eq(parse("/v1/profiles/%41bc").route, ROSTER_ROUTE_BAD_ID); /* "Abc" */
@@ -51,7 +101,10 @@ START_TEST(targets)
     snprintf(raw, sizeof(raw), "/v1/profiles/%.*s", 129, longid);
     ck_assert_int_eq(parse(raw).route, ROSTER_ROUTE_BAD_ID);
     snprintf(raw, sizeof(raw), "/v1/profiles/%.*s", 128, longid);
-    ck_assert_int_eq(parse(raw).route, ROSTER_ROUTE_PROFILE);
+    t = parse(raw);
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_PROFILE);
+    ck_assert_uint_eq(t.id_len, 128);
+    ck_assert_uint_eq(strlen(t.id), 128);
     /* not routes */
     ck_assert_int_eq(parse("/v1/profiles/").route, ROSTER_ROUTE_BAD_ID);
     ck_assert_int_eq(parse("/v1//profiles").route, ROSTER_ROUTE_NOT_FOUND);
@@ -60,6 +113,11 @@ START_TEST(targets)
     ck_assert_int_eq(parse("v1/profiles").route, ROSTER_ROUTE_NOT_FOUND);
     ck_assert_int_eq(parse("").route, ROSTER_ROUTE_NOT_FOUND);
     ck_assert_int_eq(parse("/").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/healthz").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/health/").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/v1/profile").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/v1/profilesx").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/v1/admin/reloads").route, ROSTER_ROUTE_NOT_FOUND);
 }
 END_TEST
 
@@ -76,29 +134,67 @@ START_TEST(query_strings)
     char why[200];
     ck_assert_int_eq(qparse("q=ci%2Fcd+pipe&limit=5&&flag", p, &n, why), 0);
     ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(p[0].key, "q");
     ck_assert_str_eq(p[0].value, "ci/cd pipe");
+    ck_assert_str_eq(p[1].key, "limit");
+    ck_assert_str_eq(p[1].value, "5");
     ck_assert_str_eq(p[2].key, "flag");
     ck_assert_str_eq(p[2].value, "");
-    ck_assert_int_lt(qparse("q=%zz", p, &n, why), 0);
-    ck_assert(strstr(why, "percent") != NULL);
-    ck_assert_int_lt(qparse("q=%4", p, &n, why), 0);
-    ck_assert_int_lt(qparse("q=a%00b", p, &n, why), 0);
-    ck_assert_int_lt(qparse("q=%c3%28", p, &n, why), 0); /* invalid UTF-8 */
+    /* keys are decoded too; only the first '=' splits */
+    ck_assert_int_eq(qparse("a%5Fb=x=y&%3D=+", p, &n, why), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(p[0].key, "a_b");
+    ck_assert_str_eq(p[0].value, "x=y");
+    ck_assert_str_eq(p[1].key, "=");
+    ck_assert_str_eq(p[1].value, " ");
+    ck_assert_int_eq(qparse("", p, &n, why), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(qparse("q=%zz", p, &n, why), ROSTER_EINVAL);
+    ck_assert_str_eq(why, "invalid percent-escape in the query string");
+    ck_assert_int_eq(qparse("q=%4", p, &n, why), ROSTER_EINVAL);
+    ck_assert_str_eq(why, "invalid percent-escape in the query string");
+    ck_assert_int_eq(qparse("q%zz=1", p, &n, why), ROSTER_EINVAL);
+    ck_assert_str_eq(why, "invalid percent-escape in the query string");
+    ck_assert_int_eq(qparse("q=a%00b", p, &n, why), ROSTER_EINVAL);
+    ck_assert_str_eq(why, "%00 is not allowed in the query string");
+    ck_assert_int_eq(qparse("q=%c3%28", p, &n, why), ROSTER_EINVAL); /* invalid UTF-8 */
+    ck_assert_str_eq(why, "query string is not valid UTF-8");
+    ck_assert_int_eq(qparse("q=%c3%a9", p, &n, why), 0); /* valid UTF-8: "é" */
+    ck_assert_str_eq(p[0].value, "\xc3\xa9");
     /* repeated keys are parsed in order; the caller decides which may repeat */
     ck_assert_int_eq(qparse("q=1&fields=a&q=2&fields=b", p, &n, why), 0);
     ck_assert_uint_eq(n, 4);
+    static const char *const order[][2] = {
+        {"q", "1"}, {"fields", "a"}, {"q", "2"}, {"fields", "b"}};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_str_eq(p[i].key, order[i][0]);
+        ck_assert_str_eq(p[i].value, order[i][1]);
+    }
     static const char *const repeatable[] = {"fields", NULL};
     ck_assert_str_eq(roster_query_repeated(p, n, repeatable), "q");
     ck_assert_int_eq(qparse("fields=a&q=1&fields=b", p, &n, why), 0);
     ck_assert_ptr_null(roster_query_repeated(p, n, repeatable));
     ck_assert_str_eq(roster_query_repeated(p, n, NULL), "fields");
-    ck_assert_int_lt(qparse("a&b&c&d&e&f&g&h&i&j&k&l&m&n&o&p&q", p, &n, why), 0);
+    /* 16 parameters are fine, the 17th is refused */
+    ck_assert_int_eq(qparse("a&b&c&d&e&f&g&h&i&j&k&l&m&n&o&p", p, &n, why), 0);
+    ck_assert_uint_eq(n, ROSTER_QUERY_MAX_PARAMS);
+    ck_assert_int_eq(qparse("a&b&c&d&e&f&g&h&i&j&k&l&m&n&o&p&q", p, &n, why), ROSTER_EINVAL);
+    ck_assert_str_eq(why, "more than 16 query parameters");
     char big[2000];
     memset(big, 'x', sizeof(big));
     big[0] = 'q';
     big[1] = '=';
     big[sizeof(big) - 1] = '\0';
-    ck_assert_int_lt(qparse(big, p, &n, why), 0);
+    ck_assert_int_eq(qparse(big, p, &n, why), ROSTER_EINVAL);
+    ck_assert_str_eq(why, "query parameter longer than 1024 bytes");
+    /* exactly the longest value */
+    big[2 + ROSTER_QUERY_MAX_VALUE] = '\0';
+    ck_assert_int_eq(qparse(big, p, &n, why), 0);
+    ck_assert_uint_eq(strlen(p[0].value), ROSTER_QUERY_MAX_VALUE);
+    big[2 + ROSTER_QUERY_MAX_VALUE] = 'x';
+    big[3 + ROSTER_QUERY_MAX_VALUE] = '\0';
+    ck_assert_int_eq(qparse(big, p, &n, why), ROSTER_EINVAL);
+    ck_assert_str_eq(why, "query parameter longer than 1024 bytes");
 }
 END_TEST
 
@@ -113,12 +209,14 @@ START_TEST(integers)
                  {"01", 1},    {"1.", 0},    {".5", 0},   {"1e", 0},    {"0x10", 0},  {"inf", 0},
                  {"nan", 0},   {"", 0},      {" 5", 0},   {"5 ", 0},    {"1e400", 0}, {"-0", 0}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        v = 777;
         int r = roster_query_integer(cases[i].s, 1, 500, &v);
         if (cases[i].want) {
             ck_assert_msg(r == 0 && v == cases[i].want, "'%s' should be %lu", cases[i].s,
                           cases[i].want);
         } else {
             ck_assert_msg(r < 0, "'%s' should be refused", cases[i].s);
+            ck_assert_msg(v == 777, "'%s' was refused but wrote %lu", cases[i].s, v);
         }
     }
 }
@@ -152,9 +250,10 @@ START_TEST(cursors)
     ck_assert_int_eq(roster_cursor_encode("worker-devops", enc, sizeof(enc)), 0);
     ck_assert_int_eq(roster_cursor_decode(enc, dec, sizeof(dec)), 0);
     ck_assert_str_eq(dec, "worker-devops");
-    ck_assert_int_lt(roster_cursor_decode("!!!", dec, sizeof(dec)), 0);
-    ck_assert_int_lt(roster_cursor_decode("", dec, sizeof(dec)), 0);
-    ck_assert_int_lt(roster_cursor_decode("Li4", dec, sizeof(dec)), 0); /* ".." is not an id */
+    ck_assert_str_eq(enc, "d29ya2VyLWRldm9wcw");
+    ck_assert_int_eq(roster_cursor_decode("!!!", dec, sizeof(dec)), ROSTER_EINVAL);
+    ck_assert_int_eq(roster_cursor_decode("", dec, sizeof(dec)), ROSTER_EINVAL);
+    ck_assert_int_eq(roster_cursor_decode("Li4", dec, sizeof(dec)), ROSTER_EINVAL); /* ".." */
 }
 END_TEST
 

@@ -79,7 +79,7 @@ START_TEST(seed_lineage_and_sections)
     ck_assert_uint_eq(p->prompt_len, want.len);
     ck_assert_int_eq(memcmp(p->prompt, want.data, want.len), 0);
     ck_assert_ptr_null(memchr(p->prompt, '\r', p->prompt_len));
-    roster_buf_free(&want);
+    roster_buf_release(&want);
     /* front matter: child wins, id/extends not inherited, parent keys kept */
     ck_assert_str_eq(json_string_value(json_object_get(p->meta, "role")), "devops");
     ck_assert_str_eq(json_string_value(json_object_get(p->meta, "id")), "worker-devops");

@@ -1,0 +1,16 @@
+/* Building jansson values without losing errors: a constructor such as
+ * json_string() returns NULL on invalid UTF-8 or allocation failure, and
+ * json_object_set_new() then fails silently unless someone checks. */
+#ifndef ROSTER_JSON_H
+#define ROSTER_JSON_H
+
+typedef struct json_t json_t;
+
+/* Sets key to value, taking the reference even on failure; value may be
+ * NULL (a failed constructor). Returns 0, or -1 when value is NULL or the
+ * set failed. */
+int roster_json_set(json_t *o, const char *key, json_t *value);
+/* The same for appending to an array. */
+int roster_json_push(json_t *a, json_t *value);
+
+#endif

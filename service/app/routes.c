@@ -1,0 +1,72 @@
+/* `rosterd routes`: the HTTP route table as the server uses it, one JSON
+ * object per line, so that tests (and people) can compare it with the
+ * contract: pattern, methods, query parameters, whether it answers from the
+ * snapshot, its metrics label and, for {view}, the view names. */
+#include "roster_cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "roster_base.h"
+#include "roster_httpparse.h"
+#include "roster_render.h"
+
+static json_t *methods_of(const char *allow)
+{
+    json_t *a = json_array();
+    for (const char *p = allow; a && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n && json_array_append_new(a, json_stringn(p, n)) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+        p += n;
+    }
+    return a;
+}
+
+static json_t *route_json(const struct roster_route *rt)
+{
+    json_t *params = json_array(), *views = json_array();
+    for (const char *const *p = rt->params; params && *p; p++)
+        if (json_array_append_new(params, json_string(*p)) < 0)
+            json_decref(params), params = NULL;
+    if (views && strstr(rt->pattern, "{view}")) {
+        for (int v = 0; v < ROSTER_VIEW_COUNT; v++)
+            if (v != ROSTER_VIEW_PROFILE &&
+                json_array_append_new(views, json_string(roster_view_name((enum roster_view)v))) <
+                    0)
+                json_decref(views), views = NULL;
+    }
+    json_t *o =
+        json_pack("{s:s,s:o?,s:o?,s:b,s:s,s:o?}", "pattern", rt->pattern, "methods",
+                  methods_of(rt->allow), "params", params, "snapshot",
+                  (rt->flags & ROSTER_ROUTE_SNAPSHOT) != 0, "metric", rt->metric, "views", views);
+    return o;
+}
+
+int roster_cli_routes(int argc, char **argv)
+{
+    if (argc > 1) {
+        fprintf(stderr, "rosterd routes: takes no arguments\nTry 'rosterd --help'.\n");
+        return 2;
+    }
+    (void)argv;
+    size_t n = 0;
+    const struct roster_route *rt = roster_routes(&n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = route_json(&rt[i]);
+        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!s || printf("%s\n", s) < 0) {
+            roster_free(s);
+            fprintf(stderr, "rosterd routes: out of memory or cannot write\n");
+            return 1;
+        }
+        roster_free(s);
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
