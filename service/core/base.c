@@ -109,15 +109,24 @@ void *roster_realloc(void *p, size_t n)
     return realloc(p, n ? n : 1);
 }
 
-char *roster_strndup(const char *s, size_t n)
+/* Copies n bytes of s into d (n + 1 bytes) and terminates it; NULL d
+ * passes through (the allocation failed). */
+static char *copy_terminated(char *d, const char *s, size_t n)
 {
-    char *d = roster_malloc(n + 1);
     if (!d)
         return NULL;
     if (n)
         memcpy(d, s, n);
     d[n] = '\0';
     return d;
+}
+
+char *roster_strndup(const char *s, size_t n)
+{
+    size_t need;
+    if (size_add(n, 1, &need))
+        return NULL;
+    return copy_terminated(roster_malloc(need), s, n);
 }
 
 void roster_free(void *p)
@@ -271,13 +280,10 @@ void *roster_arena_alloc(struct roster_arena *a, size_t n)
 
 char *roster_arena_strndup(struct roster_arena *a, const char *s, size_t n)
 {
-    char *d = roster_arena_alloc(a, n + 1);
-    if (!d)
+    size_t need;
+    if (size_add(n, 1, &need))
         return NULL;
-    if (n)
-        memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
+    return copy_terminated(roster_arena_alloc(a, need), s, n);
 }
 
 struct roster_arena *roster_arena_free(struct roster_arena *a)
