@@ -77,6 +77,25 @@ void roster_config_defaults(struct roster_config *c)
     c->debounce_ms = 200;
 }
 
+/* A decimal number written with digits only (no sign, no white space),
+ * at most max; -1 otherwise. */
+static int parse_digits(const char *s, unsigned long max, unsigned long *out)
+{
+    unsigned long long n = 0;
+    size_t len = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || ++len > 18) /* 18 digits cannot overflow */
+            return -1;
+        n = n * 10 + (unsigned long long)(*s - '0');
+    }
+    if (n > max)
+        return -1;
+    *out = (unsigned long)n;
+    return 0;
+}
+
 static int set_value(struct roster_config *c, const struct opt *o, const char *v, char *why,
                      size_t cap)
 {
@@ -91,10 +110,8 @@ static int set_value(struct roster_config *c, const struct opt *o, const char *v
         *(unsigned *)dst = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
         return 0;
     case K_UINT: {
-        char *end = NULL;
-        errno = 0;
-        unsigned long n = strtoul(v, &end, 10);
-        if (!*v || *end || errno || v[0] == '-' || n < o->min || n > o->max) {
+        unsigned long n = 0;
+        if (parse_digits(v, o->max, &n) < 0 || n < o->min) {
             snprintf(why, cap, "%s: '%s' is not a whole number from %lu to %lu", o->flag, v, o->min,
                      o->max);
             return ROSTER_EINVAL;
@@ -135,6 +152,10 @@ static int split_listen(struct roster_config *c, char *why, size_t cap)
         h = l + 1;
         hl = (size_t)(close - h);
         colon = close + 1;
+        if (hl == 0) {
+            snprintf(why, cap, "--listen: '%s' has an empty address", l);
+            return ROSTER_EINVAL;
+        }
     } else {
         if (!colon || colon == l) {
             snprintf(why, cap, "--listen: '%s' is not HOST:PORT", l);
@@ -142,9 +163,8 @@ static int split_listen(struct roster_config *c, char *why, size_t cap)
         }
         hl = (size_t)(colon - l);
     }
-    char *end = NULL;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    if (!colon[1] || *end || port > 65535) {
+    unsigned long port = 0;
+    if (parse_digits(colon + 1, 65535, &port) < 0) {
         snprintf(why, cap, "--listen: '%s' has no valid port (0-65535)", l);
         return ROSTER_EINVAL;
     }
@@ -158,7 +178,8 @@ static int split_listen(struct roster_config *c, char *why, size_t cap)
     return 0;
 }
 
-int roster_config_parse(struct roster_config *c, int argc, char **argv, char *why, size_t cap)
+/* Parses into a copy: a configuration that fails leaves *out as it was. */
+static int parse_into(struct roster_config *c, int argc, char **argv, char *why, size_t cap)
 {
     for (size_t k = 0; k < NOPTS; k++) {
         const char *v = getenv(OPTS[k].env);
@@ -198,6 +219,15 @@ int roster_config_parse(struct roster_config *c, int argc, char **argv, char *wh
     if (!c->max_connections)
         c->max_connections = 120 * c->threads;
     return split_listen(c, why, cap);
+}
+
+int roster_config_parse(struct roster_config *c, int argc, char **argv, char *why, size_t cap)
+{
+    struct roster_config tmp = *c;
+    int r = parse_into(&tmp, argc, argv, why, cap);
+    if (r == 0)
+        *c = tmp;
+    return r;
 }
 
 void roster_config_help(FILE *f)

@@ -180,8 +180,10 @@ int roster_cursor_encode(const char *id, char *out, size_t cap)
     return 0;
 }
 
-int roster_cursor_decode(const char *cursor, char *id, size_t cap)
+int roster_cursor_decode(const char *cursor, char *out, size_t cap)
 {
+    /* decoded into a buffer of our own: out is written only on success */
+    char id[ROSTER_ID_MAX_BUF];
     size_t n = strlen(cursor), k = 0;
     unsigned v = 0, bits = 0;
     if (n == 0 || n % 4 == 1)
@@ -194,11 +196,14 @@ int roster_cursor_decode(const char *cursor, char *id, size_t cap)
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (k + 1 >= cap)
+            if (k + 1 >= sizeof(id) || k + 1 >= cap)
                 return ROSTER_EINVAL;
             id[k++] = (char)((v >> bits) & 0xFF);
         }
     }
     id[k] = '\0';
-    return roster_id_valid(id, k) ? 0 : ROSTER_EINVAL;
+    if (!roster_id_valid(id, k))
+        return ROSTER_EINVAL;
+    memcpy(out, id, k + 1);
+    return 0;
 }

@@ -462,6 +462,39 @@ START_TEST(help_lists_every_option)
 }
 END_TEST
 
+START_TEST(strict_values_and_untouched_config)
+{
+    /* numbers are digits only: no sign, no white space */
+    static const char *const bad_numbers[] = {" 5", "+5", "5 ", "\t5", "-0", "0x5", "5e1", ""};
+    for (size_t i = 0; i < sizeof(bad_numbers) / sizeof(bad_numbers[0]); i++) {
+        char arg[40];
+        snprintf(arg, sizeof(arg), "--threads=%s", bad_numbers[i]);
+        ck_assert_msg(parse(arg, NULL) == ROSTER_EINVAL, "'%s' accepted", arg);
+        char msg[120];
+        snprintf(msg, sizeof(msg), "--threads: '%s' is not a whole number from 1 to 64",
+                 bad_numbers[i]);
+        expect_error(msg);
+    }
+    static const char *const bad_listen[] = {"host: 80", "host:+80", "h:-0", "h:65536", "h:"};
+    for (size_t i = 0; i < sizeof(bad_listen) / sizeof(bad_listen[0]); i++) {
+        char arg[40];
+        snprintf(arg, sizeof(arg), "--listen=%s", bad_listen[i]);
+        ck_assert_msg(parse(arg, NULL) == ROSTER_EINVAL, "'%s' accepted", arg);
+    }
+    ck_assert_int_eq(parse("--listen=[]:80", NULL), ROSTER_EINVAL);
+    expect_error("--listen: '[]:80' has an empty address");
+    /* a configuration that fails leaves the caller's as it was */
+    struct roster_config before;
+    roster_config_defaults(&before);
+    cfg = before;
+    char a0[] = "serve", a1[] = "--threads=3", a2[] = "--bogus";
+    char *args[] = {a0, a1, a2, NULL};
+    ck_assert_int_eq(roster_config_parse(&cfg, 3, args, why, sizeof(why)), ROSTER_EINVAL);
+    ck_assert_uint_eq(cfg.threads, before.threads);
+    ck_assert(memcmp(&cfg, &before, sizeof(cfg)) == 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -477,6 +510,7 @@ int main(void)
     tcase_add_test(tc, unknown_options_and_missing_values);
     tcase_add_test(tc, listen_addresses);
     tcase_add_test(tc, help_lists_every_option);
+    tcase_add_test(tc, strict_values_and_untouched_config);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

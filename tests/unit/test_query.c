@@ -258,8 +258,11 @@ START_TEST(bad_cursors_refused)
         "w6k", /* "\xc3\xa9": not ASCII */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memcpy(dec, "untouched", 10);
         ck_assert_msg(roster_cursor_decode(bad[i], dec, sizeof(dec)) == ROSTER_EINVAL,
                       "cursor '%s' should be refused", bad[i]);
+        /* a refused cursor leaves the output as it was */
+        ck_assert_str_eq(dec, "untouched");
     }
     /* an id longer than the output buffer is refused, not truncated */
     char enc[400];
