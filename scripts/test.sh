@@ -68,7 +68,16 @@ meson_tests() { # label builddir args...
     echo "---- output of the failing tests (last 80 lines)"
     sed -n '/^=* *[0-9]*\/[0-9]* [^ ]* *FAIL\|^--- \|^FAILED \|^E  \|Error\|AssertionError/p' "$log" | tail -80
   fi
-  [ "$sk" -gt 0 ] && skips+=("$label: $sk meson test(s) skipped (see the log above)")
+  if [ "$sk" -gt 0 ]; then
+    # each skipping test says why on a "SKIP: reason" line (meson's log)
+    local reasons
+    reasons=$(grep -h '^SKIP: ' "$dir/meson-logs/testlog.txt" 2>/dev/null | sed 's/^SKIP: //' | sort -u)
+    if [ -n "$reasons" ]; then
+      while IFS= read -r line; do skips+=("$label: $line"); done <<<"$reasons"
+    else
+      skips+=("$label: $sk meson test(s) skipped ($dir/meson-logs/testlog.txt says why)")
+    fi
+  fi
   rm -f "$log"
 }
 # The main phase must be the whole suite, whatever configured build/ before:
