@@ -55,6 +55,7 @@ struct roster_route {
     const char *allow; /* the Allow header of OPTIONS and 405 */
     const char *const *params; /* the query parameters it takes (NULL-terminated) */
     unsigned flags;
+    unsigned nseg; /* path segments in pattern (a target with another count is skipped) */
 };
 
 /* The table, in matching order; *n is set to its length. */

@@ -198,6 +198,27 @@ START_TEST(query_strings)
 }
 END_TEST
 
+START_TEST(route_table)
+{
+    size_t n = 0;
+    const struct roster_route *rt = roster_routes(&n);
+    ck_assert_uint_eq(n, ROSTER_ROUTE_COUNT - 2); /* all but NOT_FOUND and BAD_ID */
+    for (size_t i = 0; i < n; i++) {
+        unsigned slashes = 0;
+        for (const char *p = rt[i].pattern; *p; p++)
+            slashes += *p == '/';
+        ck_assert_msg(rt[i].nseg == slashes, "%s: nseg %u, pattern has %u segments", rt[i].pattern,
+                      rt[i].nseg, slashes);
+        ck_assert_ptr_eq(roster_route_of(rt[i].kind), &rt[i]);
+        ck_assert_str_eq(roster_route_name(rt[i].kind), rt[i].metric);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_str_ne(rt[i].pattern, rt[j].pattern);
+    }
+    ck_assert_ptr_null(roster_route_of(ROSTER_ROUTE_NOT_FOUND));
+    ck_assert_str_eq(roster_route_name(ROSTER_ROUTE_BAD_ID), "profile");
+}
+END_TEST
+
 START_TEST(integers)
 {
     unsigned long v = 0;
@@ -263,6 +284,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, targets);
     tcase_add_test(tc, query_strings);
+    tcase_add_test(tc, route_table);
     tcase_add_test(tc, integers);
     tcase_add_test(tc, accept_headers);
     tcase_add_test(tc, cursors);
