@@ -60,7 +60,7 @@ struct roster_route {
 
 /* The table, in matching order; *n is set to its length. */
 const struct roster_route *roster_routes(size_t *n);
-/* The entry of a routable kind, or NULL (NOT_FOUND, BAD_ID). */
+/* The entry of a kind (BAD_ID: the profile route's), or NULL for NOT_FOUND. */
 const struct roster_route *roster_route_of(enum roster_route_kind kind);
 
 /* Splits and classifies a raw request target ("/v1/profiles/x?y=z"). The

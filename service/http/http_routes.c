@@ -448,8 +448,7 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c)
     struct roster_target t;
     roster_target_parse(rq->raw, rq->raw_len, &t);
     rq->route = t.route;
-    const struct roster_route *rt =
-        roster_route_of(t.route == ROSTER_ROUTE_BAD_ID ? ROSTER_ROUTE_PROFILE : t.route);
+    const struct roster_route *rt = roster_route_of(t.route);
     if (!rt || (t.route == ROSTER_ROUTE_EVENTS && !rq->srv->cfg.events))
         return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found", "Route not found",
                                    "no such route; see /openapi.yaml", NULL);

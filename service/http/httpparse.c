@@ -53,6 +53,8 @@ const struct roster_route *roster_routes(size_t *n)
 
 const struct roster_route *roster_route_of(enum roster_route_kind kind)
 {
+    if (kind == ROSTER_ROUTE_BAD_ID)
+        kind = ROSTER_ROUTE_PROFILE; /* an invalid id is still the profile route */
     if (kind < FIRST_ROUTABLE || kind >= ROSTER_ROUTE_COUNT)
         return NULL;
     return &ROUTES[kind - FIRST_ROUTABLE];
@@ -60,8 +62,6 @@ const struct roster_route *roster_route_of(enum roster_route_kind kind)
 
 const char *roster_route_name(enum roster_route_kind r)
 {
-    if (r == ROSTER_ROUTE_BAD_ID)
-        r = ROSTER_ROUTE_PROFILE; /* one label per route family */
     const struct roster_route *rt = roster_route_of(r);
     return rt ? rt->metric : "unknown";
 }

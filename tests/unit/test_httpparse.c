@@ -215,6 +215,7 @@ START_TEST(route_table)
             ck_assert_str_ne(rt[i].pattern, rt[j].pattern);
     }
     ck_assert_ptr_null(roster_route_of(ROSTER_ROUTE_NOT_FOUND));
+    ck_assert_ptr_eq(roster_route_of(ROSTER_ROUTE_BAD_ID), roster_route_of(ROSTER_ROUTE_PROFILE));
     ck_assert_str_eq(roster_route_name(ROSTER_ROUTE_BAD_ID), "profile");
 }
 END_TEST
