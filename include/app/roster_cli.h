@@ -11,4 +11,22 @@ int roster_cli_healthcheck(int argc, char **argv);
 /* `rosterd routes`: the route table (roster_routes) as JSON lines. */
 int roster_cli_routes(int argc, char **argv);
 
+/* One option of a subcommand: --name VALUE sets *value, or a flag sets
+ * *flag to 1. A list of them ends with {NULL}. */
+struct roster_cli_opt {
+    const char *name;
+    const char **value;
+    int *flag;
+};
+
+/* Parses argv[1..argc) against opts; a bare word fills *positional once
+ * (when positional is not NULL). Returns 0, or 2 after printing the usage
+ * error. */
+int roster_cli_parse(const char *cmd, int argc, char **argv, const struct roster_cli_opt *opts,
+                     const char **positional);
+/* Prints "rosterd CMD: MSG" and the help hint; returns 2. */
+int roster_cli_usage(const char *cmd, const char *msg);
+/* $ROSTER_PROFILES, else ./profiles. */
+const char *roster_cli_default_profiles(void);
+
 #endif

@@ -12,5 +12,10 @@ typedef struct json_t json_t;
 int roster_json_set(json_t *o, const char *key, json_t *value);
 /* The same for appending to an array. */
 int roster_json_push(json_t *a, json_t *value);
+/* value, or NULL after dropping value when bad. For json_pack(), which
+ * steals every "o" argument even when it fails: passing one NULL makes the
+ * whole build fail and drop the rest, so an earlier failure (bad) needs no
+ * cleanup of its own. */
+json_t *roster_json_unless(int bad, json_t *value);
 
 #endif

@@ -16,18 +16,6 @@
 #include "roster_resolve.h"
 #include "roster_snapshot.h"
 
-static const char *default_profiles(void)
-{
-    const char *env = getenv("ROSTER_PROFILES");
-    return env && *env ? env : "./profiles";
-}
-
-static int usage(const char *cmd, const char *msg)
-{
-    fprintf(stderr, "rosterd %s: %s\nTry 'rosterd --help'.\n", cmd, msg);
-    return 2;
-}
-
 static int write_all(FILE *f, const char *s, size_t n)
 {
     return fwrite(s, 1, n, f) == n && fflush(f) == 0 ? 0 : -1;
@@ -54,20 +42,16 @@ static int load(const char *dir, int strict, struct roster_index **ix,
 
 int roster_cli_check(int argc, char **argv)
 {
-    const char *dir = default_profiles(), *format = "text";
+    const char *dir = roster_cli_default_profiles(), *format = "text";
     int strict = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--profiles") == 0 && i + 1 < argc)
-            dir = argv[++i];
-        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
-            format = argv[++i];
-        else if (strcmp(argv[i], "--strict-markdown") == 0)
-            strict = 1;
-        else
-            return usage("check", "unknown or incomplete option");
-    }
+    const struct roster_cli_opt opts[] = {{"--profiles", &dir, NULL},
+                                          {"--format", &format, NULL},
+                                          {"--strict-markdown", NULL, &strict},
+                                          {NULL, NULL, NULL}};
+    if (roster_cli_parse("check", argc, argv, opts, NULL))
+        return 2;
     if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "github"))
-        return usage("check", "--format must be text, json or github");
+        return roster_cli_usage("check", "--format must be text, json or github");
     struct roster_index *ix = NULL;
     struct roster_resolution *res = NULL;
     if (load(dir, strict, &ix, &res))
@@ -140,28 +124,22 @@ static void print_profile_errors(const struct roster_sprofile *sp)
 
 int roster_cli_render(int argc, char **argv)
 {
-    const char *dir = default_profiles(), *id = NULL, *view = "profile";
+    const char *dir = roster_cli_default_profiles(), *id = NULL, *view = "profile";
     int strict = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--profiles") == 0 && i + 1 < argc)
-            dir = argv[++i];
-        else if (strcmp(argv[i], "--view") == 0 && i + 1 < argc)
-            view = argv[++i];
-        else if (strcmp(argv[i], "--strict-markdown") == 0)
-            strict = 1;
-        else if (argv[i][0] != '-' && !id)
-            id = argv[i];
-        else
-            return usage("render", "unknown or incomplete option");
-    }
+    const struct roster_cli_opt opts[] = {{"--profiles", &dir, NULL},
+                                          {"--view", &view, NULL},
+                                          {"--strict-markdown", NULL, &strict},
+                                          {NULL, NULL, NULL}};
+    if (roster_cli_parse("render", argc, argv, opts, &id))
+        return 2;
     enum roster_view v;
     if (!id)
-        return usage("render", "missing profile ID");
+        return roster_cli_usage("render", "missing profile ID");
     if (roster_view_parse(view, strlen(view), &v) < 0 || v == ROSTER_VIEW_SOURCE) {
         char names[256], msg[300];
         roster_view_names(names, sizeof(names), 1u << ROSTER_VIEW_SOURCE);
         snprintf(msg, sizeof(msg), "--view must be one of %s", names);
-        return usage("render", msg);
+        return roster_cli_usage("render", msg);
     }
     /* the snapshot the server would build: render prints exactly its bytes */
     struct roster_error err;

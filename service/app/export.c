@@ -91,23 +91,12 @@ static int export_profile(const char *out, const struct roster_sprofile *sp)
 
 int roster_cli_export(int argc, char **argv)
 {
-    const char *dir = getenv("ROSTER_PROFILES"), *out = NULL;
-    if (!dir || !*dir)
-        dir = "./profiles";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--profiles") == 0 && i + 1 < argc)
-            dir = argv[++i];
-        else if (argv[i][0] != '-' && !out)
-            out = argv[i];
-        else {
-            fprintf(stderr, "rosterd export: unknown or incomplete option '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    if (!out) {
-        fprintf(stderr, "rosterd export: missing OUTDIR\nTry 'rosterd --help'.\n");
+    const char *dir = roster_cli_default_profiles(), *out = NULL;
+    const struct roster_cli_opt opts[] = {{"--profiles", &dir, NULL}, {NULL, NULL, NULL}};
+    if (roster_cli_parse("export", argc, argv, opts, &out))
         return 2;
-    }
+    if (!out)
+        return roster_cli_usage("export", "missing OUTDIR");
     struct roster_error err;
     roster_error_clear(&err);
     struct roster_snapshot *s = NULL;

@@ -40,16 +40,15 @@ static int parse_url(const char *url, char *host, size_t hcap, char *port, size_
 int roster_cli_healthcheck(int argc, char **argv)
 {
     char url[600];
-    const char *listen = getenv("ROSTER_LISTEN");
-    snprintf(url, sizeof(url), "http://%s/health", listen && *listen ? listen : "127.0.0.1:8080");
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-            snprintf(url, sizeof(url), "%s", argv[++i]);
-        else {
-            fprintf(stderr, "rosterd healthcheck: unknown option '%s'\n", argv[i]);
-            return 2;
-        }
-    }
+    const char *listen = getenv("ROSTER_LISTEN"), *given = NULL;
+    const struct roster_cli_opt opts[] = {{"--url", &given, NULL}, {NULL, NULL, NULL}};
+    if (roster_cli_parse("healthcheck", argc, argv, opts, NULL))
+        return 2;
+    if (given)
+        snprintf(url, sizeof(url), "%s", given);
+    else
+        snprintf(url, sizeof(url), "http://%s/health",
+                 listen && *listen ? listen : "127.0.0.1:8080");
     char host[256], port[16], path[300];
     if (parse_url(url, host, sizeof(host), port, sizeof(port), path, sizeof(path)) < 0) {
         fprintf(stderr, "rosterd healthcheck: bad URL %s\n", url);

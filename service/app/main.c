@@ -37,6 +37,18 @@ static void help(FILE *f)
     fprintf(f, "views: %s\n", views);
 }
 
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} COMMANDS[] = {
+    {"check", roster_cli_check},
+    {"render", roster_cli_render},
+    {"export", roster_cli_export},
+    {"serve", roster_cli_serve},
+    {"healthcheck", roster_cli_healthcheck},
+    {"routes", roster_cli_routes},
+};
+
 int main(int argc, char **argv)
 {
     /* every allocation, jansson's included, goes through roster_malloc */
@@ -60,18 +72,9 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    if (strcmp(cmd, "check") == 0)
-        return roster_cli_check(argc - 1, argv + 1);
-    if (strcmp(cmd, "render") == 0)
-        return roster_cli_render(argc - 1, argv + 1);
-    if (strcmp(cmd, "export") == 0)
-        return roster_cli_export(argc - 1, argv + 1);
-    if (strcmp(cmd, "serve") == 0)
-        return roster_cli_serve(argc - 1, argv + 1);
-    if (strcmp(cmd, "healthcheck") == 0)
-        return roster_cli_healthcheck(argc - 1, argv + 1);
-    if (strcmp(cmd, "routes") == 0)
-        return roster_cli_routes(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(COMMANDS) / sizeof(COMMANDS[0]); i++)
+        if (strcmp(cmd, COMMANDS[i].name) == 0)
+            return COMMANDS[i].run(argc - 1, argv + 1);
     fprintf(stderr, "rosterd: unknown command '%s'\nTry 'rosterd --help'.\n", cmd);
     return 2;
 }

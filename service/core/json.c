@@ -16,3 +16,11 @@ int roster_json_push(json_t *a, json_t *value)
         return -1;
     return json_array_append_new(a, value) ? -1 : 0;
 }
+
+json_t *roster_json_unless(int bad, json_t *value)
+{
+    if (!bad)
+        return value;
+    json_decref(value);
+    return NULL;
+}

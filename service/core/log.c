@@ -54,28 +54,14 @@ static void put_str(struct roster_buf *b, const char *s)
             }
             continue;
         }
-        switch (*p) {
-        case '"':
-            roster_buf_puts(b, "\\\"");
-            break;
-        case '\\':
-            roster_buf_puts(b, "\\\\");
-            break;
-        case '\n':
-            roster_buf_puts(b, "\\n");
-            break;
-        case '\r':
-            roster_buf_puts(b, "\\r");
-            break;
-        case '\t':
-            roster_buf_puts(b, "\\t");
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                roster_buf_printf(b, "\\u%04x", *p);
-            else
-                roster_buf_putc(b, (char)*p);
-        }
+        static const char raw[] = "\"\\\n\r\t", escaped[] = "\"\\nrt";
+        const char *esc = strchr(raw, *p);
+        if (esc)
+            roster_buf_printf(b, "\\%c", escaped[esc - raw]);
+        else if (*p < 0x20 || *p == 0x7f)
+            roster_buf_printf(b, "\\u%04x", *p);
+        else
+            roster_buf_putc(b, (char)*p);
     }
     roster_buf_putc(b, '"');
 }

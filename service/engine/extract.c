@@ -92,10 +92,10 @@ json_t *roster_extract_competencies(const struct roster_profile *p)
 
 static json_t *work_pattern(const struct roster_profile *p, size_t k)
 {
-    json_t *o = json_object(), *steps = json_array(), *examples = json_array();
+    json_t *steps = json_array(), *examples = json_array();
     struct roster_buf summary;
     roster_buf_init(&summary, 1 << 20);
-    int seen_list = 0, bad = !o || !steps || !examples;
+    int seen_list = 0, bad = !steps || !examples;
     FOR_SECTION_BLOCKS(b, p->secs[k].sec)
     {
         if (bad)
@@ -126,18 +126,11 @@ static json_t *work_pattern(const struct roster_profile *p, size_t k)
         }
     }
     bad = bad || ex_collect(p, k, ex_subtree_end(p, k), examples, NULL);
-    if (bad || roster_json_set(o, "name", json_string(p->secs[k].sec->title)) ||
-        roster_json_set(o, "summary",
-                        summary.len ? json_stringn(summary.data, summary.len) : json_null()) ||
-        roster_json_set(o, "steps", json_incref(steps)) ||
-        roster_json_set(o, "examples", json_incref(examples))) {
-        json_decref(o);
-        o = NULL;
-    }
-    json_decref(steps);
-    json_decref(examples);
+    json_t *text = summary.len ? json_stringn(summary.data, summary.len) : json_null();
     roster_buf_release(&summary);
-    return o;
+    /* json_pack steals every "o" argument, also when it fails */
+    return json_pack("{s:o, s:o, s:o, s:o}", "name", json_string(p->secs[k].sec->title), "summary",
+                     text, "steps", steps, "examples", roster_json_unless(bad, examples));
 }
 
 /* Entries one level below section k, in its positional subtree. */
@@ -229,19 +222,11 @@ json_t *roster_extract_tool_priorities(const struct roster_profile *p)
 
 static json_t *output_standard(const struct roster_profile *p, size_t k)
 {
-    json_t *o = json_object(), *examples = json_array(), *tables = json_array();
-    int bad =
-        !o || !examples || !tables || ex_collect(p, k, ex_subtree_end(p, k), examples, tables);
-    if (bad || roster_json_set(o, "name", json_string(p->secs[k].sec->title)) ||
-        roster_json_set(o, "markdown", ex_section_markdown(&p->secs[k], 0)) ||
-        roster_json_set(o, "examples", json_incref(examples)) ||
-        roster_json_set(o, "tables", json_incref(tables))) {
-        json_decref(o);
-        o = NULL;
-    }
-    json_decref(examples);
-    json_decref(tables);
-    return o;
+    json_t *examples = json_array(), *tables = json_array();
+    int bad = !examples || !tables || ex_collect(p, k, ex_subtree_end(p, k), examples, tables);
+    return json_pack("{s:o, s:o, s:o, s:o}", "name", json_string(p->secs[k].sec->title), "markdown",
+                     ex_section_markdown(&p->secs[k], 0), "examples", examples, "tables",
+                     roster_json_unless(bad, tables));
 }
 
 json_t *roster_extract_output_standards(const struct roster_profile *p)

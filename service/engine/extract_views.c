@@ -85,8 +85,8 @@ static int add_items(const struct roster_block *list, enum mode mode, json_t *av
 
 json_t *roster_extract_anti_patterns(const struct roster_profile *p)
 {
-    json_t *o = json_object(), *avoid = json_array(), *always = json_array();
-    int bad = !o || !avoid || !always;
+    json_t *avoid = json_array(), *always = json_array();
+    int bad = !avoid || !always;
     for (size_t k = ex_find_section(p, 0, T_ANTI); !bad && k < p->nsecs;
          k = ex_find_section(p, k + 1, T_ANTI)) {
         size_t end = ex_subtree_end(p, k);
@@ -106,14 +106,7 @@ json_t *roster_extract_anti_patterns(const struct roster_profile *p)
             }
         }
     }
-    if (bad || roster_json_set(o, "avoid", json_incref(avoid)) ||
-        roster_json_set(o, "always", json_incref(always))) {
-        json_decref(o);
-        o = NULL;
-    }
-    json_decref(avoid);
-    json_decref(always);
-    return o;
+    return json_pack("{s:o, s:o}", "avoid", avoid, "always", roster_json_unless(bad, always));
 }
 
 json_t *roster_extract_sections(const struct roster_profile *p)

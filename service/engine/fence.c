@@ -95,14 +95,6 @@ static int det_leave(MD_BLOCKTYPE type, void *detail, void *u)
     return 0;
 }
 
-static int det_span(MD_SPANTYPE t, void *detail, void *u)
-{
-    (void)t;
-    (void)detail;
-    (void)u;
-    return 0;
-}
-
 static int det_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *u)
 {
     struct detect *d = u;
@@ -164,8 +156,8 @@ static int detect(char *work, size_t len, size_t body_off, const struct roster_l
         .flags = ROSTER_MD_FLAGS,
         .enter_block = det_enter,
         .leave_block = det_leave,
-        .enter_span = det_span,
-        .leave_span = det_span,
+        .enter_span = roster_md_ignore_span,
+        .leave_span = roster_md_ignore_span,
         .text = det_text,
     };
     *d = (struct detect){.base = work, .len = len, .lines = lines, .skip = skip, .nskip = nskip};

@@ -181,11 +181,11 @@ static int b_leave(MD_BLOCKTYPE type, void *detail, void *u)
     return 0;
 }
 
-static int b_span(MD_SPANTYPE t, void *detail, void *u)
+int roster_md_ignore_span(MD_SPANTYPE type, void *detail, void *userdata)
 {
-    (void)t;
+    (void)type;
     (void)detail;
-    (void)u;
+    (void)userdata;
     return 0;
 }
 
@@ -291,8 +291,8 @@ int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena, con
         .flags = ROSTER_MD_FLAGS,
         .enter_block = b_enter,
         .leave_block = b_leave,
-        .enter_span = b_span,
-        .leave_span = b_span,
+        .enter_span = roster_md_ignore_span,
+        .leave_span = roster_md_ignore_span,
         .text = b_text,
     };
     int pr = md_parse(work + body_off, (MD_SIZE)(len - body_off), &parser, &b);

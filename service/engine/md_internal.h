@@ -32,4 +32,7 @@ int roster_md_sections(struct roster_md *md, struct roster_arena *arena,
                        const struct roster_lines *lines, struct roster_block *root,
                        struct roster_error *err);
 
+/* An md4c span callback for parsers that read blocks only. */
+int roster_md_ignore_span(MD_SPANTYPE type, void *detail, void *userdata);
+
 #endif

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "roster_base.h"
+#include "roster_json.h"
 #include "roster_doc.h"
 #include "roster_snapshot.h"
 
@@ -114,10 +115,10 @@ json_t *roster_query_list(const struct roster_snapshot *s, const struct roster_l
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c - 'A' + 'a');
     }
-    json_t *o = json_object(), *items = json_array();
+    json_t *items = json_array();
     size_t total = 0, taken = 0;
     const char *last = NULL;
-    int more = 0, bad = !o || !items;
+    int more = 0, bad = !items;
     for (size_t i = 0; i < s->n && !bad; i++) {
         const struct roster_sprofile *sp = &s->profiles[i];
         if (!matches(sp, q, needle))
@@ -139,20 +140,9 @@ json_t *roster_query_list(const struct roster_snapshot *s, const struct roster_l
     json_t *next = json_null();
     if (!bad && more && last && roster_cursor_encode(last, cursor, sizeof(cursor)) == 0)
         next = json_string(cursor);
-    if (bad || !next) {
-        json_decref(next);
-        next = NULL;
-    }
-    if (!next || json_object_set_new(o, "items", json_incref(items)) ||
-        json_object_set_new(o, "total", json_integer((json_int_t)total)) ||
-        json_object_set_new(o, "next_cursor", json_incref(next))) {
-        json_decref(o);
-        o = NULL;
-    }
-    json_decref(next);
-    json_decref(items);
     roster_free(needle);
-    return o;
+    return json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
+                     roster_json_unless(bad, next));
 }
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

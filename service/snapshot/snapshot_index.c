@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "roster_base.h"
+#include "roster_json.h"
 #include "roster_diag.h"
 #include "roster_query.h"
 
@@ -28,8 +29,8 @@ static int count(json_t *obj, const char *key)
 
 static json_t *facets(const struct roster_snapshot *s)
 {
-    json_t *o = json_object(), *cat = json_object(), *role = json_object(), *ext = json_object();
-    int bad = !o || !cat || !role || !ext;
+    json_t *cat = json_object(), *role = json_object(), *ext = json_object();
+    int bad = !cat || !role || !ext;
     for (size_t i = 0; !bad && i < s->n; i++) {
         const struct roster_sprofile *sp = &s->profiles[i];
         if (!sp->ok)
@@ -40,24 +41,16 @@ static json_t *facets(const struct roster_snapshot *s)
         for (size_t k = 0; k < sp->nparents; k++)
             bad |= count(ext, sp->parents[k]);
     }
-    if (bad || json_object_set_new(o, "categories", json_incref(cat)) ||
-        json_object_set_new(o, "roles", json_incref(role)) ||
-        json_object_set_new(o, "extends", json_incref(ext))) {
-        json_decref(o);
-        o = NULL;
-    }
-    json_decref(cat);
-    json_decref(role);
-    json_decref(ext);
-    return o;
+    return json_pack("{s:o, s:o, s:o}", "categories", cat, "roles", role, "extends",
+                     roster_json_unless(bad, ext));
 }
 
 /* {"items", "total", "counts"} of the diagnostics of one severity (or all
  * when sev < 0). */
 static json_t *diag_doc(const struct roster_snapshot *s, int sev)
 {
-    json_t *o = json_object(), *items = json_array(), *counts = json_object();
-    int bad = !o || !items || !counts;
+    json_t *items = json_array(), *counts = json_object();
+    int bad = !items || !counts;
     size_t i;
     json_t *g;
     json_array_foreach(s->diag_items, i, g)
@@ -70,15 +63,8 @@ static json_t *diag_doc(const struct roster_snapshot *s, int sev)
     for (int k = 0; k < 3 && !bad; k++)
         bad |= json_object_set_new(counts, roster_severity_name((enum roster_severity)k),
                                    json_integer((json_int_t)s->diag_counts[k]));
-    if (bad || json_object_set_new(o, "items", json_incref(items)) ||
-        json_object_set_new(o, "total", json_integer((json_int_t)json_array_size(items))) ||
-        json_object_set_new(o, "counts", json_incref(counts))) {
-        json_decref(o);
-        o = NULL;
-    }
-    json_decref(items);
-    json_decref(counts);
-    return o;
+    return json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)json_array_size(items),
+                     "counts", roster_json_unless(bad, counts));
 }
 
 int roster_snapshot_build_indexes(struct roster_snapshot *s, const struct roster_diags *diags)
