@@ -28,7 +28,8 @@ struct roster_diags;
 
 struct roster_diags *roster_diags_new(void);
 struct roster_diags *roster_diags_free(struct roster_diags *d);
-/* Adds one diagnostic; strings are copied. At most ROSTER_DIAGS_MAX are kept,
+/* Adds one diagnostic; strings are copied; d NULL drops it (a re-parse of
+ * text whose diagnostics were reported already). At most ROSTER_DIAGS_MAX are kept,
  * later ones are counted in roster_diags_dropped() and reported by
  * roster_diags_sort(). */
 int roster_diags_add(struct roster_diags *d, enum roster_severity sev, const char *code,

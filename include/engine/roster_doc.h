@@ -23,7 +23,7 @@ struct roster_doc {
     json_t *meta; /* front matter as an object (empty when absent) */
     char *raw; /* the file as written */
     size_t raw_len;
-    char *text; /* normalized: no BOM, LF line endings */
+    char *text; /* normalized: no BOM, LF line endings (== raw when it was) */
     size_t text_len;
     char sha256[65]; /* of raw */
     struct roster_md md;
@@ -31,13 +31,21 @@ struct roster_doc {
     size_t pos; /* position in the index */
     unsigned extends_line; /* line of the extends key, for diagnostics */
     int duplicate; /* another file with a smaller path has this id */
+    int strict; /* parsed as strict CommonMark (no fence repair) */
+    int has_blocks; /* md's sections carry their blocks (keep_blocks) */
 };
 
 struct roster_doc_opts {
     int strict_markdown;
+    /* 1: keep the Markdown block tree in the doc. 0 (the index's way): keep
+     * the sections only, a quarter of the memory; roster_doc_blocks parses
+     * the tree again when a representation is rendered. */
+    int keep_blocks;
 };
 
-/* Parses one file. Takes ownership of raw (allocated with roster_malloc).
+/* Parses one file. Takes ownership of raw (allocated with roster_malloc,
+ * with a NUL at raw[raw_len]: the text shares it when no normalization is
+ * needed).
  * Problems in the file become diagnostics and set doc->failed; only
  * allocation failure makes this return an error. */
 int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, size_t raw_len,
@@ -47,6 +55,12 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
 int roster_doc_new_failed(struct roster_doc **out, const char *relpath);
 
 struct roster_doc *roster_doc_free(struct roster_doc *d);
+
+/* The block tree of a parsed doc, parsed again from its text into a new
+ * arena (*arena, the caller frees it): md gets the same sections, in the
+ * same order, with their blocks. Diagnostics are not repeated. */
+int roster_doc_blocks(const struct roster_doc *d, struct roster_arena **arena,
+                      struct roster_md *md);
 
 /* What a profile id looks like (ROSTER_ID_MAX bytes at most); the one
  * spelling every message and the contract use. */

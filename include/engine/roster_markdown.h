@@ -70,6 +70,10 @@ struct roster_md {
 struct roster_md_opts {
     int strict; /* 1: no fence repair (strict CommonMark) */
     const char *file; /* for diagnostics */
+    /* where the block tree goes; NULL: the arena of the sections. A
+     * separate arena can be freed after the parse, leaving sections whose
+     * titles, slugs and paths stay (their blocks must then be cleared). */
+    struct roster_arena *blocks_arena;
 };
 
 /* Parses text[body_off..len) (text is the whole normalized file, so line

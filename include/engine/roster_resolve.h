@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 
+struct roster_arena;
 struct roster_doc;
+struct roster_md;
 struct roster_index;
 struct roster_section;
 typedef struct json_t json_t;
@@ -15,6 +17,13 @@ typedef struct json_t json_t;
 struct roster_secref {
     const struct roster_doc *doc; /* the file that supplied it ("from") */
     const struct roster_section *sec;
+};
+
+/* A piece of a document's text (or a separator): the composed prompt
+ * refers to the bytes of the files it inherits from instead of copying. */
+struct roster_span {
+    const char *text;
+    size_t len;
 };
 
 struct roster_profile {
@@ -27,7 +36,8 @@ struct roster_profile {
     json_t *meta; /* merged front matter */
     struct roster_secref *secs; /* resolved sections in order */
     size_t nsecs;
-    char *prompt; /* composed prompt, LF endings */
+    struct roster_span *spans; /* the composed prompt, LF endings: pieces */
+    size_t nspans; /* of the chain's texts, in order (roster_profile_prompt) */
     size_t prompt_len;
 };
 
@@ -40,6 +50,23 @@ struct roster_resolution {
  * deep chains) are added to the index's diagnostics and leave that profile
  * unresolved; the function itself fails only on allocation failure. */
 int roster_resolve(struct roster_resolution **out, struct roster_index *ix);
+/* The composed prompt of a resolved profile as one NUL-terminated string
+ * of p->prompt_len bytes (roster_malloc), or NULL without memory. */
+char *roster_profile_prompt(const struct roster_profile *p);
+/* A profile whose sections carry their blocks again (the index keeps
+ * sections only, roster_doc_opts.keep_blocks): profile is a copy of the
+ * resolved one whose secs point into trees parsed again from the chain's
+ * texts. Owns those trees until roster_expanded_release. */
+struct roster_expanded {
+    struct roster_profile profile;
+    struct roster_arena **arenas; /* one per chain doc */
+    struct roster_md *mds;
+    struct roster_secref *secs;
+    size_t n;
+};
+int roster_profile_expand(const struct roster_profile *p, struct roster_expanded *x);
+void roster_expanded_release(struct roster_expanded *x);
+
 struct roster_resolution *roster_resolution_free(struct roster_resolution *res);
 
 #endif

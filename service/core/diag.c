@@ -98,8 +98,8 @@ int roster_diags_add(struct roster_diags *d, enum roster_severity sev, const cha
                      const char *file, unsigned line, unsigned col, const char *profile,
                      const char *fmt, ...)
 {
-    if (over_cap(d, sev))
-        return 0;
+    if (!d || over_cap(d, sev))
+        return 0; /* NULL: nobody listens (a re-parse of a checked file) */
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);

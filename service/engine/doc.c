@@ -93,8 +93,9 @@ struct roster_doc *roster_doc_free(struct roster_doc *d)
     roster_free(d->stem);
     roster_free(d->id);
     json_decref(d->meta);
+    if (d->text != d->raw)
+        roster_free(d->text);
     roster_free(d->raw);
-    roster_free(d->text);
     roster_free(d);
     return NULL;
 }
@@ -252,9 +253,14 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
         d->failed = 1;
         goto out_id;
     }
-    r = roster_text_normalize(raw, raw_len, &d->text, &d->text_len);
-    if (r < 0)
-        goto out_fail;
+    if ((raw_len < 3 || memcmp(raw, "\xEF\xBB\xBF", 3) != 0) && !memchr(raw, '\r', raw_len)) {
+        d->text = raw; /* already normalized: share the bytes */
+        d->text_len = raw_len;
+    } else {
+        r = roster_text_normalize(raw, raw_len, &d->text, &d->text_len);
+        if (r < 0)
+            goto out_fail;
+    }
     struct roster_fm_split split;
     if (roster_frontmatter_split(d->text, d->text_len, &split, &e) < 0) {
         d->failed = 1;
@@ -280,9 +286,24 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
         r = check_extends(d, &split, diags);
     if (r < 0)
         goto out_fail;
-    struct roster_md_opts mo = {.strict = opts && opts->strict_markdown, .file = relpath};
+    d->strict = opts && opts->strict_markdown;
+    d->has_blocks = opts && opts->keep_blocks;
+    struct roster_md_opts mo = {.strict = d->strict, .file = relpath};
+    if (!d->has_blocks) {
+        mo.blocks_arena = roster_arena_new(DOC_ARENA_MAX);
+        if (!mo.blocks_arena) {
+            r = ROSTER_ENOMEM;
+            goto out_fail;
+        }
+    }
     int mr = roster_markdown_parse(&d->md, d->arena, d->text, d->text_len, split.body_off, &mo,
                                    diags, &e);
+    if (mo.blocks_arena) {
+        roster_arena_free(mo.blocks_arena);
+        d->md.preamble = NULL;
+        for (size_t i = 0; mr == 0 && i < d->md.nsections; i++)
+            d->md.sections[i].blocks = NULL;
+    }
     if (mr < 0) {
         /* out of memory is the build's failure, never the profile's: the
          * return value says so even where the error struct was not filled */
@@ -310,4 +331,24 @@ out_id:
 out_fail:
     roster_doc_free(d);
     return r < 0 ? r : ROSTER_ENOMEM;
+}
+
+int roster_doc_blocks(const struct roster_doc *d, struct roster_arena **arena,
+                      struct roster_md *md)
+{
+    struct roster_error e;
+    roster_error_clear(&e);
+    *arena = roster_arena_new(DOC_ARENA_MAX);
+    if (!*arena)
+        return ROSTER_ENOMEM;
+    struct roster_md_opts mo = {.strict = d->strict, .file = d->relpath};
+    memset(md, 0, sizeof(*md));
+    if (!d->text || d->failed)
+        return 0; /* nothing was parsed: no sections either */
+    int r = roster_markdown_parse(md, *arena, d->text, d->text_len, d->md.body_start, &mo, NULL,
+                                  &e);
+    /* the same text parsed the same way: only memory can make it differ */
+    if (r == 0 && md->nsections != d->md.nsections)
+        r = ROSTER_EIO;
+    return r;
 }

@@ -262,7 +262,7 @@ int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena, con
                           struct roster_diags *diags, struct roster_error *err)
 {
     struct roster_lines lines = {0};
-    struct builder b = {.arena = arena};
+    struct builder b = {.arena = opts->blocks_arena ? opts->blocks_arena : arena};
     char *work = NULL;
     int r = roster_lines_init(&lines, text, len);
     if (r < 0)
@@ -308,7 +308,7 @@ int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena, con
     }
     r = close_implicit(&b, b.root);
     if (r == 0)
-        r = roster_md_sections(&md, arena, &lines, b.root, err);
+        r = roster_md_sections(&md, arena, b.arena != arena, &lines, b.root, err);
     if (r == 0)
         *out = md;
 out_text:

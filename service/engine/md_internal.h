@@ -28,7 +28,8 @@ int roster_block_table_cells(struct roster_arena *arena, const struct roster_lin
                              struct roster_block *table);
 
 /* Builds md->sections from the top-level headings of the block tree. */
-int roster_md_sections(struct roster_md *md, struct roster_arena *arena,
+/* copy_titles: the blocks live in another arena, so titles are copied. */
+int roster_md_sections(struct roster_md *md, struct roster_arena *arena, int copy_titles,
                        const struct roster_lines *lines, struct roster_block *root,
                        struct roster_error *err);
 

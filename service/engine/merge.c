@@ -147,34 +147,92 @@ static void overlay(struct roster_profile *p, struct entry *acc, size_t *n,
     }
 }
 
-/* Body of doc c minus the sections a descendant replaced, trimmed. */
-static int append_body(struct roster_buf *b, const struct roster_doc *d,
+#define MAX_SPANS 65536
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int push_span(struct roster_profile *p, size_t *cap, const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (p->nspans == *cap) {
+        size_t want = *cap ? *cap * 2 : 8;
+        if (want > MAX_SPANS)
+            return ROSTER_E2BIG;
+        struct roster_span *grown = roster_realloc(p->spans, want * sizeof(*grown));
+        if (!grown)
+            return ROSTER_ENOMEM;
+        p->spans = grown;
+        *cap = want;
+    }
+    p->spans[p->nspans++] = (struct roster_span){.text = s, .len = n};
+    p->prompt_len += n;
+    return 0;
+}
+
+/* Spans of doc d's body minus the sections a descendant replaced, trimmed
+ * as a whole, after a blank line when the prompt already has text. The
+ * spans point into d->text: inherited text is shared, never copied. */
+static int append_body(struct roster_profile *p, size_t *cap, const struct roster_doc *d,
                        const unsigned char *replaced)
 {
-    struct roster_buf part;
-    roster_buf_init(&part, d->text_len + 1);
-    size_t pos = d->md.body_start;
+    static const char sep[] = "\n\n";
+    size_t first = p->nspans, pos = d->md.body_start;
     int r = 0;
     for (size_t i = 0; i < d->md.nsections && r == 0; i++) {
         const struct roster_section *s = &d->md.sections[i];
         if (!replaced[i] || s->start < pos)
             continue;
-        r = roster_buf_append(&part, d->text + pos, s->start - pos);
+        r = push_span(p, cap, d->text + pos, s->start - pos);
         pos = s->subtree_end;
     }
     if (r == 0 && pos < d->md.body_end)
-        r = roster_buf_append(&part, d->text + pos, d->md.body_end - pos);
-    const char *s = part.data ? part.data : "";
-    size_t len = part.len;
-    roster_trim(&s, &len);
-    if (r == 0 && len) {
-        if (b->len)
-            r = roster_buf_puts(b, "\n\n");
-        if (r == 0)
-            r = roster_buf_append(b, s, len);
+        r = push_span(p, cap, d->text + pos, d->md.body_end - pos);
+    if (r < 0)
+        return r;
+    /* trim: white space at the start of this doc's text, then at its end */
+    while (p->nspans > first) {
+        struct roster_span *sp = &p->spans[first];
+        for (; sp->len && is_space(*sp->text); sp->len--, p->prompt_len--)
+            sp->text++;
+        if (sp->len)
+            break;
+        memmove(sp, sp + 1, (--p->nspans - first) * sizeof(*sp));
     }
-    roster_buf_release(&part);
+    while (p->nspans > first) {
+        struct roster_span *sp = &p->spans[p->nspans - 1];
+        for (; sp->len && is_space(sp->text[sp->len - 1]); sp->len--)
+            p->prompt_len--;
+        if (sp->len)
+            break;
+        p->nspans--;
+    }
+    if (first == 0 || p->nspans == first)
+        return 0;
+    r = push_span(p, cap, sep, 2); /* make room, then move it in front */
+    if (r == 0) {
+        memmove(&p->spans[first + 1], &p->spans[first],
+                (p->nspans - 1 - first) * sizeof(*p->spans));
+        p->spans[first] = (struct roster_span){.text = sep, .len = 2};
+    }
     return r;
+}
+
+char *roster_profile_prompt(const struct roster_profile *p)
+{
+    char *out = roster_malloc(p->prompt_len + 1);
+    if (!out)
+        return NULL;
+    size_t at = 0;
+    for (size_t k = 0; k < p->nspans; k++) {
+        memcpy(out + at, p->spans[k].text, p->spans[k].len);
+        at += p->spans[k].len;
+    }
+    out[at] = '\0';
+    return out;
 }
 
 static int merge_sections(struct roster_profile *p)
@@ -184,8 +242,6 @@ static int merge_sections(struct roster_profile *p)
         total += p->chain[c]->md.nsections;
     struct entry *acc = roster_calloc(total ? total : 1, sizeof(*acc));
     unsigned char **replaced = roster_calloc(p->nchain, sizeof(*replaced));
-    struct roster_buf prompt;
-    roster_buf_init(&prompt, (size_t)64 * 1024 * 1024);
     int r = ROSTER_ENOMEM;
     if (!acc || !replaced)
         goto out;
@@ -207,15 +263,10 @@ static int merge_sections(struct roster_profile *p)
         p->nsecs++;
     }
     r = 0;
+    size_t cap = 0;
     for (size_t c = 0; c < p->nchain && r == 0; c++)
-        r = append_body(&prompt, p->chain[c], replaced[c]);
-    if (r == 0) {
-        p->prompt = roster_buf_steal(&prompt, &p->prompt_len);
-        if (!p->prompt)
-            r = ROSTER_ENOMEM;
-    }
+        r = append_body(p, &cap, p->chain[c], replaced[c]);
 out:
-    roster_buf_release(&prompt);
     for (size_t c = 0; replaced && c < p->nchain; c++)
         roster_free(replaced[c]);
     roster_free(replaced);

@@ -109,8 +109,12 @@ static json_t *own_diagnostics(const struct roster_profile *p, const struct rost
     return a;
 }
 
-json_t *roster_render_profile(const struct roster_profile *p, const struct roster_diags *diags)
+json_t *roster_render_profile(const struct roster_profile *lean, const struct roster_diags *diags)
 {
+    struct roster_expanded x;
+    if (roster_profile_expand(lean, &x) < 0)
+        return NULL;
+    const struct roster_profile *p = &x.profile;
     json_t *o = json_object(), *src = json_object();
     json_t *ext = json_object_get(p->doc->meta, "extends");
     if (!o || !src || roster_json_set(src, "path", json_string(p->doc->relpath)) ||
@@ -136,10 +140,12 @@ json_t *roster_render_profile(const struct roster_profile *p, const struct roste
         roster_json_set(o, "stale", json_false()))
         goto fail;
     json_decref(src);
+    roster_expanded_release(&x);
     return o;
 fail:
     json_decref(src);
     json_decref(o);
+    roster_expanded_release(&x);
     return NULL;
 }
 
@@ -158,15 +164,14 @@ json_t *roster_render_view(const json_t *profile, enum roster_view v)
 json_t *roster_render_prompt(const struct roster_profile *p)
 {
     char hex[65];
-    roster_sha256_hex(p->prompt, p->prompt_len, hex);
-    json_t *o = json_object();
-    if (!o || roster_json_set(o, "id", json_string(p->doc->id)) ||
-        roster_json_set(o, "lineage", lineage(p)) ||
-        roster_json_set(o, "prompt", json_stringn(p->prompt, p->prompt_len)) ||
-        roster_json_set(o, "sha256", json_string(hex))) {
-        json_decref(o);
+    char *prompt = roster_profile_prompt(p);
+    if (!prompt)
         return NULL;
-    }
+    roster_sha256_hex(prompt, p->prompt_len, hex);
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "id", json_string(p->doc->id), "lineage",
+                          lineage(p), "prompt", json_stringn(prompt, p->prompt_len), "sha256",
+                          json_string(hex));
+    roster_free(prompt);
     return o;
 }
 

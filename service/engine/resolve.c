@@ -329,7 +329,7 @@ struct roster_resolution *roster_resolution_free(struct roster_resolution *res)
         roster_free(p->parents);
         json_decref(p->meta);
         roster_free(p->secs);
-        roster_free(p->prompt);
+        roster_free(p->spans);
     }
     roster_free(res->profiles);
     roster_free(res);

@@ -98,7 +98,7 @@ static int make_path(struct roster_arena *arena, struct roster_section *secs, si
     return 0;
 }
 
-int roster_md_sections(struct roster_md *md, struct roster_arena *arena,
+int roster_md_sections(struct roster_md *md, struct roster_arena *arena, int copy_titles,
                        const struct roster_lines *lines, struct roster_block *root,
                        struct roster_error *err)
 {
@@ -133,6 +133,11 @@ int roster_md_sections(struct roster_md *md, struct roster_arena *arena,
             first = last = prev_line;
         s->level = b->level;
         s->title = b->text ? b->text : "";
+        if (copy_titles && b->text) {
+            s->title = roster_arena_strndup(arena, b->text, b->text_len);
+            if (!s->title)
+                return ROSTER_ENOMEM;
+        }
         s->line = first;
         s->start = line_start(lines, first);
         s->body = line_start(lines, is_atx(lines, first) ? last + 1 : last + 2);

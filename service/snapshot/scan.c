@@ -196,6 +196,7 @@ static int read_file(const char *path, const char *root, char **out, size_t *len
             break;
         got += (size_t)k;
     }
+    buf[got] = '\0';
     *out = buf;
     *len = (size_t)st.st_size > max ? (size_t)st.st_size : got;
     buf = NULL;

@@ -137,9 +137,12 @@ static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p,
     int r = sp->profile && prompt_doc ? 0 : ROSTER_ENOMEM;
     if (r == 0)
         r = set_parents(sp, p->parents, p->nparents);
+    char *prompt = r == 0 ? roster_profile_prompt(p) : NULL;
+    if (r == 0 && !prompt)
+        r = ROSTER_ENOMEM;
     if (r == 0)
-        r = render_reps(sp, p->prompt, p->prompt_len, p->doc->raw, p->doc->raw_len, prompt_doc,
-                        gen);
+        r = render_reps(sp, prompt, p->prompt_len, p->doc->raw, p->doc->raw_len, prompt_doc, gen);
+    roster_free(prompt);
     json_decref(prompt_doc);
     return r;
 }

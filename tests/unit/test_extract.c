@@ -14,18 +14,26 @@
 static struct roster_index *ix;
 static struct roster_resolution *res;
 static const struct roster_profile *seed;
+static struct roster_expanded expanded; /* the index keeps no block trees */
 
 static void setup(void)
 {
     struct roster_error err;
     ck_assert_int_eq(roster_scan_dir(&ix, fixture("../../profiles"), NULL, &err), 0);
     ck_assert_int_eq(roster_resolve(&res, ix), 0);
-    seed = &res->profiles[roster_index_find(ix, "worker-devops")->pos];
-    ck_assert(seed->ok);
+    const struct roster_profile *lean = &res->profiles[roster_index_find(ix, "worker-devops")->pos];
+    ck_assert(lean->ok);
+    ck_assert(!lean->doc->has_blocks);
+    ck_assert_ptr_null(lean->secs[0].sec->blocks);
+    ck_assert_int_eq(roster_profile_expand(lean, &expanded), 0);
+    seed = &expanded.profile;
+    ck_assert_ptr_nonnull(seed->secs[0].sec->blocks);
+    ck_assert_str_eq(seed->secs[0].sec->title, lean->secs[0].sec->title);
 }
 
 static void teardown(void)
 {
+    roster_expanded_release(&expanded);
     roster_resolution_free(res);
     roster_index_free(ix);
 }

@@ -13,7 +13,7 @@ static struct roster_doc *parse(const char *fixture_name, int strict, struct ros
     char *raw = read_all(fixture(fixture_name), &n);
     ck_assert_ptr_nonnull(raw);
     struct roster_doc *doc = NULL;
-    struct roster_doc_opts o = {.strict_markdown = strict};
+    struct roster_doc_opts o = {.strict_markdown = strict, .keep_blocks = 1};
     ck_assert_int_eq(roster_doc_parse(&doc, "x.md", raw, n, &o, d), 0);
     return doc;
 }

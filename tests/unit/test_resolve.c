@@ -76,10 +76,18 @@ START_TEST(seed_lineage_and_sections)
             roster_buf_puts(&want, "\n\n");
         roster_buf_append(&want, s, n);
     }
+    char *prompt = roster_profile_prompt(p);
+    ck_assert_ptr_nonnull(prompt);
     ck_assert_uint_eq(p->prompt_len, want.len);
-    ck_assert_int_eq(memcmp(p->prompt, want.data, want.len), 0);
-    ck_assert_ptr_null(memchr(p->prompt, '\r', p->prompt_len));
+    ck_assert_uint_eq(strlen(prompt), want.len);
+    ck_assert_int_eq(memcmp(prompt, want.data, want.len), 0);
+    ck_assert_ptr_null(memchr(prompt, '\r', p->prompt_len));
+    roster_free(prompt);
     roster_buf_release(&want);
+    /* the inherited text is the parent's bytes, not a copy */
+    ck_assert_uint_ge(p->nspans, 3);
+    ck_assert(p->spans[0].text >= base->text && p->spans[0].text < base->text + base->text_len);
+    ck_assert_str_eq(p->spans[1].text, "\n\n");
     /* front matter: child wins, id/extends not inherited, parent keys kept */
     ck_assert_str_eq(json_string_value(json_object_get(p->meta, "role")), "devops");
     ck_assert_str_eq(json_string_value(json_object_get(p->meta, "id")), "worker-devops");
@@ -183,11 +191,16 @@ START_TEST(merge_rules_and_replacement)
     ck_assert_str_eq(p->secs[1].sec->title, "Anti-Patterns");
     ck_assert_str_eq(p->secs[1].doc->id, "child");
     ck_assert_str_eq(p->secs[2].sec->title, "Keep Me");
-    ck_assert_ptr_null(strstr(p->prompt, "Parent avoid"));
-    ck_assert_ptr_nonnull(strstr(p->prompt, "Child avoid"));
-    ck_assert_ptr_nonnull(strstr(p->prompt, "Parent text kept."));
+    char *prompt = roster_profile_prompt(p), *parent = roster_profile_prompt(prof(&t, "parent"));
+    ck_assert_ptr_nonnull(prompt);
+    ck_assert_ptr_nonnull(parent);
+    ck_assert_ptr_null(strstr(prompt, "Parent avoid"));
+    ck_assert_ptr_nonnull(strstr(prompt, "Child avoid"));
+    ck_assert_ptr_nonnull(strstr(prompt, "Parent text kept."));
     /* the parent itself is untouched */
-    ck_assert_ptr_nonnull(strstr(prof(&t, "parent")->prompt, "Parent avoid"));
+    ck_assert_ptr_nonnull(strstr(parent, "Parent avoid"));
+    roster_free(prompt);
+    roster_free(parent);
     drop(&t);
 }
 END_TEST
