@@ -21,6 +21,7 @@ struct roster_config {
     unsigned log_json;
     unsigned log_level;
     unsigned strict_markdown;
+    unsigned prerender;
     unsigned watch;
     unsigned debounce_ms;
     unsigned rescan_interval;

@@ -4,7 +4,9 @@
 #ifndef ROSTER_EXTRACT_H
 #define ROSTER_EXTRACT_H
 
+struct roster_buf;
 struct roster_profile;
+struct roster_section;
 typedef struct json_t json_t;
 
 json_t *roster_extract_role(const struct roster_profile *p);
@@ -14,5 +16,11 @@ json_t *roster_extract_tool_priorities(const struct roster_profile *p);
 json_t *roster_extract_output_standards(const struct roster_profile *p);
 json_t *roster_extract_anti_patterns(const struct roster_profile *p);
 json_t *roster_extract_sections(const struct roster_profile *p);
+
+/* The search terms of one section, from its blocks: when it is a
+ * competencies section, the names of its competencies ("name\n" each, as
+ * roster_extract_competencies names them) appended to out. Run at index
+ * time, while the blocks exist (roster_section.terms). */
+int roster_extract_terms(const struct roster_section *sec, struct roster_buf *out);
 
 #endif

@@ -52,6 +52,7 @@ struct roster_section {
     size_t end; /* where the next section starts */
     size_t subtree_end; /* where the next section of this level or above starts */
     struct roster_block *blocks; /* first block of the body, linked by next */
+    const char *terms; /* search terms found in the blocks (roster_doc_parse), or NULL */
 };
 
 struct roster_md {

@@ -42,6 +42,9 @@ json_t *roster_render_view(const json_t *profile, enum roster_view v);
 json_t *roster_render_prompt(const struct roster_profile *p);
 /* The list summary of a profile object. */
 json_t *roster_render_summary(const json_t *profile);
+/* The same summary straight from the resolved profile, without rendering
+ * the profile (what the snapshot lists before anyone asks for it). */
+json_t *roster_render_summary_of(const struct roster_profile *p);
 
 /* The largest rendering (a profile is at most 1 MiB of Markdown). */
 #define ROSTER_RENDER_MAX_BYTES ((size_t)64 << 20)

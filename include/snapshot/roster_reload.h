@@ -45,6 +45,7 @@ struct roster_reload_hooks {
 struct roster_reload_opts {
     const char *dir;
     int strict_markdown;
+    int prerender; /* render every representation when a snapshot is built */
     int watch; /* inotify */
     unsigned debounce_ms;
     unsigned rescan_interval; /* seconds, 0: off */

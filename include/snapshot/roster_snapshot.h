@@ -1,6 +1,8 @@
-/* The snapshot: every representation of every profile, rendered once,
- * immutable after build, reference counted so a new one can be swapped in
- * while requests still use the old one. */
+/* The snapshot: every profile parsed, resolved and validated at build;
+ * each representation rendered on first use (or at build with prerender)
+ * and cached, shared with the next snapshot when its lineage is unchanged.
+ * Reference counted so a new one can be swapped in while requests still
+ * use the old one. */
 #ifndef ROSTER_SNAPSHOT_H
 #define ROSTER_SNAPSHOT_H
 
@@ -11,10 +13,12 @@
 
 struct roster_diags;
 struct roster_error;
+struct roster_index;
 struct roster_map;
+struct roster_resolution;
 typedef struct json_t json_t;
 
-/* One prebuilt body with its gzip variant and strong ETags. */
+/* One rendered body with its gzip variant and strong ETags. */
 struct roster_rep {
     char *body;
     size_t len;
@@ -25,20 +29,31 @@ struct roster_rep {
     const char *ctype;
 };
 
+/* The representations of a profile: its views, and the prompt as JSON. */
+#define ROSTER_REP_PROMPT_JSON ROSTER_VIEW_COUNT
+#define ROSTER_REP_COUNT (ROSTER_VIEW_COUNT + 1)
+
+struct roster_profile;
+struct roster_cache; /* rendered representations, shared across snapshots */
+
 struct roster_sprofile {
     char *id;
     int ok; /* served; 0: invalid (404 with diagnostics) */
     int stale; /* served from the last good version */
     char *file; /* relative path */
     char *source_sha256; /* of the file as written */
-    json_t *profile; /* ok: the profile object (read-only) */
     json_t *summary; /* ok: the list summary (read-only) */
     json_t *diagnostics; /* this profile's diagnostics (array) */
     char *haystack; /* lower-cased search text */
     char **parents; /* direct parent ids */
     size_t nparents;
-    struct roster_rep reps[ROSTER_VIEW_COUNT];
-    struct roster_rep prompt_json;
+    /* ok: the lineage digest (hex), from which every representation's
+     * ETag derives: the same whenever the same files render it */
+    char key[65];
+    char good_key[65]; /* the digest of the last good version (== key unless stale) */
+    const struct roster_profile *resolved; /* ok and not stale: what is rendered */
+    json_t *stale_profile; /* stale: the profile object served (read-only) */
+    struct roster_cache *cache; /* ok: the representations rendered so far */
 };
 
 struct roster_snapshot {
@@ -57,6 +72,9 @@ struct roster_snapshot {
     struct roster_rep diagnostics_sev[3]; /* filtered by severity */
     json_t *diag_items; /* array of all diagnostics */
     size_t diag_counts[3];
+    struct roster_index *ix; /* the parsed files: what lazy rendering reads */
+    struct roster_resolution *res;
+    size_t carried; /* profiles whose rendered representations came from the previous snapshot */
     _Atomic long refs;
 };
 
@@ -65,6 +83,7 @@ struct roster_snapshot_opts {
     int strict_markdown;
     uint64_t generation;
     const struct roster_snapshot *previous; /* last good versions, or NULL */
+    int prerender; /* render every representation now instead of on first use */
 };
 
 /* Builds a snapshot of dir. Fails only when the directory cannot be read
@@ -77,9 +96,29 @@ void roster_snapshot_unref(struct roster_snapshot *s);
 const struct roster_sprofile *roster_snapshot_find(const struct roster_snapshot *s, const char *id,
                                                    size_t len);
 
-/* Fills a rep from bytes it takes ownership of (gzip and ETags computed). */
+/* Representation `which` (a roster_view, or ROSTER_REP_PROMPT_JSON) of a
+ * served profile of s: rendered on first use, then kept for the life of
+ * every snapshot that shares it. Thread-safe; concurrent first requests
+ * build it once. 0, or negative without memory. */
+int roster_snapshot_rep(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                        int which, const struct roster_rep **out);
+/* The full profile object of a served profile (a new reference; its
+ * values may be shared, treat it as read-only), or NULL without memory. */
+json_t *roster_snapshot_profile(const struct roster_snapshot *s, const struct roster_sprofile *sp);
+/* How many representations were rendered since the process started. */
+unsigned long long roster_snapshot_renders(void);
+/* Renders every representation of every served profile (--prerender). */
+int roster_snapshot_prerender(const struct roster_snapshot *s);
+/* The quoted strong ETag representation `which` of sp has (gz: its gzip
+ * variant), known without rendering it. */
+void roster_sprofile_etag(const struct roster_sprofile *sp, int which, int gz, char *out,
+                          size_t cap);
+
+/* Fills a rep from bytes it takes ownership of (gzip computed). The ETag
+ * is tag quoted (tag: 32 hex digits), or with tag NULL derived from the
+ * bytes: content-addressed either way, never from a generation. */
 int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ctype,
-                    uint64_t generation);
+                    const char *tag);
 /* Frees the bytes and zeroes r (r itself is the caller's). */
 void roster_rep_release(struct roster_rep *r);
 

@@ -152,12 +152,15 @@ int roster_cli_render(int argc, char **argv)
     }
     int rc = 1;
     const struct roster_sprofile *sp = roster_snapshot_find(snap, id, strlen(id));
+    const struct roster_rep *rep = NULL;
     if (!sp) {
         fprintf(stderr, "rosterd render: no profile with id \"%s\" in %s\n", id, dir);
     } else if (!sp->ok) {
         fprintf(stderr, "rosterd render: profile \"%s\" (%s) has errors:\n", id, sp->file);
         print_profile_errors(sp);
-    } else if (write_all(stdout, sp->reps[v].body, sp->reps[v].len) < 0) {
+    } else if (roster_snapshot_rep(snap, sp, (int)v, &rep) < 0) {
+        fprintf(stderr, "rosterd render: out of memory while rendering\n");
+    } else if (write_all(stdout, rep->body, rep->len) < 0) {
         fprintf(stderr, "rosterd render: cannot write output\n");
     } else {
         rc = 0;

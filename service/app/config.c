@@ -50,6 +50,8 @@ static const struct opt OPTS[] = {
      "debug, info (default), warn or error"},
     {"--strict-markdown", "ROSTER_STRICT_MARKDOWN", K_FLAG, OFF(strict_markdown), 0, 1,
      "no fence repair: parse Markdown as strict CommonMark"},
+    {"--prerender", "ROSTER_PRERENDER", K_FLAG, OFF(prerender), 0, 1,
+     "render every representation at start and reload (default: on first request)"},
     {"--watch", "ROSTER_WATCH", K_UINT, OFF(watch), 0, 1,
      "1 (default): reload when files change (inotify); 0: only on SIGHUP or admin request"},
     {"--debounce-ms", "ROSTER_DEBOUNCE_MS", K_UINT, OFF(debounce_ms), 10, 60000,

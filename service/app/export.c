@@ -71,22 +71,35 @@ static int put(const char *dir, const char *name, const struct roster_rep *rep)
     return 0;
 }
 
-static int export_profile(const char *out, const struct roster_sprofile *sp)
+/* Representation `which` of sp, rendered as the server renders it. */
+static int put_rep(const char *dir, const char *name, const struct roster_snapshot *s,
+                   const struct roster_sprofile *sp, int which)
+{
+    const struct roster_rep *rep = NULL;
+    if (roster_snapshot_rep(s, sp, which, &rep) < 0) {
+        fprintf(stderr, "rosterd export: out of memory while rendering %s\n", sp->id);
+        return -1;
+    }
+    return put(dir, name, rep);
+}
+
+static int export_profile(const char *out, const struct roster_snapshot *s,
+                          const struct roster_sprofile *sp)
 {
     char v1[4096], dir[4096], name[300];
     snprintf(v1, sizeof(v1), "%s/v1/profiles", out);
     if (snprintf(dir, sizeof(dir), "%s/%s", v1, sp->id) >= (int)sizeof(dir) || mkdirs(dir) < 0)
         return -1;
     snprintf(name, sizeof(name), "%s.json", sp->id);
-    if (put(v1, name, &sp->reps[ROSTER_VIEW_PROFILE]) < 0)
+    if (put_rep(v1, name, s, sp, ROSTER_VIEW_PROFILE) < 0)
         return -1;
     for (int v = ROSTER_VIEW_ROLE; v < ROSTER_VIEW_COUNT; v++) {
         const char *ext = v == ROSTER_VIEW_PROMPT || v == ROSTER_VIEW_SOURCE ? "md" : "json";
         snprintf(name, sizeof(name), "%s.%s", roster_view_name((enum roster_view)v), ext);
-        if (put(dir, name, &sp->reps[v]) < 0)
+        if (put_rep(dir, name, s, sp, v) < 0)
             return -1;
     }
-    return put(dir, "prompt.json", &sp->prompt_json);
+    return put_rep(dir, "prompt.json", s, sp, ROSTER_REP_PROMPT_JSON);
 }
 
 int roster_cli_export(int argc, char **argv)
@@ -120,7 +133,7 @@ int roster_cli_export(int argc, char **argv)
     for (size_t i = 0; rc == 0 && i < s->n; i++) {
         if (!s->profiles[i].ok)
             continue;
-        rc = export_profile(out, &s->profiles[i]);
+        rc = export_profile(out, s, &s->profiles[i]);
         n++;
     }
     roster_snapshot_unref(s);

@@ -6,6 +6,7 @@
 
 #include "roster_base.h"
 #include "roster_diag.h"
+#include "roster_extract.h"
 #include "roster_frontmatter.h"
 #include "roster_text.h"
 
@@ -228,6 +229,21 @@ bad:
                             1, NULL, "extends must be a profile id or a list of profile ids");
 }
 
+/* What search finds in a section besides its title (kept after the blocks
+ * are gone). */
+static int section_terms(struct roster_doc *d, struct roster_section *s)
+{
+    struct roster_buf b;
+    roster_buf_init(&b, ROSTER_DOC_MAX_BYTES);
+    int r = roster_extract_terms(s, &b);
+    if (r == 0 && b.len) {
+        s->terms = roster_arena_strndup(d->arena, b.data, b.len);
+        r = s->terms ? 0 : ROSTER_ENOMEM;
+    }
+    roster_buf_release(&b);
+    return r;
+}
+
 int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, size_t raw_len,
                      const struct roster_doc_opts *opts, struct roster_diags *diags)
 {
@@ -298,12 +314,16 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
     }
     int mr = roster_markdown_parse(&d->md, d->arena, d->text, d->text_len, split.body_off, &mo,
                                    diags, &e);
+    for (size_t i = 0; mr == 0 && i < d->md.nsections && r == 0; i++)
+        r = section_terms(d, &d->md.sections[i]);
     if (mo.blocks_arena) {
         roster_arena_free(mo.blocks_arena);
         d->md.preamble = NULL;
         for (size_t i = 0; mr == 0 && i < d->md.nsections; i++)
             d->md.sections[i].blocks = NULL;
     }
+    if (r < 0)
+        goto out_fail;
     if (mr < 0) {
         /* out of memory is the build's failure, never the profile's: the
          * return value says so even where the error struct was not filled */
@@ -333,8 +353,7 @@ out_fail:
     return r < 0 ? r : ROSTER_ENOMEM;
 }
 
-int roster_doc_blocks(const struct roster_doc *d, struct roster_arena **arena,
-                      struct roster_md *md)
+int roster_doc_blocks(const struct roster_doc *d, struct roster_arena **arena, struct roster_md *md)
 {
     struct roster_error e;
     roster_error_clear(&e);
@@ -345,8 +364,8 @@ int roster_doc_blocks(const struct roster_doc *d, struct roster_arena **arena,
     memset(md, 0, sizeof(*md));
     if (!d->text || d->failed)
         return 0; /* nothing was parsed: no sections either */
-    int r = roster_markdown_parse(md, *arena, d->text, d->text_len, d->md.body_start, &mo, NULL,
-                                  &e);
+    int r =
+        roster_markdown_parse(md, *arena, d->text, d->text_len, d->md.body_start, &mo, NULL, &e);
     /* the same text parsed the same way: only memory can make it differ */
     if (r == 0 && md->nsections != d->md.nsections)
         r = ROSTER_EIO;

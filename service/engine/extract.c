@@ -233,3 +233,28 @@ json_t *roster_extract_output_standards(const struct roster_profile *p)
 {
     return per_child(p, T_OUTPUT, output_standard);
 }
+
+int roster_extract_terms(const struct roster_section *sec, struct roster_buf *out)
+{
+    int match = 0;
+    for (const char *const *t = T_COMPETENCIES; *t && sec->level >= 2; t++)
+        match |= strcasecmp(sec->title, *t) == 0;
+    if (!match)
+        return 0;
+    FOR_SECTION_BLOCKS(b, sec)
+    {
+        if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL)
+            continue;
+        for (const struct roster_block *li = b->first; li; li = li->next) {
+            const struct roster_block *para = ex_item_para(li);
+            const char *label, *rest;
+            size_t llen, rlen;
+            if (!para || !para->text_len ||
+                !ex_bold_label(para->text, para->text_len, &label, &llen, &rest, &rlen))
+                continue;
+            if (roster_buf_append(out, label, llen) < 0 || roster_buf_putc(out, '\n') < 0)
+                return ROSTER_ENOMEM;
+        }
+    }
+    return 0;
+}

@@ -2,6 +2,7 @@
 #include "roster_render.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "roster_base.h"
@@ -168,35 +169,49 @@ json_t *roster_render_prompt(const struct roster_profile *p)
     if (!prompt)
         return NULL;
     roster_sha256_hex(prompt, p->prompt_len, hex);
-    json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "id", json_string(p->doc->id), "lineage",
-                          lineage(p), "prompt", json_stringn(prompt, p->prompt_len), "sha256",
-                          json_string(hex));
+    json_t *o =
+        json_pack("{s:o, s:o, s:o, s:o}", "id", json_string(p->doc->id), "lineage", lineage(p),
+                  "prompt", json_stringn(prompt, p->prompt_len), "sha256", json_string(hex));
     roster_free(prompt);
     return o;
 }
 
+/* The summary from its parts: the fields of the profile object that the
+ * listing shows (role is the role's name). */
+static json_t *summary(json_t *id, json_t *name, json_t *category, json_t *description,
+                       json_t *version, json_t *role, json_t *extends, json_t *lineage_a)
+{
+    char link[200];
+    snprintf(link, sizeof(link), "/v1/profiles/%s",
+             json_is_string(id) ? json_string_value(id) : "");
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "id", id, "name", name,
+                     "category", category, "description", description, "version", version, "role",
+                     role, "extends", extends, "lineage", lineage_a, "link", link);
+}
+
 json_t *roster_render_summary(const json_t *profile)
 {
-    static const char *const keys[] = {"id", "name", "category", "description", "version", NULL};
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    for (const char *const *k = keys; *k; k++)
-        if (roster_json_set(o, *k, json_incref(json_object_get(profile, *k))))
-            goto fail;
+    static const char *const keys[] = {"id",      "name",    "category", "description",
+                                       "version", "extends", "lineage"};
+    json_t *v[7];
+    for (size_t k = 0; k < 7; k++) {
+        v[k] = json_incref(json_object_get(profile, keys[k]));
+        /* a missing key fails the pack below; it then drops the rest */
+    }
     json_t *role = json_object_get(json_object_get(profile, "role"), "name");
-    const char *id = json_string_value(json_object_get(profile, "id"));
-    char link[200];
-    snprintf(link, sizeof(link), "/v1/profiles/%s", id ? id : "");
-    if (roster_json_set(o, "role", role ? json_incref(role) : json_null()) ||
-        roster_json_set(o, "extends", json_incref(json_object_get(profile, "extends"))) ||
-        roster_json_set(o, "lineage", json_incref(json_object_get(profile, "lineage"))) ||
-        roster_json_set(o, "link", json_string(link)))
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    return summary(v[0], v[1], v[2], v[3], v[4], role ? json_incref(role) : json_null(), v[5],
+                   v[6]);
+}
+
+json_t *roster_render_summary_of(const struct roster_profile *p)
+{
+    json_t *ext = json_object_get(p->doc->meta, "extends");
+    json_t *role = json_object_get(p->meta, "role");
+    return summary(json_string(p->doc->id), meta_text(p->meta, "name"),
+                   meta_text(p->meta, "category"), meta_text(p->meta, "description"),
+                   meta_text(p->meta, "version"),
+                   json_is_string(role) ? json_incref(role) : json_null(),
+                   ext ? json_deep_copy(ext) : json_null(), lineage(p));
 }
 
 /* Where json_dump_callback writes: jansson 2.14 ignores a failed write of

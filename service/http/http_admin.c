@@ -48,7 +48,7 @@ static pthread_once_t openapi_once = PTHREAD_ONCE_INIT;
 static void openapi_init(void)
 {
     char *copy = roster_strndup(roster_openapi_yaml, roster_openapi_yaml_len);
-    if (roster_rep_init(&openapi, copy, roster_openapi_yaml_len, "application/yaml", 0) < 0)
+    if (roster_rep_init(&openapi, copy, roster_openapi_yaml_len, "application/yaml", NULL) < 0)
         roster_rep_release(&openapi);
 }
 

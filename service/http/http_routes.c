@@ -313,15 +313,23 @@ static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
     if (!sp->ok)
         return invalid_profile(rq, c, sp);
     const char *warning = sp->stale ? STALE_WARNING : NULL;
+    const char *fields[ROSTER_QUERY_MAX_FIELDS];
+    size_t nf = 0;
+    if (n && split_fields(p, n, fields, &nf, roster_query_profile_field, why, sizeof(why)) < 0)
+        return bad_query(rq, c, why);
+    /* rendered on first use; a projection is cut from the profile object */
+    const struct roster_rep *rep = NULL;
+    int which = prompt_json ? ROSTER_REP_PROMPT_JSON : (int)v;
+    if (!n && roster_snapshot_rep(rq->snap, sp, which, &rep) < 0)
+        return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+                                   "Out of memory", "the server is out of memory", NULL);
     if (n) {
-        const char *fields[ROSTER_QUERY_MAX_FIELDS];
-        size_t nf = 0;
-        if (split_fields(p, n, fields, &nf, roster_query_profile_field, why, sizeof(why)) < 0)
-            return bad_query(rq, c, why);
-        return send_json_as(rq, c, roster_query_project(sp->profile, fields, nf), CT_PROJECTION, 1,
-                            warning);
+        json_t *whole = roster_snapshot_profile(rq->snap, sp);
+        json_t *part = whole ? roster_query_project(whole, fields, nf) : NULL;
+        json_decref(whole);
+        return send_json_as(rq, c, part, CT_PROJECTION, 1, warning);
     }
-    return roster_send_rep(rq, c, prompt_json ? &sp->prompt_json : &sp->reps[v], warning);
+    return roster_send_rep(rq, c, rep, warning);
 }
 
 static enum MHD_Result diagnostics_route(struct req *rq, struct MHD_Connection *c,

@@ -41,11 +41,18 @@ int roster_common_headers(struct req *rq, struct MHD_Connection *c, struct MHD_R
 {
     int ok = MHD_add_response_header(resp, "X-Request-Id", rq->request_id) == MHD_YES;
     ok = ok && MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_YES;
+    if (rq->snap) {
+        /* which snapshot answered: ETags no longer say (they are content-addressed) */
+        char gen[24];
+        snprintf(gen, sizeof(gen), "%llu", (unsigned long long)rq->snap->generation);
+        ok = ok && MHD_add_response_header(resp, "Roster-Generation", gen) == MHD_YES;
+    }
     const char *origin = cors_origin(rq, c);
     if (origin) {
         ok = ok && MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin) == MHD_YES;
-        ok = ok && MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                                           "ETag, X-Request-Id, Warning") == MHD_YES;
+        ok = ok &&
+             MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                                     "ETag, X-Request-Id, Warning, Roster-Generation") == MHD_YES;
         ok = ok && MHD_add_response_header(resp, "Vary", "Origin") == MHD_YES;
     }
     if (rq->close || atomic_load(&rq->srv->draining))
@@ -159,7 +166,7 @@ enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, un
         return send_bytes(rq, c, status, ctype, body, len, NULL);
     /* built for this request: hash and (when asked) compress here */
     struct roster_rep rep;
-    if (roster_rep_init(&rep, body, len, ctype, rq->snap ? rq->snap->generation : 0) < 0) {
+    if (roster_rep_init(&rep, body, len, ctype, NULL) < 0) {
         roster_rep_release(&rep);
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
                                    "Out of memory", "the server is out of memory", NULL);

@@ -162,9 +162,13 @@ int roster_metrics_render(const struct roster_metrics *m, const struct roster_sn
                 "roster_snapshot_generation %llu\n"
                 "# HELP roster_snapshot_build_seconds Time to build the snapshot in service.\n"
                 "# TYPE roster_snapshot_build_seconds gauge\n"
-                "roster_snapshot_build_seconds %.6f\n",
+                "roster_snapshot_build_seconds %.6f\n"
+                "# HELP roster_representations_rendered_total Profile representations rendered "
+                "(on first request, or at build with --prerender).\n"
+                "# TYPE roster_representations_rendered_total counter\n"
+                "roster_representations_rendered_total %llu\n",
                 served, invalid, stale, s ? (unsigned long long)s->generation : 0ULL,
-                s ? s->build_seconds : 0.0);
+                s ? s->build_seconds : 0.0, roster_snapshot_renders());
     r = r ? r
           : roster_buf_printf(
                 o,

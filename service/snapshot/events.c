@@ -24,14 +24,8 @@ static int profile_delta(const struct roster_sprofile *a, const struct roster_sp
         return b->ok && !b->stale ? 1 : 2;
     if (!b->ok)
         return 0;
-    const struct roster_rep *x = &a->reps[ROSTER_VIEW_PROFILE], *y = &b->reps[ROSTER_VIEW_PROFILE];
-    const struct roster_rep *px = &a->reps[ROSTER_VIEW_PROMPT], *py = &b->reps[ROSTER_VIEW_PROMPT];
-    const struct roster_rep *sx = &a->reps[ROSTER_VIEW_SOURCE], *sy = &b->reps[ROSTER_VIEW_SOURCE];
-    if (x->len != y->len || memcmp(x->body, y->body, x->len) != 0 || px->len != py->len ||
-        memcmp(px->body, py->body, px->len) != 0 || sx->len != sy->len ||
-        memcmp(sx->body, sy->body, sx->len) != 0)
-        return 1;
-    return 0;
+    /* the lineage digest covers every file the representations are made of */
+    return strcmp(a->key, b->key) != 0;
 }
 
 void roster_snapshot_diff(const struct roster_snapshot *old, const struct roster_snapshot *new,
@@ -128,7 +122,9 @@ static void publish_profile(struct roster_events *ev, const char *type,
     if (!o)
         return;
     if (sp->ok) {
-        json_object_set_new(o, "etag", json_string(sp->reps[ROSTER_VIEW_PROFILE].etag));
+        char etag[100];
+        roster_sprofile_etag(sp, ROSTER_VIEW_PROFILE, 0, etag, sizeof(etag));
+        json_object_set_new(o, "etag", json_string(etag));
         json_object_set_new(o, "stale", json_boolean(sp->stale));
     }
     if (strcmp(type, "profile.invalid") == 0)

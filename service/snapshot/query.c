@@ -77,7 +77,7 @@ static int extends_match(const struct roster_sprofile *sp, const char *want)
     for (size_t k = 0; k < sp->nparents; k++)
         if (strcmp(sp->parents[k], want) == 0)
             return 1;
-    const json_t *w = json_object_get(sp->profile, "extends");
+    const json_t *w = json_object_get(sp->summary, "extends");
     if (str_eq(w, want))
         return 1;
     size_t i;
@@ -95,9 +95,9 @@ static int matches(const struct roster_sprofile *sp, const struct roster_list_qu
 {
     if (!sp->ok)
         return 0;
-    if (q->category && !str_eq(json_object_get(sp->profile, "category"), q->category))
+    if (q->category && !str_eq(json_object_get(sp->summary, "category"), q->category))
         return 0;
-    if (q->role && !str_eq(json_object_get(json_object_get(sp->profile, "role"), "name"), q->role))
+    if (q->role && !str_eq(json_object_get(sp->summary, "role"), q->role))
         return 0;
     if (q->extends && !extends_match(sp, q->extends))
         return 0;

@@ -45,8 +45,10 @@ int roster_reloader_new(struct roster_reloader **out, const struct roster_reload
     rl->generation = 1;
     struct roster_error err;
     roster_error_clear(&err);
-    struct roster_snapshot_opts so = {
-        .dir = opts->dir, .strict_markdown = opts->strict_markdown, .generation = rl->generation};
+    struct roster_snapshot_opts so = {.dir = opts->dir,
+                                      .strict_markdown = opts->strict_markdown,
+                                      .prerender = opts->prerender,
+                                      .generation = rl->generation};
     int r = roster_snapshot_build(&rl->current, &so, &err);
     if (r < 0) {
         snprintf(why, why_cap, "%s", err.msg);
@@ -117,6 +119,7 @@ static void reload(struct roster_reloader *rl)
         roster_error_clear(&err);
         struct roster_snapshot_opts so = {.dir = rl->opts.dir,
                                           .strict_markdown = rl->opts.strict_markdown,
+                                          .prerender = rl->opts.prerender,
                                           .generation = rl->generation + 1,
                                           .previous = rl->current};
         if (rl->watch)

@@ -38,7 +38,7 @@ static char *gzip(const char *data, size_t len, size_t *out_len)
 }
 
 int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ctype,
-                    uint64_t generation)
+                    const char *tag)
 {
     char hex[65];
     memset(r, 0, sizeof(*r));
@@ -47,11 +47,12 @@ int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ct
     r->body = body;
     r->len = len;
     r->ctype = ctype;
-    roster_sha256_hex(body, len, hex);
-    /* hash of the identity bytes, then the snapshot generation */
-    snprintf(r->etag, sizeof(r->etag), "\"%.32s-%llu\"", hex, (unsigned long long)generation);
-    snprintf(r->etag_gz, sizeof(r->etag_gz), "\"%.32s-%llu-gz\"", hex,
-             (unsigned long long)generation);
+    if (!tag) {
+        roster_sha256_hex(body, len, hex);
+        tag = hex;
+    }
+    snprintf(r->etag, sizeof(r->etag), "\"%.32s\"", tag);
+    snprintf(r->etag_gz, sizeof(r->etag_gz), "\"%.32s-gz\"", tag);
     if (len >= 256) {
         size_t gz_len = 0;
         char *gz = gzip(body, len, &gz_len);

@@ -18,86 +18,103 @@
 #include "roster_map.h"
 #include "roster_render.h"
 #include "roster_resolve.h"
+#include "roster_text.h"
 #include "snapshot_internal.h"
 
-#define CT_JSON "application/json"
-#define CT_MARKDOWN "text/markdown; charset=utf-8"
+/* The version of what the renderer makes of the same files: part of every
+ * lineage digest, so an upgrade that renders differently changes ETags. */
+#define RENDER_FORMAT "roster-render/2"
 
-static int rep_json(struct roster_rep *r, const json_t *j, uint64_t gen)
+static int haystack_add(struct roster_buf *b, const char *s, size_t n)
 {
-    size_t len = 0;
-    char *s = j ? roster_render_dump(j, &len) : NULL;
-    return roster_rep_init(r, s, len, CT_JSON, gen);
+    size_t at = b->len;
+    int r = roster_buf_append(b, s, n);
+    if (r == 0)
+        r = roster_buf_putc(b, '\n');
+    for (size_t k = at; r == 0 && k < b->len; k++)
+        if (b->data[k] >= 'A' && b->data[k] <= 'Z')
+            b->data[k] = (char)(b->data[k] - 'A' + 'a');
+    return r;
 }
 
-static int rep_copy(struct roster_rep *r, const char *s, size_t len, const char *ct, uint64_t gen)
+static int haystack_key(struct roster_buf *b, const json_t *o, const char *key)
 {
-    return roster_rep_init(r, roster_strndup(s, len), len, ct, gen);
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? haystack_add(b, v, strlen(v)) : 0;
 }
 
-/* Lower-cased id, name, description, competency names, section titles. */
-static int make_haystack(struct roster_sprofile *sp)
+static int haystack_take(struct roster_sprofile *sp, struct roster_buf *b, int r)
+{
+    if (r == 0) {
+        sp->haystack = roster_buf_steal(b, NULL);
+        r = sp->haystack ? 0 : ROSTER_ENOMEM;
+    }
+    roster_buf_release(b);
+    return r;
+}
+
+/* Lower-cased id, name, description, competency names, section titles:
+ * from the resolved profile, without rendering it. */
+static int haystack_resolved(struct roster_sprofile *sp, const struct roster_profile *p)
 {
     struct roster_buf b;
     roster_buf_init(&b, (size_t)16 << 20);
-    const json_t *p = sp->profile;
     static const char *const keys[] = {"id", "name", "description", NULL};
     int r = 0;
-    for (const char *const *k = keys; *k && r == 0; k++) {
-        const char *v = json_string_value(json_object_get(p, *k));
-        if (v)
-            r = roster_buf_printf(&b, "%s\n", v);
-    }
-    size_t i;
-    json_t *it;
-    json_array_foreach(json_object_get(p, "competencies"), i, it)
-    {
-        const char *v = json_string_value(json_object_get(it, "name"));
-        if (v && r == 0)
-            r = roster_buf_printf(&b, "%s\n", v);
-    }
-    json_array_foreach(json_object_get(p, "sections"), i, it)
-    {
-        const char *v = json_string_value(json_object_get(it, "title"));
-        if (v && r == 0)
-            r = roster_buf_printf(&b, "%s\n", v);
-    }
-    for (size_t k = 0; r == 0 && k < b.len; k++)
-        if (b.data[k] >= 'A' && b.data[k] <= 'Z')
-            b.data[k] = (char)(b.data[k] - 'A' + 'a');
-    if (r == 0)
-        sp->haystack = roster_buf_steal(&b, NULL);
-    roster_buf_release(&b);
-    return r < 0 ? r : (sp->haystack ? 0 : ROSTER_ENOMEM);
+    for (const char *const *k = keys; *k && r == 0; k++)
+        r = haystack_key(&b, sp->summary, *k);
+    for (size_t k = 0; r == 0 && k < p->nsecs; k++)
+        if (p->secs[k].sec->terms) /* "name\n" each */
+            r = haystack_add(&b, p->secs[k].sec->terms, strlen(p->secs[k].sec->terms) - 1);
+    for (size_t k = 0; r == 0 && k < p->nsecs; k++)
+        r = haystack_add(&b, p->secs[k].sec->title, strlen(p->secs[k].sec->title));
+    return haystack_take(sp, &b, r);
 }
 
-/* Renders every representation of a served profile from its JSON object. */
-static int render_reps(struct roster_sprofile *sp, const char *prompt, size_t prompt_len,
-                       const char *source, size_t source_len, const json_t *prompt_doc,
-                       uint64_t gen)
+/* The same from a rendered profile object (stale profiles). */
+static int haystack_rendered(struct roster_sprofile *sp, const json_t *profile)
 {
+    struct roster_buf b;
+    roster_buf_init(&b, (size_t)16 << 20);
+    static const char *const keys[] = {"id", "name", "description", NULL};
     int r = 0;
-    for (int v = 0; v < ROSTER_VIEW_COUNT && r == 0; v++) {
-        if (v == ROSTER_VIEW_PROMPT)
-            r = rep_copy(&sp->reps[v], prompt, prompt_len, CT_MARKDOWN, gen);
-        else if (v == ROSTER_VIEW_SOURCE)
-            r = rep_copy(&sp->reps[v], source, source_len, CT_MARKDOWN, gen);
-        else if (v == ROSTER_VIEW_PROFILE)
-            r = rep_json(&sp->reps[v], sp->profile, gen);
-        else {
-            json_t *j = roster_render_view(sp->profile, (enum roster_view)v);
-            r = rep_json(&sp->reps[v], j, gen);
-            json_decref(j);
-        }
+    for (const char *const *k = keys; *k && r == 0; k++)
+        r = haystack_key(&b, profile, *k);
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(profile, "competencies"), i, it)
+    {
+        if (r == 0)
+            r = haystack_key(&b, it, "name");
     }
+    json_array_foreach(json_object_get(profile, "sections"), i, it)
+    {
+        if (r == 0)
+            r = haystack_key(&b, it, "title");
+    }
+    return haystack_take(sp, &b, r);
+}
+
+/* The lineage digest: the renderer's format, the Markdown mode, each file
+ * of the lineage (path and sha256, root first) and the profile's own
+ * diagnostics: everything a representation of the profile is made from. */
+static int lineage_key(struct roster_sprofile *sp, const struct roster_profile *p, int strict)
+{
+    struct roster_buf b;
+    roster_buf_init(&b, (size_t)16 << 20);
+    int r = roster_buf_printf(&b, "%s\nstrict=%d\n", RENDER_FORMAT, strict);
+    for (size_t c = 0; r == 0 && c < p->nchain; c++)
+        r = roster_buf_printf(&b, "%s\n%s\n", p->chain[c]->relpath, p->chain[c]->sha256);
+    char *diags = r == 0 ? json_dumps(sp->diagnostics, JSON_COMPACT) : NULL;
     if (r == 0)
-        r = rep_json(&sp->prompt_json, prompt_doc, gen);
+        r = diags ? roster_buf_puts(&b, diags) : ROSTER_ENOMEM;
     if (r == 0) {
-        sp->summary = roster_render_summary(sp->profile);
-        if (!sp->summary)
-            r = ROSTER_ENOMEM;
+        roster_sha256_hex(b.data, b.len, sp->key);
+        memcpy(sp->good_key, sp->key, sizeof(sp->key));
     }
-    return r == 0 ? make_haystack(sp) : r;
+    roster_free(diags);
+    roster_buf_release(&b);
+    return r < 0 ? r : 0;
 }
 
 static json_t *file_diagnostics(const struct roster_diags *d, const char *file)
@@ -128,35 +145,77 @@ static int set_parents(struct roster_sprofile *sp, struct roster_doc **parents, 
     return 0;
 }
 
-static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p,
-                    const struct roster_diags *diags, uint64_t gen)
+static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p, int strict,
+                    const struct roster_sprofile *old)
 {
     sp->ok = 1;
-    sp->profile = roster_render_profile(p, diags);
-    json_t *prompt_doc = roster_render_prompt(p);
-    int r = sp->profile && prompt_doc ? 0 : ROSTER_ENOMEM;
+    sp->resolved = p;
+    sp->summary = roster_render_summary_of(p);
+    int r = sp->summary ? 0 : ROSTER_ENOMEM;
     if (r == 0)
         r = set_parents(sp, p->parents, p->nparents);
-    char *prompt = r == 0 ? roster_profile_prompt(p) : NULL;
-    if (r == 0 && !prompt)
-        r = ROSTER_ENOMEM;
     if (r == 0)
-        r = render_reps(sp, prompt, p->prompt_len, p->doc->raw, p->doc->raw_len, prompt_doc, gen);
-    roster_free(prompt);
-    json_decref(prompt_doc);
+        r = haystack_resolved(sp, p);
+    if (r == 0)
+        r = lineage_key(sp, p, strict);
+    if (r < 0)
+        return r;
+    /* the same lineage renders the same bytes: share what was rendered */
+    if (old && old->cache && !old->stale && strcmp(old->key, sp->key) == 0)
+        sp->cache = roster_cache_ref(old->cache);
+    else
+        sp->cache = roster_cache_new();
+    return sp->cache ? 0 : ROSTER_ENOMEM;
+}
+
+/* A stale profile's representations, rendered now from the last good
+ * version's (which the previous snapshot renders if it had not yet). */
+static int stale_reps(const struct roster_snapshot *prev, const struct roster_sprofile *old,
+                      struct roster_sprofile *sp, json_t *profile)
+{
+    int r = 0;
+    char tag[65];
+    for (int k = 0; k < ROSTER_REP_COUNT && r == 0; k++) {
+        const struct roster_rep *o = NULL;
+        struct roster_rep *rep = roster_calloc(1, sizeof(*rep));
+        roster_sprofile_tag(sp, k, tag);
+        if (!rep)
+            return ROSTER_ENOMEM;
+        if (k == ROSTER_VIEW_PROFILE) {
+            r = roster_snapshot_rep_json(rep, profile, tag);
+        } else if (k == ROSTER_VIEW_PROMPT || k == ROSTER_VIEW_SOURCE ||
+                   k == ROSTER_REP_PROMPT_JSON) {
+            r = roster_snapshot_rep(prev, old, k, &o);
+            if (r == 0)
+                r = roster_rep_init(rep, roster_strndup(o->body, o->len), o->len, o->ctype, tag);
+        } else {
+            json_t *j = roster_render_view(profile, (enum roster_view)k);
+            r = roster_snapshot_rep_json(rep, j, tag);
+            json_decref(j);
+        }
+        r = r == 0 ? roster_cache_put(sp->cache, k, rep) : r;
+        if (r < 0) {
+            roster_rep_release(rep);
+            roster_free(rep);
+        }
+    }
     return r;
 }
 
 /* Last known good: serve the previous version, stale, with new diagnostics. */
-static int build_stale(struct roster_sprofile *sp, const struct roster_sprofile *old, uint64_t gen)
+static int build_stale(struct roster_sprofile *sp, const struct roster_snapshot *prev,
+                       const struct roster_sprofile *old)
 {
     sp->ok = 1;
     sp->stale = 1;
-    sp->profile = json_deep_copy(old->profile);
-    json_t *prompt_doc = json_loadb(old->prompt_json.body, old->prompt_json.len, 0, NULL);
-    int r = sp->profile && prompt_doc ? 0 : ROSTER_ENOMEM;
-    if (r == 0 && (json_object_set_new(sp->profile, "stale", json_true()) ||
-                   json_object_set(sp->profile, "diagnostics", sp->diagnostics)))
+    /* a copy of the last good object (never parsed back from its bytes:
+     * jansson's parser drops characters when memory runs out) */
+    json_t *was = roster_snapshot_profile(prev, old);
+    json_t *profile = was ? json_deep_copy(was) : NULL;
+    json_decref(was);
+    int r = profile ? 0 : ROSTER_ENOMEM;
+    if (r == 0 && (json_object_set_new(profile, "stale", json_true()) ||
+                   json_object_set(profile, "diagnostics", sp->diagnostics)))
         r = ROSTER_ENOMEM;
     if (r == 0) {
         sp->parents = roster_calloc(old->nparents ? old->nparents : 1, sizeof(char *));
@@ -167,12 +226,29 @@ static int build_stale(struct roster_sprofile *sp, const struct roster_sprofile 
             sp->nparents += r == 0;
         }
     }
-    const struct roster_rep *pr = &old->reps[ROSTER_VIEW_PROMPT];
-    const struct roster_rep *sr = &old->reps[ROSTER_VIEW_SOURCE];
+    if (r == 0) {
+        /* the last good digest, this state and these diagnostics */
+        char *diags = json_dumps(sp->diagnostics, JSON_COMPACT);
+        struct roster_buf b;
+        roster_buf_init(&b, (size_t)16 << 20);
+        memcpy(sp->good_key, old->good_key, sizeof(sp->good_key));
+        r = diags ? roster_buf_printf(&b, "%s\nstale\n%s", sp->good_key, diags) : ROSTER_ENOMEM;
+        if (r == 0)
+            roster_sha256_hex(b.data, b.len, sp->key);
+        roster_buf_release(&b);
+        roster_free(diags);
+    }
+    if (r == 0) {
+        sp->summary = roster_render_summary(profile);
+        sp->cache = roster_cache_new();
+        r = sp->summary && sp->cache ? 0 : ROSTER_ENOMEM;
+    }
     if (r == 0)
-        r = render_reps(sp, pr->body, pr->len, sr->body, sr->len, prompt_doc, gen);
-    json_decref(prompt_doc);
-    return r;
+        r = haystack_rendered(sp, profile);
+    if (r == 0)
+        r = stale_reps(prev, old, sp, profile);
+    sp->stale_profile = profile;
+    return r < 0 ? r : 0;
 }
 
 static int cmp_sprofile(const void *a, const void *b)
@@ -181,7 +257,8 @@ static int cmp_sprofile(const void *a, const void *b)
 }
 
 static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
-                          struct roster_resolution *res, const struct roster_snapshot *prev)
+                          struct roster_resolution *res, const struct roster_snapshot *prev,
+                          int strict)
 {
     s->profiles = roster_calloc(ix->ndocs ? ix->ndocs : 1, sizeof(*s->profiles));
     if (!s->profiles)
@@ -200,10 +277,12 @@ static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
         int r = 0;
         const struct roster_sprofile *old =
             prev ? roster_snapshot_find(prev, d->id, strlen(d->id)) : NULL;
-        if (res->profiles[i].ok)
-            r = build_ok(sp, &res->profiles[i], ix->diags, s->generation);
-        else if (old && old->ok && strcmp(old->file, d->relpath) == 0)
-            r = build_stale(sp, old, s->generation);
+        if (res->profiles[i].ok) {
+            r = build_ok(sp, &res->profiles[i], strict, old);
+            s->carried += old && sp->cache == old->cache;
+        } else if (old && old->ok && strcmp(old->file, d->relpath) == 0) {
+            r = build_stale(sp, prev, old);
+        }
         if (r < 0)
             return r;
         s->served += sp->ok;
@@ -240,12 +319,23 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
         goto out;
     r = roster_resolve(&res, ix);
     if (r == 0)
-        r = build_profiles(s, ix, res, opts->previous);
+        r = build_profiles(s, ix, res, opts->previous, opts->strict_markdown);
     if (r == 0)
         r = roster_snapshot_build_indexes(s, ix->diags);
     if (r < 0) {
         roster_error_set(err, r, opts->dir, 0, 0, "out of memory while building the snapshot");
         goto out;
+    }
+    s->ix = ix; /* kept: lazy rendering reads them */
+    s->res = res;
+    ix = NULL;
+    res = NULL;
+    if (opts->prerender) {
+        r = roster_snapshot_prerender(s);
+        if (r < 0) {
+            roster_error_set(err, r, opts->dir, 0, 0, "out of memory while rendering");
+            goto out;
+        }
     }
     s->build_seconds = roster_now_mono() - t0;
     s->built_at = (double)time(NULL);
@@ -271,16 +361,14 @@ static void sprofile_release(struct roster_sprofile *sp)
     roster_free(sp->id);
     roster_free(sp->file);
     roster_free(sp->source_sha256);
-    json_decref(sp->profile);
     json_decref(sp->summary);
+    json_decref(sp->stale_profile);
     json_decref(sp->diagnostics);
     roster_free(sp->haystack);
     for (size_t k = 0; k < sp->nparents; k++)
         roster_free(sp->parents[k]);
     roster_free(sp->parents);
-    for (int v = 0; v < ROSTER_VIEW_COUNT; v++)
-        roster_rep_release(&sp->reps[v]);
-    roster_rep_release(&sp->prompt_json);
+    roster_cache_unref(sp->cache);
 }
 
 void roster_snapshot_unref(struct roster_snapshot *s)
@@ -297,6 +385,8 @@ void roster_snapshot_unref(struct roster_snapshot *s)
     for (int k = 0; k < 3; k++)
         roster_rep_release(&s->diagnostics_sev[k]);
     json_decref(s->diag_items);
+    roster_resolution_free(s->res);
+    roster_index_free(s->ix);
     roster_free(s);
 }
 

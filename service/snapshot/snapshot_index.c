@@ -10,12 +10,12 @@
 #include "roster_diag.h"
 #include "roster_query.h"
 
-static int rep_from(struct roster_rep *r, json_t *j, uint64_t gen)
+/* A snapshot-wide document: its ETag is the hash of its bytes. */
+static int rep_from(struct roster_rep *r, json_t *j)
 {
-    size_t len = 0;
-    char *s = j ? roster_render_dump(j, &len) : NULL;
+    int e = roster_snapshot_rep_json(r, j, NULL);
     json_decref(j);
-    return roster_rep_init(r, s, len, "application/json", gen);
+    return e;
 }
 
 static int count(json_t *obj, const char *key)
@@ -35,9 +35,8 @@ static json_t *facets(const struct roster_snapshot *s)
         const struct roster_sprofile *sp = &s->profiles[i];
         if (!sp->ok)
             continue;
-        bad |= count(cat, json_string_value(json_object_get(sp->profile, "category")));
-        bad |= count(
-            role, json_string_value(json_object_get(json_object_get(sp->profile, "role"), "name")));
+        bad |= count(cat, json_string_value(json_object_get(sp->summary, "category")));
+        bad |= count(role, json_string_value(json_object_get(sp->summary, "role")));
         for (size_t k = 0; k < sp->nparents; k++)
             bad |= count(ext, sp->parents[k]);
     }
@@ -79,12 +78,12 @@ int roster_snapshot_build_indexes(struct roster_snapshot *s, const struct roster
             return ROSTER_ENOMEM;
     }
     struct roster_list_query q = {.limit = ROSTER_LIST_DEFAULT_LIMIT};
-    int r = rep_from(&s->list_default, roster_query_list(s, &q), s->generation);
+    int r = rep_from(&s->list_default, roster_query_list(s, &q));
     if (r == 0)
-        r = rep_from(&s->facets, facets(s), s->generation);
+        r = rep_from(&s->facets, facets(s));
     if (r == 0)
-        r = rep_from(&s->diagnostics, diag_doc(s, -1), s->generation);
+        r = rep_from(&s->diagnostics, diag_doc(s, -1));
     for (int k = 0; k < 3 && r == 0; k++)
-        r = rep_from(&s->diagnostics_sev[k], diag_doc(s, k), s->generation);
+        r = rep_from(&s->diagnostics_sev[k], diag_doc(s, k));
     return r;
 }

@@ -5,8 +5,28 @@
 #include "roster_snapshot.h"
 
 struct roster_diags;
+typedef struct json_t json_t;
 
 /* The snapshot-wide documents: default listing, facets, diagnostics. */
 int roster_snapshot_build_indexes(struct roster_snapshot *s, const struct roster_diags *diags);
+
+/* The 64-hex tag of representation `which` of sp (lazy.c): its ETag. */
+void roster_sprofile_tag(const struct roster_sprofile *sp, int which, char hex[65]);
+/* A JSON representation of j (compact, newline) with that tag. */
+int roster_snapshot_rep_json(struct roster_rep *r, const json_t *j, const char *tag);
+/* Puts a representation built elsewhere (takes it; fails if one is there). */
+int roster_cache_put(struct roster_cache *c, int which, struct roster_rep *rep);
+
+/* The cache of a profile's rendered representations (cache.c). */
+typedef int (*roster_cache_build_fn)(void *ctx, int which, struct roster_rep *out);
+struct roster_cache *roster_cache_new(void);
+struct roster_cache *roster_cache_ref(struct roster_cache *c);
+void roster_cache_unref(struct roster_cache *c);
+/* The representation if it was built, else NULL. */
+const struct roster_rep *roster_cache_peek(struct roster_cache *c, int which);
+/* The representation, built by build(ctx, which, rep) the first time:
+ * once, even when several threads ask at the same moment. */
+int roster_cache_get(struct roster_cache *c, int which, roster_cache_build_fn build, void *ctx,
+                     const struct roster_rep **out);
 
 #endif

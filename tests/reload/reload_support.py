@@ -114,15 +114,16 @@ def versions_in(body):
 
 
 # --------------------------------------------------------------- parsing
-def etag_generation(etag):
-    """'"<hash>-<gen>"' or '"<hash>-<gen>-gz"' -> gen."""
-    m = re.fullmatch(r'"([0-9a-f]{32})-(\d+)(-gz)?"', etag or "")
-    assert m, f"unexpected ETag {etag!r}"
-    return int(m.group(2))
+def generation(headers):
+    """The snapshot generation that answered (Roster-Generation header)."""
+    g = headers.get("Roster-Generation")
+    assert g and g.isdigit(), f"unexpected Roster-Generation {g!r}"
+    return int(g)
 
 
-def etag_hash(etag):
-    m = re.fullmatch(r'"([0-9a-f]{32})-(\d+)(-gz)?"', etag or "")
+def etag_shape(etag):
+    """'"<32 hex>"' or '"<32 hex>-gz"': content-addressed, no generation."""
+    m = re.fullmatch(r'"([0-9a-f]{32})(-gz)?"', etag or "")
     assert m, f"unexpected ETag {etag!r}"
     return m.group(1)
 

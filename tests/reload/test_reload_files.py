@@ -64,7 +64,7 @@ def test_edit_serves_new_content_etag_and_generation(server, profiles_dir):
     r0 = server.get("/v1/profiles/worker-sre")
     assert r0.status_code == 200
     e0 = r0.headers["ETag"]
-    assert rs.etag_generation(e0) == g0
+    assert rs.generation(r0.headers) == g0
     mark = server.mark()
 
     text = set_field(original("worker-sre.md"), "description", "SRE edited while running")
@@ -78,7 +78,7 @@ def test_edit_serves_new_content_etag_and_generation(server, profiles_dir):
     assert r is not None, f"the edit was not served within {OBSERVE_S} s"
     e1 = r.headers["ETag"]
     assert e1 != e0
-    assert rs.etag_generation(e1) == g0 + 1
+    assert rs.generation(r.headers) == g0 + 1
     assert server.generation() == g0 + 1
     assert r.json().get("stale", False) is False
     # the file as written
@@ -151,7 +151,7 @@ def test_added_profile_is_listed(server, profiles_dir):
     r = server.get("/v1/profiles/worker-new")
     assert r.status_code == 200
     assert r.json()["lineage"] == ["worker-new", "base"]
-    assert rs.etag_generation(r.headers["ETag"]) == g0 + 1
+    assert rs.generation(r.headers) == g0 + 1
     reloads = only_reload_since(server, mark)
     assert len(reloads) == 1 and reloads[0]["added"] == 1, reloads
 
@@ -197,7 +197,7 @@ def test_broken_profile_keeps_last_good_then_fix(server, profiles_dir):
     errs = errors_for(doc["diagnostics"], "worker-sre.md")
     assert errs, doc["diagnostics"]
     assert r.headers.get("Warning", "").startswith(STALE_WARNING_PREFIX), r.headers
-    assert rs.etag_generation(r.headers["ETag"]) == g0 + 1
+    assert rs.generation(r.headers) == g0 + 1
     # the source served is the last good one, not the broken file
     assert server.get("/v1/profiles/worker-sre/source").content == good_source
     # /v1/diagnostics
@@ -221,7 +221,7 @@ def test_broken_profile_keeps_last_good_then_fix(server, profiles_dir):
     assert r is not None, "the fixed profile was not fresh again within 1 s"
     assert "Warning" not in r.headers
     assert strip_state(r.json()) == strip_state(good)
-    assert rs.etag_generation(r.headers["ETag"]) == g0 + 2
+    assert rs.generation(r.headers) == g0 + 2
     assert not errors_for(diag_items(server), "worker-sre.md")
     assert server.get("/ready").json()["profiles"]["stale"] == 0
     assert rs.metric(server.metrics(), "roster_profiles", {"state": "stale"}) == 0

@@ -63,7 +63,7 @@ class Watcher:
                     except Exception as e:  # noqa: BLE001 - recorded and asserted on
                         self.errors.append(f"{route}: {e!r}")
                         continue
-                    gen = rs.etag_generation(r.headers["ETag"]) if "ETag" in r.headers else None
+                    gen = rs.generation(r.headers) if "ETag" in r.headers else None
                     self.seen.append((route, r.status_code, gen, versions_in(r.content)))
         finally:
             s.close()

@@ -233,6 +233,7 @@ START_TEST(empty_exposition)
     ck_assert_str_eq(type_of(&ex, "roster_profiles"), "gauge");
     ck_assert_str_eq(type_of(&ex, "roster_reloads_total"), "counter");
     ck_assert_str_eq(type_of(&ex, "roster_ready"), "gauge");
+    ck_assert_str_eq(type_of(&ex, "roster_representations_rendered_total"), "counter");
     /* no requests yet: no request series at all */
     expect_samples(&ex, "roster_http_request", NULL, 0);
     static const char *const all[] = {"roster_profiles{state=\"served\"} 0",
@@ -240,6 +241,7 @@ START_TEST(empty_exposition)
                                       "roster_profiles{state=\"stale\"} 0",
                                       "roster_snapshot_generation 0",
                                       "roster_snapshot_build_seconds 0.000000",
+                                      "roster_representations_rendered_total 0",
                                       "roster_diagnostics{severity=\"error\"} 0",
                                       "roster_diagnostics{severity=\"warning\"} 0",
                                       "roster_diagnostics{severity=\"info\"} 0",
@@ -251,7 +253,7 @@ START_TEST(empty_exposition)
                                       "roster_build_info{version=\"" ROSTER_VERSION
                                       "\",revision=\"" ROSTER_REVISION "\"} 1"};
     expect_samples(&ex, "", all, sizeof(all) / sizeof(all[0]));
-    ck_assert_uint_eq(ex.nfam, 11);
+    ck_assert_uint_eq(ex.nfam, 12);
     roster_metrics_free(m);
 }
 END_TEST

@@ -312,7 +312,9 @@ START_TEST(summary_and_profile_fields)
     ck_assert_ptr_nonnull(a);
     /* what the listing shows is what the field list admits, and no more */
     expect_keys(a->summary, SUMMARY_KEYS, NKEYS(SUMMARY_KEYS));
-    expect_keys(a->profile, PROFILE_KEYS, NKEYS(PROFILE_KEYS));
+    json_t *ap = profile_of(snap, a);
+    expect_keys(ap, PROFILE_KEYS, NKEYS(PROFILE_KEYS));
+    json_decref(ap);
     for (size_t i = 0; i < NKEYS(SUMMARY_KEYS); i++)
         ck_assert_msg(roster_query_summary_field(SUMMARY_KEYS[i]) == 1, "%s", SUMMARY_KEYS[i]);
     for (size_t i = 0; i < NKEYS(PROFILE_KEYS); i++)
@@ -376,12 +378,14 @@ START_TEST(projections)
     json_decref(p);
     /* projecting a profile shares its values, it does not change the profile */
     static const char *const f3[] = {"stale", "role"};
-    p = roster_query_project(b->profile, f3, 2);
+    json_t *bp = profile_of(snap, b);
+    p = roster_query_project(bp, f3, 2);
     expect_keys(p, f3, 2);
     ck_assert(json_is_false(json_object_get(p, "stale")));
-    ck_assert_ptr_eq(json_object_get(p, "role"), json_object_get(b->profile, "role"));
+    ck_assert_ptr_eq(json_object_get(p, "role"), json_object_get(bp, "role"));
     json_decref(p);
-    ck_assert_uint_eq(json_object_size(b->profile), NKEYS(PROFILE_KEYS));
+    ck_assert_uint_eq(json_object_size(bp), NKEYS(PROFILE_KEYS));
+    json_decref(bp);
 
     /* in a listing, every item is projected; no fields: the whole summary */
     struct roster_list_query q = {.limit = 2, .fields = {"id", "category"}, .nfields = 2};

@@ -69,19 +69,20 @@ START_TEST(crlf_renders_identically)
     const struct roster_sprofile *b = roster_snapshot_find(crlf, "worker-devops", 13);
     ck_assert(a && b && a->ok && b->ok);
     for (int v = ROSTER_VIEW_ROLE; v < ROSTER_VIEW_SOURCE; v++) {
-        ck_assert_uint_eq(a->reps[v].len, b->reps[v].len);
-        ck_assert_int_eq(memcmp(a->reps[v].body, b->reps[v].body, a->reps[v].len), 0);
+        const struct roster_rep *ra = rep_of(lf, a, v), *rb = rep_of(crlf, b, v);
+        ck_assert_uint_eq(ra->len, rb->len);
+        ck_assert_int_eq(memcmp(ra->body, rb->body, ra->len), 0);
     }
     /* the full profile differs only in source.sha256 */
-    json_t *ja = body_json(&a->reps[ROSTER_VIEW_PROFILE]);
-    json_t *jb = body_json(&b->reps[ROSTER_VIEW_PROFILE]);
+    json_t *ja = body_json(rep_of(lf, a, ROSTER_VIEW_PROFILE));
+    json_t *jb = body_json(rep_of(crlf, b, ROSTER_VIEW_PROFILE));
     ck_assert_str_ne(json_string_value(json_object_get(json_object_get(ja, "source"), "sha256")),
                      json_string_value(json_object_get(json_object_get(jb, "source"), "sha256")));
     json_object_del(ja, "source");
     json_object_del(jb, "source");
     ck_assert(json_equal(ja, jb));
-    ck_assert_ptr_null(
-        memchr(b->reps[ROSTER_VIEW_PROFILE].body, '\r', b->reps[ROSTER_VIEW_PROFILE].len));
+    ck_assert_ptr_null(memchr(rep_of(crlf, b, ROSTER_VIEW_PROFILE)->body, '\r',
+                              rep_of(crlf, b, ROSTER_VIEW_PROFILE)->len));
     json_decref(ja);
     json_decref(jb);
     roster_snapshot_unref(lf);
@@ -95,20 +96,31 @@ START_TEST(views_etags_gzip)
 {
     struct roster_snapshot *s = build(fixture("../../profiles"), 7, NULL);
     const struct roster_sprofile *p = roster_snapshot_find(s, "worker-devops", 13);
-    json_t *view = body_json(&p->reps[ROSTER_VIEW_TOOL_PRIORITIES]);
+    json_t *view = body_json(rep_of(s, p, ROSTER_VIEW_TOOL_PRIORITIES));
     ck_assert_uint_eq(json_object_size(view), 2);
     ck_assert_str_eq(json_string_value(json_object_get(view, "id")), "worker-devops");
     ck_assert_uint_eq(json_array_size(json_object_get(view, "tool_priorities")), 4);
     json_decref(view);
-    const struct roster_rep *r = &p->reps[ROSTER_VIEW_PROFILE];
+    const struct roster_rep *r = rep_of(s, p, ROSTER_VIEW_PROFILE);
     ck_assert(r->body[r->len - 1] == '\n');
-    /* strong ETags: the content hash, then the generation */
-    char hex[65], want[100];
-    roster_sha256_hex(r->body, r->len, hex);
-    snprintf(want, sizeof(want), "\"%.32s-7\"", hex);
+    /* strong ETags from the lineage digest and the representation, never
+     * the generation: known before rendering, the same in every snapshot */
+    char hex[65], want[100], in[200];
+    snprintf(in, sizeof(in), "%s:profile", p->key);
+    roster_sha256_hex(in, strlen(in), hex);
+    snprintf(want, sizeof(want), "\"%.32s\"", hex);
     ck_assert_str_eq(r->etag, want);
-    snprintf(want, sizeof(want), "\"%.32s-7-gz\"", hex);
+    snprintf(want, sizeof(want), "\"%.32s-gz\"", hex);
     ck_assert_str_eq(r->etag_gz, want);
+    char known[100];
+    roster_sprofile_etag(p, ROSTER_VIEW_PROFILE, 1, known, sizeof(known));
+    ck_assert_str_eq(known, r->etag_gz);
+    /* another generation of the same files: the same digest and ETags */
+    struct roster_snapshot *again = build(fixture("../../profiles"), 8, NULL);
+    const struct roster_sprofile *p2 = roster_snapshot_find(again, "worker-devops", 13);
+    ck_assert_str_eq(p2->key, p->key);
+    ck_assert_str_eq(rep_of(again, p2, ROSTER_VIEW_PROFILE)->etag, r->etag);
+    roster_snapshot_unref(again);
     ck_assert_ptr_nonnull(r->gz);
     char *plain = malloc(r->len);
     uLongf n = r->len;
@@ -123,9 +135,9 @@ START_TEST(views_etags_gzip)
     ck_assert_int_eq(memcmp(plain, r->body, r->len), 0);
     inflateEnd(&z);
     free(plain);
-    ck_assert_str_eq(p->reps[ROSTER_VIEW_PROMPT].ctype, "text/markdown; charset=utf-8");
-    json_t *pj = body_json(&p->prompt_json);
-    const struct roster_rep *pr = &p->reps[ROSTER_VIEW_PROMPT];
+    ck_assert_str_eq(rep_of(s, p, ROSTER_VIEW_PROMPT)->ctype, "text/markdown; charset=utf-8");
+    json_t *pj = body_json(rep_of(s, p, ROSTER_REP_PROMPT_JSON));
+    const struct roster_rep *pr = rep_of(s, p, ROSTER_VIEW_PROMPT);
     json_t *prompt = json_object_get(pj, "prompt");
     ck_assert_uint_eq(json_string_length(prompt), pr->len);
     ck_assert_int_eq(memcmp(json_string_value(prompt), pr->body, pr->len), 0);
@@ -148,7 +160,7 @@ START_TEST(last_known_good)
     struct roster_snapshot *s2 = build(dir, 2, s1);
     const struct roster_sprofile *a = roster_snapshot_find(s2, "a", 1);
     ck_assert(a->ok && a->stale);
-    json_t *j = body_json(&a->reps[ROSTER_VIEW_PROFILE]);
+    json_t *j = body_json(rep_of(s2, a, ROSTER_VIEW_PROFILE));
     ck_assert(json_is_true(json_object_get(j, "stale")));
     ck_assert_str_eq(json_string_value(json_object_get(j, "name")), "A");
     /* "name: [broken" never closes: the parser gives up at the closing '---' */
@@ -167,7 +179,9 @@ START_TEST(last_known_good)
     struct roster_snapshot *s3 = build(dir, 3, s2);
     const struct roster_sprofile *a3 = roster_snapshot_find(s3, "a", 1);
     ck_assert(a3->ok && !a3->stale);
-    ck_assert_str_eq(json_string_value(json_object_get(a3->profile, "name")), "A2");
+    json_t *j3 = profile_of(s3, a3);
+    ck_assert_str_eq(json_string_value(json_object_get(j3, "name")), "A2");
+    json_decref(j3);
     ck_assert_uint_eq(json_array_size(a3->diagnostics), 0);
     ck_assert_uint_eq(s3->stale, 0);
     ck_assert_uint_eq(s3->served, 2);

@@ -1,5 +1,9 @@
 #include "util.h"
 
+#include <jansson.h>
+
+#include "roster_snapshot.h"
+
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -122,4 +126,21 @@ int run_suite(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? 1 : 0;
+}
+
+const struct roster_rep *rep_of(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                                int which)
+{
+    const struct roster_rep *r = NULL;
+    ck_assert_int_eq(roster_snapshot_rep(s, sp, which, &r), 0);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+json_t *profile_of(const struct roster_snapshot *s, const struct roster_sprofile *sp)
+{
+    const struct roster_rep *r = rep_of(s, sp, ROSTER_VIEW_PROFILE);
+    json_t *j = json_loadb(r->body, r->len, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    return j;
 }

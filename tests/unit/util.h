@@ -21,6 +21,16 @@ int has_diag(const struct roster_diags *d, const char *code, unsigned line);
 /* Copies a fixture file into dir under name. */
 void copy_fixture(const char *dir, const char *fixture_rel, const char *name);
 
+struct roster_snapshot;
+struct roster_sprofile;
+struct roster_rep;
+typedef struct json_t json_t;
+/* Representation `which` of sp, rendered through the snapshot (asserted). */
+const struct roster_rep *rep_of(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                                int which);
+/* The full profile object of sp as the snapshot renders it (new reference). */
+json_t *profile_of(const struct roster_snapshot *s, const struct roster_sprofile *sp);
+
 int run_suite(Suite *s);
 
 #endif

@@ -1,0 +1,88 @@
+/* The rendered representations of one profile (snapshot_internal.h):
+ * filled on first use, once each, then read without locks. Shared by every
+ * snapshot in which the profile's lineage digest is the same. */
+#include "snapshot_internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "roster_base.h"
+
+struct roster_cache {
+    _Atomic long refs;
+    pthread_mutex_t lock;
+    struct roster_rep *_Atomic reps[ROSTER_REP_COUNT];
+};
+
+struct roster_cache *roster_cache_new(void)
+{
+    struct roster_cache *c = roster_calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        roster_free(c);
+        return NULL;
+    }
+    atomic_init(&c->refs, 1);
+    return c;
+}
+
+struct roster_cache *roster_cache_ref(struct roster_cache *c)
+{
+    if (c)
+        atomic_fetch_add(&c->refs, 1);
+    return c;
+}
+
+void roster_cache_unref(struct roster_cache *c)
+{
+    if (!c || atomic_fetch_sub(&c->refs, 1) > 1)
+        return;
+    for (int k = 0; k < ROSTER_REP_COUNT; k++) {
+        struct roster_rep *r = atomic_load(&c->reps[k]);
+        if (r) {
+            roster_rep_release(r);
+            roster_free(r);
+        }
+    }
+    pthread_mutex_destroy(&c->lock);
+    roster_free(c);
+}
+
+const struct roster_rep *roster_cache_peek(struct roster_cache *c, int which)
+{
+    return atomic_load_explicit(&c->reps[which], memory_order_acquire);
+}
+
+int roster_cache_get(struct roster_cache *c, int which, roster_cache_build_fn build, void *ctx,
+                     const struct roster_rep **out)
+{
+    const struct roster_rep *have = roster_cache_peek(c, which);
+    if (have) {
+        *out = have;
+        return 0;
+    }
+    int r = 0;
+    pthread_mutex_lock(&c->lock);
+    have = roster_cache_peek(c, which); /* another first request may have built it */
+    if (!have) {
+        struct roster_rep *rep = roster_calloc(1, sizeof(*rep));
+        r = rep ? build(ctx, which, rep) : ROSTER_ENOMEM;
+        if (r == 0) {
+            atomic_store_explicit(&c->reps[which], rep, memory_order_release);
+            have = rep;
+        } else {
+            roster_free(rep);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (r == 0)
+        *out = have;
+    return r;
+}
+
+int roster_cache_put(struct roster_cache *c, int which, struct roster_rep *rep)
+{
+    struct roster_rep *none = NULL;
+    return atomic_compare_exchange_strong(&c->reps[which], &none, rep) ? 0 : ROSTER_EINVAL;
+}

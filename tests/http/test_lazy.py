@@ -1,0 +1,129 @@
+"""Lazy rendering and content-addressed ETags (#12), through HTTP.
+
+Representations are rendered on first request and cached; the count of
+renders is roster_representations_rendered_total in /metrics. ETags derive
+from the lineage's files, never from the generation, so they survive
+reloads that did not touch the lineage.
+"""
+import threading
+import time
+
+from test_observability import metric_samples, value
+
+RENDERED = "roster_representations_rendered_total"
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
+def renders(api):
+    return value(metric_samples(api), RENDERED)
+
+
+def wait_generation(api, gen, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if api.get("/ready").json().get("generation", 0) >= gen:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"generation {gen} not reached")
+
+
+def etags(srv, api, ids, path=""):
+    out = {}
+    for i in ids:
+        r = api.get(f"/v1/profiles/{i}{path}", headers=IDENTITY)
+        assert r.status_code == 200, (i, r.status_code)
+        out[i] = r.headers["ETag"]
+    return out
+
+
+def served(api):
+    r = api.get("/v1/profiles", params={"limit": 500})
+    assert r.status_code == 200
+    return {p["id"]: p["lineage"] for p in r.json()["items"]}
+
+
+def test_fifty_concurrent_first_requests_build_once(spawn):
+    srv = spawn()
+    api = srv.api()
+    before = renders(api)
+    barrier = threading.Barrier(50)
+    results = [None] * 50
+
+    def fetch(k):
+        a = srv.api()
+        barrier.wait()
+        r = a.get("/v1/profiles/worker-sre", headers=IDENTITY)
+        results[k] = (r.status_code, r.headers.get("ETag"), r.content)
+        a.close()
+
+    threads = [threading.Thread(target=fetch, args=(k,)) for k in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert all(r is not None for r in results)
+    assert {r[0] for r in results} == {200}
+    assert len({r[1] for r in results}) == 1
+    assert len({r[2] for r in results}) == 1
+    # one representation was asked for: exactly one render, not fifty
+    assert renders(api) - before == 1
+    # asked again: served from the cache
+    api.get("/v1/profiles/worker-sre", headers=IDENTITY)
+    assert renders(api) - before == 1
+
+
+def test_one_view_renders_every_view_once(spawn):
+    srv = spawn()
+    api = srv.api()
+    before = renders(api)
+    views = ("role", "competencies", "work-patterns", "tool-priorities", "output-standards",
+             "anti-patterns", "sections", "lineage")
+    bodies = {v: api.get(f"/v1/profiles/worker-devops/{v}").content for v in views}
+    # the first view rendered the profile once and cut every view from it
+    assert renders(api) - before == len(views)
+    for v in views:
+        assert api.get(f"/v1/profiles/worker-devops/{v}").content == bodies[v]
+    assert renders(api) - before == len(views)
+
+
+def test_prerender_renders_at_start(spawn):
+    srv = spawn(args=["--prerender"])
+    api = srv.api()
+    n = renders(api)
+    # per served profile: the eleven views (profile, prompt and source
+    # included) and the prompt as JSON
+    assert n == 12 * len(served(api))
+    api.get("/v1/profiles/worker-devops/role")
+    assert renders(api) == n
+
+
+def test_304_survives_a_reload_caused_by_another_file(spawn):
+    srv = spawn(args=["--debounce-ms", "50"])
+    api = srv.api()
+    gen = api.get("/ready").json()["generation"]
+    first = api.get("/v1/profiles/worker-sre", headers=IDENTITY)
+    etag = first.headers["ETag"]
+    (srv.profiles / "fx-new.md").write_text("---\nid: fx-new\nname: New\n---\n# New\n\nHello.\n")
+    wait_generation(api, gen + 1)
+    assert "fx-new" in served(api)
+    r = api.get("/v1/profiles/worker-sre", headers=dict(IDENTITY, **{"If-None-Match": etag}))
+    assert r.status_code == 304
+    assert r.headers["ETag"] == etag
+
+
+def test_root_edit_changes_exactly_its_descendants_etags(spawn):
+    srv = spawn(args=["--debounce-ms", "50"])
+    api = srv.api()
+    lineage = served(api)
+    ids = sorted(lineage)
+    descendants = {i for i, chain in lineage.items() if "base" in chain}
+    assert descendants and descendants != set(ids)
+    before = {p: etags(srv, api, ids, p) for p in ("", "/prompt", "/role")}
+    gen = api.get("/ready").json()["generation"]
+    base = srv.profiles / "base.md"
+    base.write_text(base.read_text() + "\nOne more line of shared guidance.\n")
+    wait_generation(api, gen + 1)
+    after = {p: etags(srv, api, ids, p) for p in ("", "/prompt", "/role")}
+    for p in before:
+        changed = {i for i in ids if before[p][i] != after[p][i]}
+        assert changed == descendants, (p, changed)
