@@ -22,6 +22,7 @@ struct roster_config {
     unsigned log_level;
     unsigned strict_markdown;
     unsigned prerender;
+    unsigned index_threads;
     unsigned watch;
     unsigned debounce_ms;
     unsigned rescan_interval;

@@ -27,6 +27,10 @@ struct roster_diag {
 struct roster_diags;
 
 struct roster_diags *roster_diags_new(void);
+/* Copies every diagnostic of src into d (profile fills those without one),
+ * within d's cap; what src dropped is counted as dropped by d. */
+int roster_diags_append(struct roster_diags *d, const struct roster_diags *src,
+                        const char *profile);
 struct roster_diags *roster_diags_free(struct roster_diags *d);
 /* Adds one diagnostic; strings are copied; d NULL drops it (a re-parse of
  * text whose diagnostics were reported already). At most ROSTER_DIAGS_MAX are kept,

@@ -33,6 +33,16 @@ struct roster_doc {
     int duplicate; /* another file with a smaller path has this id */
     int strict; /* parsed as strict CommonMark (no fence repair) */
     int has_blocks; /* md's sections carry their blocks (keep_blocks) */
+    /* The doc's own diagnostics when it keeps them (a directory scan does,
+     * so an unchanged file is reused with them by the next scan), else NULL
+     * (they went to the index's list directly). */
+    struct roster_diags *diags;
+    /* The file's identity when it was read (snapshot/scan.c): a file whose
+     * identity is unchanged is not read again. */
+    struct {
+        unsigned long long dev, ino, size, mtime_ns, ctime_ns;
+    } stat;
+    _Atomic long refs; /* indexes holding it (roster_doc_ref / roster_doc_free) */
 };
 
 struct roster_doc_opts {
@@ -54,6 +64,10 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
 /* A doc that could not be read (too large, unreadable): failed, no body. */
 int roster_doc_new_failed(struct roster_doc **out, const char *relpath);
 
+/* Another index holds d too. A shared doc is read-only except for pos,
+ * which the newest index sets (only index building and resolving read it). */
+struct roster_doc *roster_doc_ref(struct roster_doc *d);
+/* Drops a reference; the last one frees the doc. Returns NULL. */
 struct roster_doc *roster_doc_free(struct roster_doc *d);
 
 /* The block tree of a parsed doc, parsed again from its text into a new

@@ -21,6 +21,7 @@ struct roster_index {
     size_t ndocs;
     struct roster_diags *diags;
     struct roster_map *by_id; /* id -> the doc serving it */
+    unsigned long long scanned_at_ns; /* wall clock when a directory scan began (0: none) */
 };
 
 struct roster_index_opts {

@@ -46,6 +46,7 @@ struct roster_reload_opts {
     const char *dir;
     int strict_markdown;
     int prerender; /* render every representation when a snapshot is built */
+    unsigned index_threads; /* parsing threads; 0: one per core */
     int watch; /* inotify */
     unsigned debounce_ms;
     unsigned rescan_interval; /* seconds, 0: off */

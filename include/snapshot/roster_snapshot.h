@@ -15,6 +15,7 @@ struct roster_diags;
 struct roster_error;
 struct roster_index;
 struct roster_map;
+struct roster_progress;
 struct roster_resolution;
 typedef struct json_t json_t;
 
@@ -84,6 +85,8 @@ struct roster_snapshot_opts {
     uint64_t generation;
     const struct roster_snapshot *previous; /* last good versions, or NULL */
     int prerender; /* render every representation now instead of on first use */
+    unsigned index_threads; /* parsing threads; 0: one per core */
+    struct roster_progress *progress; /* files indexed so far, or NULL */
 };
 
 /* Builds a snapshot of dir. Fails only when the directory cannot be read

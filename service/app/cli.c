@@ -27,8 +27,8 @@ static int load(const char *dir, int strict, struct roster_index **ix,
 {
     struct roster_error err;
     roster_error_clear(&err);
-    struct roster_index_opts opts = {.strict_markdown = strict};
-    if (roster_scan_dir(ix, dir, &opts, &err) < 0) {
+    struct roster_scan_opts opts = {.strict_markdown = strict}; /* a thread per core */
+    if (roster_scan(ix, dir, &opts, &err) < 0) {
         fprintf(stderr, "rosterd: %s\n", err.msg);
         return 1;
     }

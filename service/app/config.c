@@ -50,6 +50,8 @@ static const struct opt OPTS[] = {
      "debug, info (default), warn or error"},
     {"--strict-markdown", "ROSTER_STRICT_MARKDOWN", K_FLAG, OFF(strict_markdown), 0, 1,
      "no fence repair: parse Markdown as strict CommonMark"},
+    {"--index-threads", "ROSTER_INDEX_THREADS", K_UINT, OFF(index_threads), 0, 64,
+     "threads parsing the profiles at start and reload (default 0: one per core)"},
     {"--prerender", "ROSTER_PRERENDER", K_FLAG, OFF(prerender), 0, 1,
      "render every representation at start and reload (default: on first request)"},
     {"--watch", "ROSTER_WATCH", K_UINT, OFF(watch), 0, 1,

@@ -153,6 +153,7 @@ int roster_cli_serve(int argc, char **argv)
     struct roster_reload_opts ro = {.dir = cfg.profiles,
                                     .strict_markdown = (int)cfg.strict_markdown,
                                     .prerender = (int)cfg.prerender,
+                                    .index_threads = cfg.index_threads,
                                     .watch = (int)cfg.watch,
                                     .debounce_ms = cfg.debounce_ms,
                                     .rescan_interval = cfg.rescan_interval};

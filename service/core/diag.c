@@ -180,6 +180,25 @@ static int note_dropped(struct roster_diags *d)
     return r;
 }
 
+int roster_diags_append(struct roster_diags *d, const struct roster_diags *src, const char *profile)
+{
+    for (size_t i = 0; src && i < src->len; i++) {
+        const struct roster_diag *g = &src->items[i];
+        if (over_cap(d, g->severity))
+            continue;
+        int r = diags_push(d, g->severity, g->code, g->file, g->line, g->col,
+                           g->profile ? g->profile : profile, g->message);
+        if (r < 0)
+            return r;
+    }
+    if (src && src->dropped) { /* what src dropped counts as dropped here too */
+        if (!d->dropped || src->dropped_worst < d->dropped_worst)
+            d->dropped_worst = src->dropped_worst;
+        d->dropped += src->dropped;
+    }
+    return 0;
+}
+
 int roster_diags_sort(struct roster_diags *d)
 {
     if (!d)

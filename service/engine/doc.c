@@ -2,6 +2,7 @@
 #include "roster_doc.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "roster_base.h"
@@ -57,6 +58,7 @@ static int doc_alloc(struct roster_doc **out, const char *relpath)
     struct roster_doc *d = roster_calloc(1, sizeof(*d));
     if (!d)
         return ROSTER_ENOMEM;
+    atomic_init(&d->refs, 1);
     d->arena = roster_arena_new(DOC_ARENA_MAX);
     d->relpath = roster_strndup(relpath, strlen(relpath));
     d->stem = d->relpath ? path_stem(relpath) : NULL;
@@ -85,10 +87,18 @@ int roster_doc_new_failed(struct roster_doc **out, const char *relpath)
     return 0;
 }
 
+struct roster_doc *roster_doc_ref(struct roster_doc *d)
+{
+    if (d)
+        atomic_fetch_add(&d->refs, 1);
+    return d;
+}
+
 struct roster_doc *roster_doc_free(struct roster_doc *d)
 {
-    if (!d)
+    if (!d || atomic_fetch_sub(&d->refs, 1) > 1)
         return NULL;
+    roster_diags_free(d->diags);
     roster_arena_free(d->arena);
     roster_free(d->relpath);
     roster_free(d->stem);

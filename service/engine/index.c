@@ -42,9 +42,15 @@ static int check_duplicates(struct roster_index *ix)
 
 int roster_index_finish(struct roster_index *ix)
 {
-    int r = check_duplicates(ix);
+    int r = 0;
+    /* a doc's own diagnostics join the index's, named after its profile */
     for (size_t i = 0; r == 0 && i < ix->ndocs; i++)
-        r = roster_diags_set_profile(ix->diags, ix->docs[i]->relpath, ix->docs[i]->id);
+        r = roster_diags_append(ix->diags, ix->docs[i]->diags, ix->docs[i]->id);
+    if (r == 0)
+        r = check_duplicates(ix);
+    for (size_t i = 0; r == 0 && i < ix->ndocs; i++)
+        if (!ix->docs[i]->diags || ix->docs[i]->duplicate)
+            r = roster_diags_set_profile(ix->diags, ix->docs[i]->relpath, ix->docs[i]->id);
     if (r == 0)
         r = roster_diags_sort(ix->diags);
     return r;

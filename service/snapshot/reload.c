@@ -48,6 +48,7 @@ int roster_reloader_new(struct roster_reloader **out, const struct roster_reload
     struct roster_snapshot_opts so = {.dir = opts->dir,
                                       .strict_markdown = opts->strict_markdown,
                                       .prerender = opts->prerender,
+                                      .index_threads = opts->index_threads,
                                       .generation = rl->generation};
     int r = roster_snapshot_build(&rl->current, &so, &err);
     if (r < 0) {
@@ -120,6 +121,7 @@ static void reload(struct roster_reloader *rl)
         struct roster_snapshot_opts so = {.dir = rl->opts.dir,
                                           .strict_markdown = rl->opts.strict_markdown,
                                           .prerender = rl->opts.prerender,
+                                          .index_threads = rl->opts.index_threads,
                                           .generation = rl->generation + 1,
                                           .previous = rl->current};
         if (rl->watch)

@@ -308,13 +308,17 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
     double t0 = roster_now_mono();
     struct roster_index *ix = NULL;
     struct roster_resolution *res = NULL;
-    struct roster_index_opts io = {.strict_markdown = opts->strict_markdown};
+    /* files unchanged since the previous snapshot are not read again */
+    struct roster_scan_opts so = {.strict_markdown = opts->strict_markdown,
+                                  .threads = opts->index_threads,
+                                  .previous = opts->previous ? opts->previous->ix : NULL,
+                                  .progress = opts->progress};
     struct roster_snapshot *s = roster_calloc(1, sizeof(*s));
     if (!s)
         return roster_error_set(err, ROSTER_ENOMEM, NULL, 0, 0, "out of memory");
     s->refs = 1;
     s->generation = opts->generation;
-    int r = roster_scan_dir(&ix, opts->dir, &io, err);
+    int r = roster_scan(&ix, opts->dir, &so, err);
     if (r < 0)
         goto out;
     r = roster_resolve(&res, ix);

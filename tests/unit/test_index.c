@@ -247,6 +247,98 @@ START_TEST(many_files)
 }
 END_TEST
 
+static struct roster_index *scan(const char *dir, unsigned threads, const struct roster_index *prev,
+                                 struct roster_progress *pg)
+{
+    struct roster_error err;
+    struct roster_index *ix = NULL;
+    struct roster_scan_opts o = {.threads = threads, .previous = prev, .progress = pg};
+    ck_assert_int_eq(roster_scan(&ix, dir, &o, &err), 0);
+    return ix;
+}
+
+/* Several parsing threads give the same index as one, diagnostics too. */
+START_TEST(threads_give_the_same_index)
+{
+    char *dir = temp_dir();
+    char name[64], body[160];
+    for (int i = 0; i < 600; i++) {
+        snprintf(name, sizeof(name), "p%04d.md", i);
+        /* every 7th has a bad extends value: a diagnostic from the parse */
+        snprintf(body, sizeof(body), "---\nid: p%04d\n%s---\n# P\n\n```x\nq\n```y\n\n## T\n", i,
+                 i % 7 ? "" : "extends: 3\n");
+        put_file(dir, name, body);
+    }
+    struct roster_progress pg = {0};
+    struct roster_index *one = scan(dir, 1, NULL, NULL), *four = scan(dir, 4, NULL, &pg);
+    ck_assert_uint_eq(pg.total, 600);
+    ck_assert_uint_eq(pg.indexed, 600);
+    ck_assert_uint_eq(pg.reused, 0);
+    ck_assert_uint_eq(one->ndocs, four->ndocs);
+    ck_assert_uint_eq(roster_diags_count(one->diags), roster_diags_count(four->diags));
+    ck_assert_uint_gt(roster_diags_count(one->diags), 600); /* a fence repair each, and more */
+    for (size_t i = 0; i < one->ndocs; i++) {
+        ck_assert_str_eq(one->docs[i]->relpath, four->docs[i]->relpath);
+        ck_assert_uint_eq(four->docs[i]->pos, i);
+    }
+    for (size_t i = 0; i < roster_diags_count(one->diags); i++) {
+        const struct roster_diag *a = roster_diags_get(one->diags, i),
+                                 *b = roster_diags_get(four->diags, i);
+        ck_assert_str_eq(a->code, b->code);
+        ck_assert_str_eq(a->file, b->file);
+        ck_assert_str_eq(a->profile, b->profile);
+        ck_assert_uint_eq(a->line, b->line);
+    }
+    roster_index_free(one);
+    roster_index_free(four);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+/* A rescan reads only what changed: unchanged files' docs are shared (with
+ * their diagnostics), changed and new ones are parsed; a shared doc that a
+ * new file makes a duplicate is parsed afresh, never changed in place. */
+START_TEST(rescan_reuses_unchanged_files)
+{
+    char *dir = temp_dir();
+    put_file(dir, "b.md", "---\nid: b\n---\n# B\n\n```x\nq\n```y\n");
+    put_file(dir, "c.md", "---\nid: c\n---\n# C\n");
+    put_file(dir, "d.md", "---\nid: d\n---\n# D\n");
+    struct roster_index *v1 = scan(dir, 2, NULL, NULL);
+    ck_assert_uint_eq(roster_diags_count(v1->diags), 1); /* b's fence repair */
+    /* files written just before a scan are read again by the next one (they
+     * could change again within a timestamp tick): age the first scan */
+    struct roster_progress racy = {0};
+    roster_index_free(scan(dir, 2, v1, &racy));
+    ck_assert_uint_eq(racy.reused, 0);
+    v1->scanned_at_ns += 3ull * 1000000000ull;
+    put_file(dir, "c.md", "---\nid: c\nname: changed\n---\n# C\n");
+    put_file(dir, "a.md", "---\nid: d\n---\n# A takes d's id\n");
+    struct roster_progress pg = {0};
+    struct roster_index *v2 = scan(dir, 2, v1, &pg);
+    ck_assert_uint_eq(pg.indexed, 4);
+    ck_assert_uint_eq(pg.reused, 2); /* b and d; then d is parsed again */
+    struct roster_doc *b1 = roster_index_find(v1, "b"), *b2 = roster_index_find(v2, "b");
+    ck_assert_ptr_eq(b1, b2);
+    ck_assert_uint_eq(roster_diags_count(v2->diags), 2); /* b's repair, d's duplicate id */
+    ck_assert(has_diag(v2->diags, "markdown.fence_info_closer", 0));
+    ck_assert(has_diag(v2->diags, "id.duplicate", 0));
+    ck_assert_ptr_ne(roster_index_find(v1, "c"), roster_index_find(v2, "c"));
+    /* d.md is a duplicate in v2 only: v1's doc is untouched */
+    ck_assert_int_eq(v1->docs[2]->duplicate, 0);
+    ck_assert_int_eq(v1->docs[2]->failed, 0);
+    ck_assert_str_eq(v2->docs[3]->relpath, "d.md");
+    ck_assert_int_eq(v2->docs[3]->duplicate, 1);
+    ck_assert_ptr_ne(v1->docs[2], v2->docs[3]);
+    roster_index_free(v1); /* v2's shared docs live on */
+    ck_assert_str_eq(roster_index_find(v2, "b")->relpath, "b.md");
+    roster_index_free(v2);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("index");
@@ -263,6 +355,8 @@ int main(void)
     tcase_add_test(tc, broken_files_never_hide_good_ones);
     tcase_add_test(tc, file_level_refusals);
     tcase_add_test(tc, many_files);
+    tcase_add_test(tc, threads_give_the_same_index);
+    tcase_add_test(tc, rescan_reuses_unchanged_files);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
