@@ -246,7 +246,7 @@ with open(progress_log, "w") as plog:
             mi = re.search(rb'"indexed"\s*:\s*(\d+)', body)
             mt = re.search(rb'"total"\s*:\s*(\d+)', body)
             res["last_body"] = body[:200].decode("utf-8", "replace")
-            plog.write("%.3f %d %s\n" % ((now - t0) / 1e9, st, body[:300].decode("utf-8", "replace")))
+            plog.write("%.3f %d %s\n" % ((now - t0) / 1e9, st, body[:300].decode("utf-8", "replace").strip()))
             if mi:
                 prog = "%s/%s" % (mi.group(1).decode(), mt.group(1).decode() if mt else "?")
                 res["progress_samples"] += 1

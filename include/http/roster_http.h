@@ -11,6 +11,7 @@ struct roster_snapshot;
 struct roster_metrics;
 struct roster_server;
 struct roster_events;
+struct roster_progress;
 
 struct roster_server_config {
     const char *host; /* numeric address or name */
@@ -23,6 +24,8 @@ struct roster_server_config {
     const char *cors_origins; /* comma-separated, "*" for any; NULL: off */
     const char *admin_token; /* NULL: admin endpoint disabled */
     struct roster_events *events; /* NULL: /v1/events answers 404 */
+    /* how far the first snapshot is, for /ready while there is none (or NULL) */
+    const struct roster_progress *progress;
 };
 
 int roster_server_start(struct roster_server **out, const struct roster_server_config *cfg,

@@ -11,6 +11,7 @@
 
 #include "roster_events.h"
 
+struct roster_progress;
 struct roster_snapshot;
 struct roster_reloader;
 
@@ -19,6 +20,7 @@ enum roster_reload_outcome {
     ROSTER_RELOAD_RECOVERED, /* the directory is readable again (then one of the next two) */
     ROSTER_RELOAD_UNCHANGED, /* nothing served changed: no new generation */
     ROSTER_RELOAD_SWAPPED, /* a new generation is served */
+    ROSTER_RELOAD_STARTED, /* the first snapshot is built and served */
 };
 
 /* What one reload did, for the app's log and metrics. Pointers are
@@ -52,9 +54,19 @@ struct roster_reload_opts {
     unsigned rescan_interval; /* seconds, 0: off */
 };
 
-/* Builds the first snapshot; fails (why) when the directory is unusable. */
+/* Sets up watching; fails (why) when the directory is unusable. Builds
+ * nothing yet: roster_reloader_start does, on a thread, so the server can
+ * listen meanwhile (polls publish the snapshot once it is built). */
 int roster_reloader_new(struct roster_reloader **out, const struct roster_reload_opts *opts,
                         const struct roster_reload_hooks *hooks, char *why, size_t why_cap);
+int roster_reloader_start(struct roster_reloader *rl);
+/* Starts and polls until the first snapshot is served; 0, or the build's
+ * error (for callers without a server to keep answering). */
+int roster_reloader_wait(struct roster_reloader *rl);
+/* How far the first build is (for /ready while starting). */
+const struct roster_progress *roster_reloader_progress(struct roster_reloader *rl);
+/* 1 when the first build failed (reported as FAILED with reason "start"). */
+int roster_reloader_failed(struct roster_reloader *rl);
 struct roster_events *roster_reloader_events(struct roster_reloader *rl);
 /* Publishes the current snapshot (hooks.publish); later reloads publish
  * theirs, until detach (which also ends the event streams). */

@@ -83,7 +83,26 @@ static void drain_and_stop(struct roster_server *srv, const struct roster_config
 struct serve_ctx {
     struct roster_server *srv;
     struct roster_metrics *metrics;
+    const struct roster_config *cfg;
+    struct roster_reloader *rl;
+    int admin;
 };
+
+/* The first snapshot is served: the start line (what tests and operators
+ * wait for), with what the snapshot holds. */
+static void log_start(struct serve_ctx *sc)
+{
+    const struct roster_config *cfg = sc->cfg;
+    const struct roster_snapshot *snap = roster_reloader_current(sc->rl);
+    roster_log(ROSTER_LOG_INFO, "start", "listen", 's', cfg->listen, "host", 's', cfg->host, "port",
+               'u', (unsigned long long)roster_server_port(sc->srv), "profiles_dir", 's',
+               cfg->profiles, "profiles", 'u', (unsigned long long)snap->n, "served", 'u',
+               (unsigned long long)snap->served, "invalid", 'u',
+               (unsigned long long)(snap->n - snap->served), "warnings", 'u',
+               (unsigned long long)snap->diag_counts[1], "build_ms", 'f',
+               snap->build_seconds * 1000.0, "threads", 'u', (unsigned long long)cfg->threads,
+               "watch", 'b', (int)cfg->watch, "admin", 'b', sc->admin, ROSTER_LOG_END);
+}
 
 static void publish_snapshot(void *ctx, struct roster_snapshot *snap)
 {
@@ -96,7 +115,14 @@ static void report_reload(void *ctx, const struct roster_reload_report *r)
 {
     struct serve_ctx *sc = ctx;
     switch (r->outcome) {
+    case ROSTER_RELOAD_STARTED:
+        log_start(sc);
+        break;
     case ROSTER_RELOAD_FAILED:
+        if (strcmp(r->reason, "start") == 0) {
+            roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', r->error, ROSTER_LOG_END);
+            break;
+        }
         roster_metrics_reload(sc->metrics, 0, 0);
         roster_metrics_dir_failure(sc->metrics);
         roster_log(ROSTER_LOG_ERROR, "reload_failed", "reason", 's', r->reason, "error", 's',
@@ -158,7 +184,7 @@ int roster_cli_serve(int argc, char **argv)
                                     .debounce_ms = cfg.debounce_ms,
                                     .rescan_interval = cfg.rescan_interval};
     struct roster_metrics *metrics = roster_metrics_new();
-    struct serve_ctx ctx = {.metrics = metrics};
+    struct serve_ctx ctx = {.metrics = metrics, .cfg = &cfg, .admin = token[0] != 0};
     struct roster_reload_hooks hooks = {
         .ctx = &ctx, .publish = publish_snapshot, .report = report_reload};
     if (!metrics || roster_reloader_new(&rl, &ro, &hooks, why, sizeof(why)) < 0) {
@@ -179,6 +205,7 @@ int roster_cli_serve(int argc, char **argv)
         .cors_origins = cfg.cors_origins,
         .admin_token = token[0] ? token : NULL,
         .events = roster_reloader_events(rl),
+        .progress = roster_reloader_progress(rl),
     };
     /* event streams are long-lived: they may hold at most a quarter of the
      * connections, so they can never starve ordinary requests */
@@ -192,17 +219,16 @@ int roster_cli_serve(int argc, char **argv)
         return 1;
     }
     ctx.srv = srv;
+    ctx.rl = rl;
+    /* listen first: /health answers and /ready says how far indexing is
+     * while the first snapshot builds on its own thread */
+    roster_log(ROSTER_LOG_INFO, "listening", "listen", 's', cfg.listen, "port", 'u',
+               (unsigned long long)roster_server_port(srv), "profiles_dir", 's', cfg.profiles,
+               ROSTER_LOG_END);
     roster_reloader_attach(rl);
-    const struct roster_snapshot *snap = roster_reloader_current(rl);
-    roster_log(ROSTER_LOG_INFO, "start", "listen", 's', cfg.listen, "host", 's', cfg.host, "port",
-               'u', (unsigned long long)roster_server_port(srv), "profiles_dir", 's', cfg.profiles,
-               "profiles", 'u', (unsigned long long)snap->n, "served", 'u',
-               (unsigned long long)snap->served, "invalid", 'u',
-               (unsigned long long)(snap->n - snap->served), "warnings", 'u',
-               (unsigned long long)snap->diag_counts[1], "build_ms", 'f',
-               snap->build_seconds * 1000.0, "threads", 'u', (unsigned long long)cfg.threads,
-               "watch", 'b', (int)cfg.watch, "admin", 'b', token[0] != 0, ROSTER_LOG_END);
-    for (;;) {
+    int rc = 0;
+    roster_reloader_start(rl);
+    for (; rc == 0;) {
         struct timespec tick = {.tv_nsec = 50 * 1000 * 1000};
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
@@ -215,11 +241,13 @@ int roster_cli_serve(int argc, char **argv)
         if (roster_server_take_reload_request(srv))
             roster_reloader_request(rl, "admin");
         roster_reloader_poll(rl);
+        if (roster_reloader_failed(rl))
+            rc = 1; /* logged as start_failed */
     }
     roster_reloader_detach(rl);
     drain_and_stop(srv, &cfg);
     roster_reloader_free(rl);
     roster_metrics_free(metrics);
     explicit_bzero(token, sizeof(token));
-    return 0;
+    return rc;
 }

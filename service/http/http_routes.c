@@ -10,6 +10,7 @@
 #include "roster_diag.h"
 #include "roster_doc.h"
 #include "roster_query.h"
+#include "roster_scan.h"
 #include "roster_version.h"
 #include "http_admin.h"
 
@@ -145,6 +146,16 @@ static enum MHD_Result send_json_as(struct req *rq, struct MHD_Connection *c, js
     char *body = j ? roster_render_dump(j, &len) : NULL;
     json_decref(j);
     return roster_send_dynamic(rq, c, MHD_HTTP_OK, ctype, body, len, cacheable, warning);
+}
+
+/* A JSON body with another status than 200: never cached. */
+static enum MHD_Result send_json_status(struct req *rq, struct MHD_Connection *c, unsigned status,
+                                        json_t *j)
+{
+    size_t len = 0;
+    char *body = j ? roster_render_dump(j, &len) : NULL;
+    json_decref(j);
+    return roster_send_dynamic(rq, c, status, CT_JSON, body, len, 0, NULL);
 }
 
 static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, json_t *j, int cacheable)
@@ -364,6 +375,12 @@ static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
                                    "revision", ROSTER_REVISION),
                          0);
     if (t->route == ROSTER_ROUTE_READY) {
+        const struct roster_progress *pg = rq->srv->cfg.progress;
+        if (!rq->snap && pg && !atomic_load(&rq->srv->draining))
+            return send_json_status(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                    json_pack("{s:s,s:I,s:I}", "status", "starting", "indexed",
+                                              (json_int_t)atomic_load(&pg->indexed), "total",
+                                              (json_int_t)atomic_load(&pg->total)));
         if (!rq->snap || atomic_load(&rq->srv->draining))
             return roster_send_problem(
                 rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "Not ready",

@@ -5,13 +5,18 @@
  * so a snapshot never mixes files from before and after a ..data swap. */
 #include "roster_reload.h"
 
+#include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "roster_base.h"
 #include "roster_events.h"
+#include "roster_scan.h"
 #include "roster_snapshot.h"
 #include "roster_watch.h"
 
@@ -30,6 +35,17 @@ struct roster_reloader {
     double next_rescan;
     const char *reason;
     int dir_failing;
+    /* the first snapshot, built on a thread of its own while the server
+     * already listens (roster_reloader_start) */
+    struct roster_progress progress;
+    pthread_t starter;
+    int starting; /* the thread runs (or ran and was not joined yet) */
+    _Atomic int started; /* it is done: first, first_rc, first_why are set */
+    struct roster_snapshot *first;
+    int first_rc;
+    char first_why[512];
+    int failed; /* the first build failed: the server cannot start */
+    int events_while_starting;
 };
 
 int roster_reloader_new(struct roster_reloader **out, const struct roster_reload_opts *opts,
@@ -43,20 +59,15 @@ int roster_reloader_new(struct roster_reloader **out, const struct roster_reload
     rl->opts = *opts;
     rl->hooks = *hooks;
     rl->generation = 1;
-    struct roster_error err;
-    roster_error_clear(&err);
-    struct roster_snapshot_opts so = {.dir = opts->dir,
-                                      .strict_markdown = opts->strict_markdown,
-                                      .prerender = opts->prerender,
-                                      .index_threads = opts->index_threads,
-                                      .generation = rl->generation};
-    int r = roster_snapshot_build(&rl->current, &so, &err);
-    if (r < 0) {
-        snprintf(why, why_cap, "%s", err.msg);
+    /* an unusable directory fails now, before anything listens */
+    struct stat st;
+    int sr = stat(opts->dir, &st);
+    if (sr < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, why_cap, "profiles directory %s: %s", opts->dir,
+                 sr < 0 ? strerror(errno) : "not a directory");
         roster_free(rl);
-        return r;
+        return ROSTER_ENOENT;
     }
-    malloc_trim(0); /* see reload() */
     rl->events = roster_events_new(1024);
     if (!rl->events) {
         snprintf(why, why_cap, "out of memory");
@@ -81,7 +92,93 @@ struct roster_events *roster_reloader_events(struct roster_reloader *rl)
 void roster_reloader_attach(struct roster_reloader *rl)
 {
     rl->attached = 1;
-    rl->hooks.publish(rl->hooks.ctx, rl->current);
+    if (rl->current)
+        rl->hooks.publish(rl->hooks.ctx, rl->current);
+}
+
+static void report(struct roster_reloader *rl, const struct roster_reload_report *r)
+{
+    if (rl->hooks.report)
+        rl->hooks.report(rl->hooks.ctx, r);
+}
+
+static void *build_first(void *arg)
+{
+    struct roster_reloader *rl = arg;
+    struct roster_error err;
+    roster_error_clear(&err);
+    struct roster_snapshot_opts so = {.dir = rl->opts.dir,
+                                      .strict_markdown = rl->opts.strict_markdown,
+                                      .prerender = rl->opts.prerender,
+                                      .index_threads = rl->opts.index_threads,
+                                      .generation = 1,
+                                      .progress = &rl->progress};
+    rl->first_rc = roster_snapshot_build(&rl->first, &so, &err);
+    if (rl->first_rc < 0)
+        snprintf(rl->first_why, sizeof(rl->first_why), "%s", err.msg);
+    atomic_store(&rl->started, 1);
+    return NULL;
+}
+
+int roster_reloader_start(struct roster_reloader *rl)
+{
+    if (rl->current || rl->starting)
+        return 0;
+    if (pthread_create(&rl->starter, NULL, build_first, rl) != 0) {
+        build_first(rl); /* no thread: build here; the next poll serves it */
+        return 0;
+    }
+    rl->starting = 1;
+    return 0;
+}
+
+int roster_reloader_wait(struct roster_reloader *rl)
+{
+    roster_reloader_start(rl);
+    while (!rl->current && !rl->failed) {
+        roster_reloader_poll(rl);
+        if (!rl->current && !rl->failed) {
+            struct timespec d = {.tv_nsec = 5 * 1000 * 1000};
+            nanosleep(&d, NULL);
+        }
+    }
+    return rl->failed ? rl->first_rc : 0;
+}
+
+const struct roster_progress *roster_reloader_progress(struct roster_reloader *rl)
+{
+    return &rl->progress;
+}
+
+int roster_reloader_failed(struct roster_reloader *rl)
+{
+    return rl->failed;
+}
+
+/* The first snapshot is built: serve it (or report why not). */
+static void first_done(struct roster_reloader *rl, double now)
+{
+    if (rl->starting)
+        pthread_join(rl->starter, NULL);
+    rl->starting = 0;
+    struct roster_reload_report rep = {.reason = "start", .generation = 1};
+    if (rl->first_rc < 0) {
+        rl->failed = 1;
+        rep.outcome = ROSTER_RELOAD_FAILED;
+        rep.error = rl->first_why;
+        report(rl, &rep);
+        return;
+    }
+    rl->current = rl->first;
+    rl->first = NULL;
+    malloc_trim(0); /* see reload() */
+    if (rl->attached)
+        rl->hooks.publish(rl->hooks.ctx, rl->current);
+    rep.outcome = ROSTER_RELOAD_STARTED;
+    rep.seconds = rl->current->build_seconds;
+    report(rl, &rep);
+    if (rl->events_while_starting && !rl->due) /* files changed during the build */
+        rl->due = now + rl->opts.debounce_ms / 1000.0;
 }
 
 void roster_reloader_detach(struct roster_reloader *rl)
@@ -100,12 +197,6 @@ void roster_reloader_request(struct roster_reloader *rl, const char *reason)
 {
     rl->reason = reason;
     rl->due = roster_now_mono();
-}
-
-static void report(struct roster_reloader *rl, const struct roster_reload_report *r)
-{
-    if (rl->hooks.report)
-        rl->hooks.report(rl->hooks.ctx, r);
 }
 
 static void reload(struct roster_reloader *rl)
@@ -185,6 +276,14 @@ static void reload(struct roster_reloader *rl)
 void roster_reloader_poll(struct roster_reloader *rl)
 {
     double now = roster_now_mono();
+    if (!rl->current) {
+        if (rl->watch && roster_watch_read(rl->watch) > 0)
+            rl->events_while_starting = 1;
+        if (atomic_load(&rl->started) && !rl->failed)
+            first_done(rl, now);
+        if (!rl->current) /* nothing to reload yet */
+            return;
+    }
     if (rl->watch && roster_watch_read(rl->watch) > 0) {
         /* debounce: every event pushes the reload back, but a burst that
          * never ends still reloads after max(1 s, 5 x debounce) */
@@ -218,6 +317,9 @@ void roster_reloader_free(struct roster_reloader *rl)
 {
     if (!rl)
         return;
+    if (rl->starting)
+        pthread_join(rl->starter, NULL); /* the build finishes; then it is dropped */
+    roster_snapshot_unref(rl->first);
     roster_watch_free(rl->watch);
     roster_events_free(rl->events);
     roster_snapshot_unref(rl->current);

@@ -127,3 +127,60 @@ def test_root_edit_changes_exactly_its_descendants_etags(spawn):
     for p in before:
         changed = {i for i in ids if before[p][i] != after[p][i]}
         assert changed == descendants, (p, changed)
+
+
+def test_listens_while_indexing_with_progress(tmp_path):
+    """The socket is open from the start: /health 200, /ready 503 with
+    indexing progress until the first snapshot is built, then 200."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from conftest import HOST, REPO, ROSTERD, WRAPPER, check_response, clean_env
+
+    profiles = tmp_path / "big"
+    subprocess.run([sys.executable, str(REPO / "bench" / "gen-profiles.py"), "--count", "1500",
+                    "--out", str(profiles)], check=True, capture_output=True, timeout=120)
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port = s.getsockname()[1]
+    # one parsing thread and every representation rendered at build: a start
+    # slow enough to be watched
+    proc = subprocess.Popen([*WRAPPER, str(ROSTERD), "serve", "--listen", f"{HOST}:{port}", "--profiles",
+                             str(profiles), "--index-threads", "1", "--prerender", "--watch", "0"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=clean_env())
+    import requests
+    seen, health, ready = [], [], None
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                r = requests.get(f"http://{HOST}:{port}/ready", timeout=5)
+            except requests.ConnectionError:
+                time.sleep(0.01)
+                continue
+            check_response("get", "/ready", r.status_code, r.headers, r.content)
+            if r.status_code == 200:
+                ready = r.json()
+                break
+            assert r.status_code == 503
+            assert r.headers["Content-Type"] == "application/json"
+            assert r.headers["Cache-Control"] == "no-store"
+            seen.append(r.json())
+            h = requests.get(f"http://{HOST}:{port}/health", timeout=5)
+            health.append(h.status_code)
+            p = requests.get(f"http://{HOST}:{port}/v1/profiles", timeout=5)
+            assert p.status_code == 503 and p.json()["code"] == "not_ready"
+            time.sleep(0.02)
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0
+    assert ready and ready["status"] == "ready", seen[-3:]
+    assert seen, "never saw the server starting"
+    assert all(s["status"] == "starting" for s in seen)
+    assert all(0 <= s["indexed"] <= s["total"] for s in seen if s["total"])
+    assert [s["indexed"] for s in seen] == sorted(s["indexed"] for s in seen)  # only grows
+    assert any(s["total"] == 1500 for s in seen), json.dumps(seen[-3:])
+    assert set(health) == {200}
