@@ -5,7 +5,10 @@
 #   bench/reload.sh                         # 10,000 generated profiles, 3 edits each
 #   COUNT=1000 REPEAT=1 bench/reload.sh     # quick
 #
-# Generates COUNT profiles (bench/gen-profiles.py, SEED), starts
+# Generates COUNT profiles (bench/gen-profiles.py, SEED), waits until the
+# newest file is 3 s old (rosterd reads files modified less than 2 s before
+# its previous scan again at a reload, so a freshly generated set would make
+# the first reload re-read most of it), starts
 # `rosterd serve --watch 1 --debounce-ms DEBOUNCE_MS` on them, waits for
 # /ready, lists every profile (GET /v1/profiles, following next_cursor) and
 # picks from the items' lineage arrays:
@@ -142,6 +145,15 @@ fi
 echo "== generating $COUNT profiles (seed $SEED)"
 "$PY" "$here/gen-profiles.py" --count "$COUNT" --seed "$SEED" --out "$tmp/set" 2>&1 | sed 's/^/   /'
 
+# rosterd reads a file again at a reload when it was modified less than 2 s
+# before the previous scan ("racily clean"); a set generated just before the
+# server starts would make the first reload re-read most of it. So the
+# server starts only once the newest file is 3 s old.
+newest=$(find "$tmp/set" -name '*.md' -type f -printf '%T@\n' | sort -g | tail -n 1)
+pause=$(awk -v n="$newest" -v now="$EPOCHREALTIME" 'BEGIN { d = n + 3 - now; printf "%.2f", d > 0 ? d : 0 }')
+echo "== waiting ${pause}s until the newest generated file is 3 s old"
+sleep "$pause"
+
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 [[ $port != 8080 && $port != 18080 ]] ||
     port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -179,13 +191,13 @@ class Client:
     def __init__(self):
         self.conn = None
 
-    def get(self, path):
+    def get(self, path, accept="application/json"):
         """-> (status, body, headers); status 0 when nothing answered"""
         for attempt in (0, 1):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             try:
-                self.conn.request("GET", path, headers={"Accept": "application/json"})
+                self.conn.request("GET", path, headers={"Accept": accept})
                 r = self.conn.getresponse()
                 body = r.read()
                 if r.will_close:
@@ -289,7 +301,7 @@ def etags():
 
 
 def build_seconds():
-    st, body, _ = cl.get("/metrics")
+    st, body, _ = cl.get("/metrics", "text/plain")
     for ln in body.decode("utf-8", "replace").splitlines() if st == 200 else []:
         if ln.startswith("roster_snapshot_build_seconds "):
             return float(ln.split()[1])

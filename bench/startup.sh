@@ -434,7 +434,9 @@ for set in "${sets[@]}"; do
     src_bytes=$(find "$dir" -name '*.md' -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
     for ((r = 1; r <= REPEAT; r++)); do
         psi0=$(psi_total) w0=$(now_ns)
-        declare -A row=([set]=$set [run]=$r)
+        declare -A row=()
+        for c in "${cols[@]}"; do row[$c]=nan; done
+        row[set]=$set row[run]=$r
 
         # check
         rm -f "$tmp/time.txt"

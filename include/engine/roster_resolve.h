@@ -67,6 +67,13 @@ struct roster_expanded {
 int roster_profile_expand(const struct roster_profile *p, struct roster_expanded *x);
 void roster_expanded_release(struct roster_expanded *x);
 
+/* The same for a new index of the same directory: a profile whose chain is
+ * the same (shared, unchanged) documents as in prev takes prev's merge
+ * instead of merging again. prev stays the caller's and must outlive
+ * nothing: what is taken is copied or reference counted. */
+int roster_resolve_from(struct roster_resolution **out, struct roster_index *ix,
+                        const struct roster_resolution *prev);
+
 struct roster_resolution *roster_resolution_free(struct roster_resolution *res);
 
 #endif

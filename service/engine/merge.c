@@ -35,7 +35,9 @@ static int build_chain(struct roster_resolution *res, struct roster_profile *p)
 }
 
 /* child over parent: child's keys first, in its order, then the parent's
- * other keys; objects on both sides merge, anything else is replaced. */
+ * other keys; objects on both sides merge, anything else is replaced.
+ * Values are shared with the documents' front matter, not copied: nothing
+ * changes them after the parse (jansson's reference counts are atomic). */
 static json_t *merge_objects(json_t *parent, json_t *child, int drop_identity)
 {
     json_t *out = json_object();
@@ -47,7 +49,7 @@ static json_t *merge_objects(json_t *parent, json_t *child, int drop_identity)
     {
         json_t *pv = json_object_get(parent, k);
         json_t *nv =
-            json_is_object(v) && json_is_object(pv) ? merge_objects(pv, v, 0) : json_deep_copy(v);
+            json_is_object(v) && json_is_object(pv) ? merge_objects(pv, v, 0) : json_incref(v);
         if (!nv || json_object_set_new(out, k, nv))
             goto fail;
     }
@@ -57,8 +59,7 @@ static json_t *merge_objects(json_t *parent, json_t *child, int drop_identity)
             continue;
         if (drop_identity && (strcmp(k, "id") == 0 || strcmp(k, "extends") == 0))
             continue;
-        json_t *nv = json_deep_copy(v);
-        if (!nv || json_object_set_new(out, k, nv))
+        if (json_object_set(out, k, v))
             goto fail;
     }
     return out;
@@ -271,6 +272,41 @@ out:
         roster_free(replaced[c]);
     roster_free(replaced);
     roster_free(acc);
+    return r;
+}
+
+/* old's merge, when its chain is p's (the same shared documents). */
+static int carry(struct roster_profile *p, const struct roster_profile *old)
+{
+    if (!old || !old->ok || old->doc != p->doc || old->nchain != p->nchain)
+        return 1;
+    for (size_t c = 0; c < p->nchain; c++)
+        if (old->chain[c] != p->chain[c])
+            return 1;
+    p->secs = roster_calloc(old->nsecs ? old->nsecs : 1, sizeof(*p->secs));
+    p->spans = roster_calloc(old->nspans ? old->nspans : 1, sizeof(*p->spans));
+    if (!p->secs || !p->spans)
+        return ROSTER_ENOMEM;
+    memcpy(p->secs, old->secs, old->nsecs * sizeof(*p->secs));
+    memcpy(p->spans, old->spans, old->nspans * sizeof(*p->spans));
+    p->nsecs = old->nsecs;
+    p->nspans = old->nspans;
+    p->prompt_len = old->prompt_len;
+    p->meta = json_incref(old->meta);
+    return 0;
+}
+
+int roster_merge_profile_from(struct roster_resolution *res, struct roster_profile *p,
+                              const struct roster_profile *old)
+{
+    int r = build_chain(res, p);
+    if (r == 0)
+        r = carry(p, old);
+    if (r <= 0)
+        return r;
+    r = merge_meta(p);
+    if (r == 0)
+        r = merge_sections(p);
     return r;
 }
 

@@ -34,6 +34,7 @@ struct graph {
     struct node *nodes;
     struct roster_map *by_stem; /* stem -> first doc index + 1 */
     size_t *stem_count;
+    struct roster_map *previous; /* id -> profile of the previous resolution */
 };
 
 static int error(struct graph *g, size_t i, const char *code, const char *fmt, const char *a,
@@ -243,6 +244,24 @@ static int topo(struct graph *g, size_t *order)
 
 int roster_resolve(struct roster_resolution **out, struct roster_index *ix)
 {
+    return roster_resolve_from(out, ix, NULL);
+}
+
+/* id -> the previous resolution's profile, for those that were resolved. */
+static struct roster_map *previous_by_id(const struct roster_resolution *prev)
+{
+    struct roster_map *m = roster_map_new(prev->n);
+    for (size_t i = 0; m && i < prev->n; i++) {
+        const struct roster_profile *p = &prev->profiles[i];
+        if (p->ok && roster_map_put(m, p->doc->id, strlen(p->doc->id), (void *)(uintptr_t)p) < 0)
+            m = roster_map_free(m);
+    }
+    return m;
+}
+
+int roster_resolve_from(struct roster_resolution **out, struct roster_index *ix,
+                        const struct roster_resolution *prev)
+{
     size_t n = ix->ndocs;
     struct graph g = {.ix = ix};
     struct roster_resolution *res = roster_calloc(1, sizeof(*res));
@@ -257,6 +276,8 @@ int roster_resolve(struct roster_resolution **out, struct roster_index *ix)
     if (!res->profiles)
         goto out;
     res->n = n;
+    if (prev && !(g.previous = previous_by_id(prev)))
+        goto out;
     r = build_stems(&g);
     for (size_t i = 0; r == 0 && i < n; i++)
         r = build_edges(&g, i);
@@ -293,7 +314,9 @@ int roster_resolve(struct roster_resolution **out, struct roster_index *ix)
         }
         for (size_t j = 0; j < p->nparents; j++)
             p->parents[j] = ix->docs[g.nodes[i].parents[j]];
-        r = roster_merge_profile(res, p);
+        const struct roster_profile *old =
+            g.previous ? roster_map_get(g.previous, p->doc->id, strlen(p->doc->id)) : NULL;
+        r = roster_merge_profile_from(res, p, old);
         if (r < 0)
             goto out;
         p->ok = 1;
@@ -311,6 +334,7 @@ out:
     }
     roster_free(g.nodes);
     roster_map_free(g.by_stem);
+    roster_map_free(g.previous);
     roster_free(g.stem_count);
     roster_free(order);
     roster_free(walk);

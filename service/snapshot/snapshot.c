@@ -150,22 +150,25 @@ static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p, 
 {
     sp->ok = 1;
     sp->resolved = p;
-    sp->summary = roster_render_summary_of(p);
-    int r = sp->summary ? 0 : ROSTER_ENOMEM;
-    if (r == 0)
-        r = set_parents(sp, p->parents, p->nparents);
-    if (r == 0)
-        r = haystack_resolved(sp, p);
+    int r = set_parents(sp, p->parents, p->nparents);
     if (r == 0)
         r = lineage_key(sp, p, strict);
     if (r < 0)
         return r;
-    /* the same lineage renders the same bytes: share what was rendered */
-    if (old && old->cache && !old->stale && strcmp(old->key, sp->key) == 0)
+    /* the same lineage: the same summary, search text and rendered bytes */
+    if (old && old->cache && !old->stale && strcmp(old->key, sp->key) == 0) {
+        sp->summary = json_incref(old->summary);
+        sp->haystack = roster_strndup(old->haystack, strlen(old->haystack));
         sp->cache = roster_cache_ref(old->cache);
-    else
+        return sp->haystack ? 0 : ROSTER_ENOMEM;
+    }
+    sp->summary = roster_render_summary_of(p);
+    r = sp->summary ? 0 : ROSTER_ENOMEM;
+    if (r == 0)
+        r = haystack_resolved(sp, p);
+    if (r == 0)
         sp->cache = roster_cache_new();
-    return sp->cache ? 0 : ROSTER_ENOMEM;
+    return r < 0 ? r : sp->cache ? 0 : ROSTER_ENOMEM;
 }
 
 /* A stale profile's representations, rendered now from the last good
@@ -321,7 +324,7 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
     int r = roster_scan(&ix, opts->dir, &so, err);
     if (r < 0)
         goto out;
-    r = roster_resolve(&res, ix);
+    r = roster_resolve_from(&res, ix, opts->previous ? opts->previous->res : NULL);
     if (r == 0)
         r = build_profiles(s, ix, res, opts->previous, opts->strict_markdown);
     if (r == 0)

@@ -1,5 +1,6 @@
 /* The index: directory walk, symbolic links, special files, unreadable
  * files, duplicate ids, size limits; broken files never hide good ones. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "roster_diag.h"
 #include "roster_doc.h"
 #include "roster_index.h"
+#include "roster_resolve.h"
 #include "roster_scan.h"
 #include "util.h"
 
@@ -339,6 +341,52 @@ START_TEST(rescan_reuses_unchanged_files)
 }
 END_TEST
 
+/* A re-resolution after a rescan takes the merge of every profile whose
+ * chain is unchanged, and gives what a fresh resolution gives. */
+START_TEST(resolve_from_previous_takes_unchanged_merges)
+{
+    char *dir = temp_dir();
+    put_file(dir, "base.md",
+             "---\nid: base\nname: Base\n---\n# Base\n\nRoot text.\n\n## Tools\n\n- a\n");
+    put_file(dir, "mid.md", "---\nid: mid\nextends: base\n---\n# Mid\n\nMid text.\n");
+    put_file(dir, "leaf.md", "---\nid: leaf\nextends: mid\n---\n## Tools\n\n- b\n");
+    put_file(dir, "other.md", "---\nid: other\nextends: base\n---\nOther.\n");
+    struct roster_index *v1 = scan(dir, 1, NULL, NULL);
+    v1->scanned_at_ns += 3ull * 1000000000ull; /* settled files (see the racy test) */
+    struct roster_resolution *r1 = NULL, *r2 = NULL, *fresh = NULL;
+    ck_assert_int_eq(roster_resolve(&r1, v1), 0);
+    put_file(dir, "mid.md", "---\nid: mid\nextends: base\nname: Mid2\n---\n# Mid\n\nNew text.\n");
+    struct roster_index *v2 = scan(dir, 1, v1, NULL);
+    ck_assert_int_eq(roster_resolve_from(&r2, v2, r1), 0);
+    ck_assert_int_eq(roster_resolve(&fresh, v2), 0);
+    for (size_t i = 0; i < v2->ndocs; i++) {
+        const struct roster_profile *p = &r2->profiles[i], *f = &fresh->profiles[i];
+        const char *id = p->doc->id;
+        ck_assert(p->ok && f->ok);
+        const struct roster_profile *old = &r1->profiles[roster_index_find(v1, id)->pos];
+        /* carried: base and other (their chains did not change); merged
+         * again: mid (changed) and leaf (its chain holds mid) */
+        int carried = strcmp(id, "base") == 0 || strcmp(id, "other") == 0;
+        ck_assert_msg((p->meta == old->meta) == carried, "%s", id);
+        ck_assert(json_equal(p->meta, f->meta));
+        char *a = roster_profile_prompt(p), *b = roster_profile_prompt(f);
+        ck_assert_str_eq(a, b);
+        roster_free(a);
+        roster_free(b);
+        ck_assert_uint_eq(p->nsecs, f->nsecs);
+        for (size_t k = 0; k < p->nsecs; k++)
+            ck_assert_ptr_eq(p->secs[k].sec, f->secs[k].sec);
+    }
+    roster_resolution_free(r1);
+    roster_index_free(v1);
+    roster_resolution_free(fresh);
+    roster_resolution_free(r2);
+    roster_index_free(v2);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("index");
@@ -357,6 +405,7 @@ int main(void)
     tcase_add_test(tc, many_files);
     tcase_add_test(tc, threads_give_the_same_index);
     tcase_add_test(tc, rescan_reuses_unchanged_files);
+    tcase_add_test(tc, resolve_from_previous_takes_unchanged_merges);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
