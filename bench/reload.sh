@@ -121,7 +121,7 @@ cleanup() {
     if [[ $KEEP_TMP == 1 ]]; then
         echo "kept $tmp" >&2
     else
-        rm -rf "$tmp"
+        rm -rf "$tmp" 2>/dev/null || { sleep 1; rm -rf "$tmp" || echo "could not remove $tmp" >&2; }
     fi
     exit "$rc"
 }
@@ -150,7 +150,7 @@ echo "== generating $COUNT profiles (seed $SEED)"
 # server starts would make the first reload re-read most of it. So the
 # server starts only once the newest file is 3 s old.
 newest=$(find "$tmp/set" -name '*.md' -type f -printf '%T@\n' | sort -g | tail -n 1)
-pause=$(awk -v n="$newest" -v now="$EPOCHREALTIME" 'BEGIN { d = n + 3 - now; printf "%.2f", d > 0 ? d : 0 }')
+pause=$(awk -v n="$newest" -v now="$EPOCHREALTIME" 'BEGIN { d = n + 3 - now; printf "%.2f", (d > 0 ? d : 0) }')
 echo "== waiting ${pause}s until the newest generated file is 3 s old"
 sleep "$pause"
 
@@ -392,8 +392,9 @@ timeout -k 5 $((REPEAT * 2 * (EDIT_TIMEOUT + SETTLE_MS / 1000 + 15) + 120)) \
     tail -n 5 "$tmp/serve.log"
     die "the edit loop failed"
 }
-grep -v '^RESULTS ' "$tmp/reload.out"
-grep '^RESULTS ' "$tmp/reload.out" | cut -d' ' -f2- >"$tmp/results.json"
+grep -v '^RESULTS ' "$tmp/reload.out" || true
+grep '^RESULTS ' "$tmp/reload.out" | cut -d' ' -f2- >"$tmp/results.json" ||
+    die "the edit loop printed no results"
 
 # --- summary -----------------------------------------------------------------------
 echo

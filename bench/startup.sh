@@ -155,11 +155,12 @@ cleanup() {
     trap - EXIT INT TERM
     stop_serve
     stop_node
+    stop_pid "$polled_pid" # started, not yet handed to serve_pid / node_pid
     stop_pid "$poll_pid"
     if [[ $KEEP_TMP == 1 ]]; then
         echo "kept $tmp" >&2
     else
-        rm -rf "$tmp"
+        rm -rf "$tmp" 2>/dev/null || { sleep 1; rm -rf "$tmp" || echo "could not remove $tmp" >&2; }
     fi
     exit "$rc"
 }
@@ -271,17 +272,18 @@ start_polled() { # port path health(0|1) progress-log out log -- command... : se
     shift 7
     rm -f "$tmp/go" "$tmp/armed"
     mkfifo "$tmp/go"
+    # read-write: opening never blocks, and a write never raises SIGPIPE
+    exec {go}<>"$tmp/go"
     "$PY" "$tmp/poll.py" "$port" "$path" "$READY_TIMEOUT" "$health" "$plog" "$tmp/armed" \
-        <"$tmp/go" >"$out" 2>>"$log" &
+        <"$tmp/go" >"$out" 2>>"$log" {go}>&- &
     poll_pid=$!
-    exec {go}>"$tmp/go"
     for ((i = 0; i < 1000; i++)); do
         [[ -e $tmp/armed ]] && break
         kill -0 "$poll_pid" 2>/dev/null || break
         sleep 0.01
     done
-    [[ -e $tmp/armed ]] || die "the readiness poller did not start (see $log)"
-    t0=$(now_ns)
+    [[ -e $tmp/armed ]] || { exec {go}>&-; die "the readiness poller did not start (see $log)"; }
+    t0=${EPOCHREALTIME/[.,]/}000
     "$@" >>"$log" 2>&1 {go}>&- &
     polled_pid=$!
     echo "$polled_pid $t0" >&"$go"
@@ -386,7 +388,8 @@ setup_node_peer() { # sets node_bin, or node_why
     rm -rf "$peer/node_modules"
     if ! (cd "$peer" && PATH=$node_bin:$PATH timeout -k 5 "$NPM_TIMEOUT" \
         npm ci --no-audit --no-fund --loglevel=error) >"$tmp/npm-ci.log" 2>&1; then
-        node_why="npm ci failed: $(grep -v '^\s*$' "$tmp/npm-ci.log" | tail -n 1)"
+        node_why="npm ci failed: $(grep -v -e '^\s*$' -e '^npm error\s*$' -e 'complete log of this run' "$tmp/npm-ci.log" |
+            head -n 2 | tr '\n' ' ' || true)"
         node_bin=
         return 1
     fi
@@ -453,7 +456,7 @@ for set in "${sets[@]}"; do
         start_polled "$port" /ready 1 "$tmp/progress-$set-$r.txt" "$tmp/poll.json" "$log" -- \
             "$rosterd" serve --listen "127.0.0.1:$port" --profiles "$dir" --log-level warn \
             "${index_args[@]}" "${roster_args[@]}"
-        serve_pid=$polled_pid
+        serve_pid=$polled_pid polled_pid=
         wait_polled
         load_json "$tmp/poll.json"
         progress_note=
@@ -504,11 +507,11 @@ for set in "${sets[@]}"; do
             : >"$nlog"
             start_polled "$port" /v1/profiles 0 /dev/null "$tmp/poll.json" "$nlog" -- \
                 "$node_bin/node" "$peer/server.js" --profiles "$dir" --port "$port"
-            node_pid=$polled_pid
+            node_pid=$polled_pid polled_pid=
             wait_polled
             load_json "$tmp/poll.json"
             if [[ $(jv ready) != 1 ]]; then
-                node_note=" | node: not ready ($(jv why)): $(grep -v '^\s*$' "$nlog" | tail -n 1 | cut -c1-160)"
+                node_note=" | node: not ready ($(jv why)): $(grep -v '^\s*$' "$nlog" | tail -n 1 | cut -c1-160 || true)"
             else
                 row[node_s]=$(jv seconds) row[node_kb]=$(jv hwm_kb)
                 n_cpu=$(jv cpu_pct)

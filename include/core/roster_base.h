@@ -97,4 +97,12 @@ ROSTER_MALLOC ROSTER_MUST_USE char *roster_arena_strndup(struct roster_arena *a,
                                                          size_t n);
 struct roster_arena *roster_arena_free(struct roster_arena *a);
 
+/* Frees n strings and the array holding them (NULL is fine). */
+void roster_free_strv(char **v, size_t n);
+
+/* Room for one more element in a growing array (items: *cap elements of
+ * `size` bytes, len used): doubles it (first: its first size) when full.
+ * The array (perhaps moved), or NULL with items and *cap unchanged. */
+ROSTER_MUST_USE void *roster_grow(void *items, size_t *cap, size_t len, size_t size, size_t first);
+
 #endif

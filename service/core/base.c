@@ -299,3 +299,23 @@ struct roster_arena *roster_arena_free(struct roster_arena *a)
     roster_free(a);
     return NULL;
 }
+
+void *roster_grow(void *items, size_t *cap, size_t len, size_t size, size_t first)
+{
+    if (len < *cap && items)
+        return items;
+    size_t want = *cap ? *cap * 2 : first, bytes;
+    if (want < *cap || __builtin_mul_overflow(want, size, &bytes))
+        return NULL;
+    void *grown = roster_realloc(items, bytes);
+    if (grown)
+        *cap = want;
+    return grown;
+}
+
+void roster_free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        roster_free(v[i]);
+    roster_free(v);
+}

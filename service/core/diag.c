@@ -68,14 +68,10 @@ static int diags_push(struct roster_diags *d, enum roster_severity sev, const ch
                       const char *file, unsigned line, unsigned col, const char *profile,
                       const char *msg)
 {
-    if (d->len == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        struct roster_diag *n = roster_realloc(d->items, cap * sizeof(*n));
-        if (!n)
-            return ROSTER_ENOMEM;
-        d->items = n;
-        d->cap = cap;
-    }
+    struct roster_diag *items = roster_grow(d->items, &d->cap, d->len, sizeof(*items), 16);
+    if (!items)
+        return ROSTER_ENOMEM;
+    d->items = items;
     int failed = 0;
     struct roster_diag g = {
         .severity = sev,
@@ -103,10 +99,9 @@ int roster_diags_add(struct roster_diags *d, enum roster_severity sev, const cha
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (n < 0)
+    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0) /* cut at the buffer: fine for a message */
         msg[0] = '\0';
+    va_end(ap);
     return diags_push(d, sev, code, file, line, col, profile, msg);
 }
 

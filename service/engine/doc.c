@@ -98,15 +98,14 @@ struct roster_doc *roster_doc_free(struct roster_doc *d)
 {
     if (!d || atomic_fetch_sub(&d->refs, 1) > 1)
         return NULL;
-    roster_diags_free(d->diags);
-    roster_arena_free(d->arena);
-    roster_free(d->relpath);
-    roster_free(d->stem);
-    roster_free(d->id);
-    json_decref(d->meta);
     if (d->text != d->raw)
         roster_free(d->text);
-    roster_free(d->raw);
+    char *strings[] = {d->relpath, d->stem, d->id, d->raw};
+    for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
+        roster_free(strings[k]);
+    roster_diags_free(d->diags);
+    roster_arena_free(d->arena);
+    json_decref(d->meta);
     roster_free(d);
     return NULL;
 }

@@ -56,36 +56,28 @@ static json_t *labelled_item(const char *s, size_t n)
 {
     const char *label, *rest;
     size_t llen, rlen;
-    json_t *o = json_object();
     int has = ex_bold_label(s, n, &label, &llen, &rest, &rlen);
     if (has)
         ex_skip_separator(&rest, &rlen);
-    if (!o || roster_json_set(o, "name", has ? json_stringn(label, llen) : json_null()) ||
-        roster_json_set(o, "description", has ? ex_str(rest, rlen) : json_stringn(s, n))) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return json_pack("{s:o, s:o}", "name", has ? json_stringn(label, llen) : json_null(),
+                     "description", has ? ex_str(rest, rlen) : json_stringn(s, n));
+}
+
+static int competency(const struct roster_block *list, const struct roster_block *li, void *ctx)
+{
+    (void)list;
+    const struct roster_block *para = ex_item_para(li);
+    if (!para || !para->text_len)
+        return 0;
+    return roster_json_push(ctx, labelled_item(para->text, para->text_len));
 }
 
 json_t *roster_extract_competencies(const struct roster_profile *p)
 {
     json_t *a = json_array();
-    for (size_t k = ex_find_section(p, 0, T_COMPETENCIES); a && k < p->nsecs;
-         k = ex_find_section(p, k + 1, T_COMPETENCIES)) {
-        FOR_SECTION_BLOCKS(b, p->secs[k].sec)
-        {
-            if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL)
-                continue;
-            for (const struct roster_block *li = b->first; li; li = li->next) {
-                const struct roster_block *para = ex_item_para(li);
-                if (para && para->text_len &&
-                    roster_json_push(a, labelled_item(para->text, para->text_len))) {
-                    json_decref(a);
-                    return NULL;
-                }
-            }
-        }
+    if (a && ex_each_item(p, T_COMPETENCIES, competency, a) < 0) {
+        json_decref(a);
+        return NULL;
     }
     return a;
 }
@@ -187,37 +179,33 @@ static json_t *tool(const struct roster_block *li, long rank)
         }
     }
     ex_skip_separator(&rest, &rlen);
-    json_t *o = json_object();
-    if (!o || roster_json_set(o, "rank", json_integer(rank)) ||
-        roster_json_set(o, "name", ex_str(name, nlen)) ||
-        roster_json_set(o, "qualifier", q ? ex_str(q, qlen) : json_null()) ||
-        roster_json_set(o, "description", ex_str(rest, rlen)) ||
-        roster_json_set(o, "uses", ex_nested_items(li))) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return json_pack("{s:I, s:o, s:o, s:o, s:o}", "rank", (json_int_t)rank, "name",
+                     ex_str(name, nlen), "qualifier", q ? ex_str(q, qlen) : json_null(),
+                     "description", ex_str(rest, rlen), "uses", ex_nested_items(li));
+}
+
+struct ranking {
+    json_t *a;
+    long rank;
+};
+
+static int ranked_tool(const struct roster_block *list, const struct roster_block *li, void *ctx)
+{
+    struct ranking *t = ctx;
+    if (li == list->first) /* an ordered list's start number, else after the last */
+        t->rank = list->kind == ROSTER_BLOCK_OL ? (long)list->level
+                                                : (long)json_array_size(t->a) + 1;
+    return roster_json_push(t->a, tool(li, t->rank++));
 }
 
 json_t *roster_extract_tool_priorities(const struct roster_profile *p)
 {
-    json_t *a = json_array();
-    for (size_t k = ex_find_section(p, 0, T_TOOLS); a && k < p->nsecs;
-         k = ex_find_section(p, k + 1, T_TOOLS)) {
-        FOR_SECTION_BLOCKS(b, p->secs[k].sec)
-        {
-            if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL)
-                continue;
-            long rank = b->kind == ROSTER_BLOCK_OL ? (long)b->level : (long)json_array_size(a) + 1;
-            for (const struct roster_block *li = b->first; li; li = li->next, rank++) {
-                if (roster_json_push(a, tool(li, rank))) {
-                    json_decref(a);
-                    return NULL;
-                }
-            }
-        }
+    struct ranking t = {.a = json_array()};
+    if (t.a && ex_each_item(p, T_TOOLS, ranked_tool, &t) < 0) {
+        json_decref(t.a);
+        return NULL;
     }
-    return a;
+    return t.a;
 }
 
 static json_t *output_standard(const struct roster_profile *p, size_t k)

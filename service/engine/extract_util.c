@@ -31,6 +31,25 @@ size_t ex_find_section(const struct roster_profile *p, size_t from, const char *
     return p->nsecs;
 }
 
+int ex_each_item(const struct roster_profile *p, const char *const *titles, ex_item_fn fn,
+                 void *ctx)
+{
+    for (size_t k = ex_find_section(p, 0, titles); k < p->nsecs;
+         k = ex_find_section(p, k + 1, titles)) {
+        FOR_SECTION_BLOCKS(b, p->secs[k].sec)
+        {
+            if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL)
+                continue;
+            for (const struct roster_block *li = b->first; li; li = li->next) {
+                int r = fn(b, li, ctx);
+                if (r < 0)
+                    return r;
+            }
+        }
+    }
+    return 0;
+}
+
 size_t ex_subtree_end(const struct roster_profile *p, size_t k)
 {
     unsigned level = p->secs[k].sec->level;

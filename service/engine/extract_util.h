@@ -18,6 +18,12 @@
 /* Index in p->secs of the next section (from `from`) whose title is one of
  * titles (case-insensitive) at level >= 2; p->nsecs when none. */
 size_t ex_find_section(const struct roster_profile *p, size_t from, const char *const *titles);
+/* fn(list, item, ctx) for every item of every list directly in a section
+ * titled one of titles, in order; stops at the first negative return. */
+typedef int (*ex_item_fn)(const struct roster_block *list, const struct roster_block *li,
+                          void *ctx);
+int ex_each_item(const struct roster_profile *p, const char *const *titles, ex_item_fn fn,
+                 void *ctx);
 /* One past the last entry of secs[k]'s positional subtree. */
 size_t ex_subtree_end(const struct roster_profile *p, size_t k);
 

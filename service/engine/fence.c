@@ -151,17 +151,9 @@ static int det_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *u
 static int detect(char *work, size_t len, size_t body_off, const struct roster_lines *lines,
                   const size_t *skip, size_t nskip, struct detect *d)
 {
-    MD_PARSER parser = {
-        .abi_version = 0,
-        .flags = ROSTER_MD_FLAGS,
-        .enter_block = det_enter,
-        .leave_block = det_leave,
-        .enter_span = roster_md_ignore_span,
-        .leave_span = roster_md_ignore_span,
-        .text = det_text,
-    };
     *d = (struct detect){.base = work, .len = len, .lines = lines, .skip = skip, .nskip = nskip};
-    return md_parse(work + body_off, (MD_SIZE)(len - body_off), &parser, d) < 0 ? ROSTER_ENOMEM : 0;
+    return roster_md_run(work, len, body_off, det_enter, det_leave, det_text, d) < 0 ? ROSTER_ENOMEM
+                                                                                     : 0;
 }
 
 /* A candidate is repaired unless the repair would make a later fence open

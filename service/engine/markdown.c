@@ -181,12 +181,29 @@ static int b_leave(MD_BLOCKTYPE type, void *detail, void *u)
     return 0;
 }
 
-int roster_md_ignore_span(MD_SPANTYPE type, void *detail, void *userdata)
+static int ignore_span(MD_SPANTYPE type, void *detail, void *userdata)
 {
     (void)type;
     (void)detail;
     (void)userdata;
     return 0;
+}
+
+int roster_md_run(const char *text, size_t len, size_t body_off,
+                  int (*enter)(MD_BLOCKTYPE, void *, void *),
+                  int (*leave)(MD_BLOCKTYPE, void *, void *),
+                  int (*text_cb)(MD_TEXTTYPE, const MD_CHAR *, MD_SIZE, void *), void *userdata)
+{
+    MD_PARSER parser = {
+        .abi_version = 0,
+        .flags = ROSTER_MD_FLAGS,
+        .enter_block = enter,
+        .leave_block = leave,
+        .enter_span = ignore_span,
+        .leave_span = ignore_span,
+        .text = text_cb,
+    };
+    return md_parse(text + body_off, (MD_SIZE)(len - body_off), &parser, userdata);
 }
 
 /* Records that block n (and its ancestors) hold text on `line`. */
@@ -286,16 +303,7 @@ int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena, con
     b.base = work;
     b.len = len;
     b.lines = &lines;
-    MD_PARSER parser = {
-        .abi_version = 0,
-        .flags = ROSTER_MD_FLAGS,
-        .enter_block = b_enter,
-        .leave_block = b_leave,
-        .enter_span = roster_md_ignore_span,
-        .leave_span = roster_md_ignore_span,
-        .text = b_text,
-    };
-    int pr = md_parse(work + body_off, (MD_SIZE)(len - body_off), &parser, &b);
+    int pr = roster_md_run(work, len, body_off, b_enter, b_leave, b_text, &b);
     if (b.failed || pr != 0 || !b.root) {
         r = b.failed ? b.failed : ROSTER_ENOMEM;
         roster_error_set(err, r, opts->file, b.last_line + 1, 1, "%s",

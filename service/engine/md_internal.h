@@ -33,7 +33,11 @@ int roster_md_sections(struct roster_md *md, struct roster_arena *arena, int cop
                        const struct roster_lines *lines, struct roster_block *root,
                        struct roster_error *err);
 
-/* An md4c span callback for parsers that read blocks only. */
-int roster_md_ignore_span(MD_SPANTYPE type, void *detail, void *userdata);
+/* md4c (ROSTER_MD_FLAGS) over text[body_off..len) for a reader of blocks
+ * and text (spans are ignored); md_parse's result. */
+int roster_md_run(const char *text, size_t len, size_t body_off,
+                  int (*enter)(MD_BLOCKTYPE, void *, void *),
+                  int (*leave)(MD_BLOCKTYPE, void *, void *),
+                  int (*text_cb)(MD_TEXTTYPE, const MD_CHAR *, MD_SIZE, void *), void *userdata);
 
 #endif

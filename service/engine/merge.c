@@ -159,16 +159,12 @@ static int push_span(struct roster_profile *p, size_t *cap, const char *s, size_
 {
     if (n == 0)
         return 0;
-    if (p->nspans == *cap) {
-        size_t want = *cap ? *cap * 2 : 8;
-        if (want > MAX_SPANS)
-            return ROSTER_E2BIG;
-        struct roster_span *grown = roster_realloc(p->spans, want * sizeof(*grown));
-        if (!grown)
-            return ROSTER_ENOMEM;
-        p->spans = grown;
-        *cap = want;
-    }
+    if (p->nspans == MAX_SPANS)
+        return ROSTER_E2BIG;
+    struct roster_span *spans = roster_grow(p->spans, cap, p->nspans, sizeof(*spans), 8);
+    if (!spans)
+        return ROSTER_ENOMEM;
+    p->spans = spans;
     p->spans[p->nspans++] = (struct roster_span){.text = s, .len = n};
     p->prompt_len += n;
     return 0;

@@ -349,11 +349,10 @@ struct roster_resolution *roster_resolution_free(struct roster_resolution *res)
         return NULL;
     for (size_t i = 0; i < res->n; i++) {
         struct roster_profile *p = &res->profiles[i];
-        roster_free(p->chain);
-        roster_free(p->parents);
+        void *arrays[] = {p->chain, p->parents, p->secs, p->spans};
+        for (size_t k = 0; k < sizeof(arrays) / sizeof(arrays[0]); k++)
+            roster_free(arrays[k]);
         json_decref(p->meta);
-        roster_free(p->secs);
-        roster_free(p->spans);
     }
     roster_free(res->profiles);
     roster_free(res);

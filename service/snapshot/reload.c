@@ -102,17 +102,24 @@ static void report(struct roster_reloader *rl, const struct roster_reload_report
         rl->hooks.report(rl->hooks.ctx, r);
 }
 
+/* How every snapshot of this reloader is built. */
+static struct roster_snapshot_opts build_opts(struct roster_reloader *rl, uint64_t generation)
+{
+    return (struct roster_snapshot_opts){.dir = rl->opts.dir,
+                                         .strict_markdown = rl->opts.strict_markdown,
+                                         .prerender = rl->opts.prerender,
+                                         .index_threads = rl->opts.index_threads,
+                                         .generation = generation,
+                                         .previous = rl->current};
+}
+
 static void *build_first(void *arg)
 {
     struct roster_reloader *rl = arg;
     struct roster_error err;
     roster_error_clear(&err);
-    struct roster_snapshot_opts so = {.dir = rl->opts.dir,
-                                      .strict_markdown = rl->opts.strict_markdown,
-                                      .prerender = rl->opts.prerender,
-                                      .index_threads = rl->opts.index_threads,
-                                      .generation = 1,
-                                      .progress = &rl->progress};
+    struct roster_snapshot_opts so = build_opts(rl, 1);
+    so.progress = &rl->progress;
     rl->first_rc = roster_snapshot_build(&rl->first, &so, &err);
     if (rl->first_rc < 0)
         snprintf(rl->first_why, sizeof(rl->first_why), "%s", err.msg);
@@ -209,12 +216,7 @@ static void reload(struct roster_reloader *rl)
     for (;;) {
         struct roster_error err;
         roster_error_clear(&err);
-        struct roster_snapshot_opts so = {.dir = rl->opts.dir,
-                                          .strict_markdown = rl->opts.strict_markdown,
-                                          .prerender = rl->opts.prerender,
-                                          .index_threads = rl->opts.index_threads,
-                                          .generation = rl->generation + 1,
-                                          .previous = rl->current};
+        struct roster_snapshot_opts so = build_opts(rl, rl->generation + 1);
         if (rl->watch)
             roster_watch_drain(rl->watch);
         int r = roster_snapshot_build(&next, &so, &err);

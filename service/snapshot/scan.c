@@ -59,14 +59,10 @@ static int add_path(struct walk *w, const char *rel, const struct stat *st)
 {
     if (w->n >= ROSTER_INDEX_MAX_FILES)
         return ROSTER_E2BIG;
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 64;
-        struct entry *p = roster_realloc(w->paths, cap * sizeof(*p));
-        if (!p)
-            return ROSTER_ENOMEM;
-        w->paths = p;
-        w->cap = cap;
-    }
+    struct entry *paths = roster_grow(w->paths, &w->cap, w->n, sizeof(*paths), 64);
+    if (!paths)
+        return ROSTER_ENOMEM;
+    w->paths = paths;
     struct entry *e = &w->paths[w->n];
     memset(e, 0, sizeof(*e));
     e->rel = roster_strndup(rel, strlen(rel));

@@ -365,16 +365,13 @@ struct roster_snapshot *roster_snapshot_ref(struct roster_snapshot *s)
 /* Frees what sp holds (sp is an element of the snapshot's array). */
 static void sprofile_release(struct roster_sprofile *sp)
 {
-    roster_free(sp->id);
-    roster_free(sp->file);
-    roster_free(sp->source_sha256);
-    json_decref(sp->summary);
-    json_decref(sp->stale_profile);
-    json_decref(sp->diagnostics);
-    roster_free(sp->haystack);
-    for (size_t k = 0; k < sp->nparents; k++)
-        roster_free(sp->parents[k]);
-    roster_free(sp->parents);
+    char *strings[] = {sp->id, sp->file, sp->source_sha256, sp->haystack};
+    json_t *trees[] = {sp->summary, sp->stale_profile, sp->diagnostics};
+    for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
+        roster_free(strings[k]);
+    for (size_t k = 0; k < sizeof(trees) / sizeof(trees[0]); k++)
+        json_decref(trees[k]);
+    roster_free_strv(sp->parents, sp->nparents);
     roster_cache_unref(sp->cache);
 }
 
