@@ -77,6 +77,12 @@ const struct roster_snapshot *roster_reloader_current(struct roster_reloader *rl
 void roster_reloader_request(struct roster_reloader *rl, const char *reason);
 /* Reads file events, runs due reloads. Never blocks for long. */
 void roster_reloader_poll(struct roster_reloader *rl);
+/* What the serve loop waits on before the next poll: the descriptor that
+ * wakes it when files change (-1 without watching), and how long it may
+ * sleep at most (ms, capped by max_ms): until a debounced reload is due,
+ * or a few ms while the first snapshot builds. */
+int roster_reloader_fd(const struct roster_reloader *rl);
+int roster_reloader_timeout_ms(const struct roster_reloader *rl, int max_ms);
 void roster_reloader_free(struct roster_reloader *rl);
 
 #endif

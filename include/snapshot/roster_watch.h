@@ -14,6 +14,8 @@ int roster_watch_new(struct roster_watch **out, const char *dir, char *why, size
 /* Reads pending events without blocking; returns how many concern the
  * profiles (0 when none). New subdirectories are watched as they appear. */
 int roster_watch_read(struct roster_watch *w);
+/* The descriptor that becomes readable when events arrive (for poll). */
+int roster_watch_fd(const struct roster_watch *w);
 /* 1 when events are waiting to be read. */
 int roster_watch_pending(struct roster_watch *w);
 /* Reads and discards pending events. */

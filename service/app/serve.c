@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -228,9 +230,22 @@ int roster_cli_serve(int argc, char **argv)
     roster_reloader_attach(rl);
     int rc = 0;
     roster_reloader_start(rl);
+    /* signals and file events wake the loop at once; otherwise it ticks
+     * (admin requests, event heartbeats) or wakes when a reload is due */
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     for (; rc == 0;) {
-        struct timespec tick = {.tv_nsec = 50 * 1000 * 1000};
-        int sig = sigtimedwait(&set, NULL, &tick);
+        struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN},
+                                {.fd = roster_reloader_fd(rl), .events = POLLIN}};
+        int sig = 0;
+        if (sfd < 0) { /* no signalfd: wait for signals the old way */
+            struct timespec tick = {.tv_nsec = 20 * 1000 * 1000};
+            sig = sigtimedwait(&set, NULL, &tick);
+        } else if (poll(fds, fds[1].fd >= 0 ? 2 : 1, roster_reloader_timeout_ms(rl, 50)) > 0 &&
+                   (fds[0].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                sig = (int)si.ssi_signo;
+        }
         if (sig == SIGTERM || sig == SIGINT) {
             roster_log(ROSTER_LOG_INFO, "signal", "signal", 's',
                        sig == SIGTERM ? "SIGTERM" : "SIGINT", ROSTER_LOG_END);
@@ -244,6 +259,8 @@ int roster_cli_serve(int argc, char **argv)
         if (roster_reloader_failed(rl))
             rc = 1; /* logged as start_failed */
     }
+    if (sfd >= 0)
+        close(sfd);
     roster_reloader_detach(rl);
     drain_and_stop(srv, &cfg);
     roster_reloader_free(rl);

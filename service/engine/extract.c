@@ -193,8 +193,8 @@ static int ranked_tool(const struct roster_block *list, const struct roster_bloc
 {
     struct ranking *t = ctx;
     if (li == list->first) /* an ordered list's start number, else after the last */
-        t->rank = list->kind == ROSTER_BLOCK_OL ? (long)list->level
-                                                : (long)json_array_size(t->a) + 1;
+        t->rank =
+            list->kind == ROSTER_BLOCK_OL ? (long)list->level : (long)json_array_size(t->a) + 1;
     return roster_json_push(t->a, tool(li, t->rank++));
 }
 

@@ -315,6 +315,23 @@ void roster_reloader_poll(struct roster_reloader *rl)
         roster_events_tick(rl->events);
 }
 
+int roster_reloader_fd(const struct roster_reloader *rl)
+{
+    return rl->watch ? roster_watch_fd(rl->watch) : -1;
+}
+
+int roster_reloader_timeout_ms(const struct roster_reloader *rl, int max_ms)
+{
+    if (!rl->current && !rl->failed)
+        return max_ms < 2 ? max_ms : 2; /* publish the first snapshot promptly */
+    if (!rl->due)
+        return max_ms;
+    double ms = (rl->due - roster_now_mono()) * 1000.0;
+    if (ms <= 0)
+        return 0;
+    return ms < max_ms ? (int)ms + 1 : max_ms;
+}
+
 void roster_reloader_free(struct roster_reloader *rl)
 {
     if (!rl)

@@ -34,7 +34,10 @@ static char *gzip(const char *data, size_t len, size_t *out_len)
         return NULL;
     }
     *out_len = n;
-    return out;
+    /* the buffer was sized for the worst case: keep only what is used, it
+     * lives as long as the cached representation */
+    char *fit = roster_realloc(out, n ? n : 1);
+    return fit ? fit : out;
 }
 
 int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ctype,

@@ -177,6 +177,11 @@ int roster_watch_read(struct roster_watch *w)
     return relevant;
 }
 
+int roster_watch_fd(const struct roster_watch *w)
+{
+    return w->fd;
+}
+
 int roster_watch_pending(struct roster_watch *w)
 {
     struct pollfd p = {.fd = w->fd, .events = POLLIN};
