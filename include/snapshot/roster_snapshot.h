@@ -19,12 +19,19 @@ struct roster_progress;
 struct roster_resolution;
 typedef struct json_t json_t;
 
-/* One rendered body with its gzip variant and strong ETags. */
+/* A gzip variant. */
+struct roster_gz {
+    size_t len;
+    char data[];
+};
+
+/* One rendered body with strong ETags for it and for its gzip variant,
+ * which is compressed on the first request that accepts gzip
+ * (roster_rep_gzip) and then kept. */
 struct roster_rep {
     char *body;
     size_t len;
-    char *gz; /* NULL when gzip would not be smaller */
-    size_t gz_len;
+    struct roster_gz *_Atomic gz; /* NULL: not yet; else see roster_rep_gzip */
     char etag[96]; /* quoted */
     char etag_gz[100];
     const char *ctype;
@@ -117,7 +124,11 @@ int roster_snapshot_prerender(const struct roster_snapshot *s);
 void roster_sprofile_etag(const struct roster_sprofile *sp, int which, int gz, char *out,
                           size_t cap);
 
-/* Fills a rep from bytes it takes ownership of (gzip computed). The ETag
+/* The gzip variant of r, compressed now when this is its first use (once,
+ * thread-safe): 0 with *out set, 0 with *out NULL when gzip would not be
+ * smaller, or ROSTER_ENOMEM. */
+int roster_rep_gzip(const struct roster_rep *r, const struct roster_gz **out);
+/* Fills a rep from bytes it takes ownership of. The ETag
  * is tag quoted (tag: 32 hex digits), or with tag NULL derived from the
  * bytes: content-addressed either way, never from a generation. */
 int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ctype,

@@ -61,9 +61,14 @@ static int put(const char *dir, const char *name, const struct roster_rep *rep)
         fprintf(stderr, "rosterd export: cannot write %s: %s\n", path, strerror(errno));
         return -1;
     }
-    if (rep->gz) {
+    const struct roster_gz *z = NULL;
+    if (roster_rep_gzip(rep, &z) < 0) {
+        fprintf(stderr, "rosterd export: out of memory compressing %s\n", name);
+        return -1;
+    }
+    if (z) {
         if (snprintf(path, sizeof(path), "%s/%s.gz", dir, name) >= (int)sizeof(path) ||
-            write_file(path, rep->gz, rep->gz_len) < 0) {
+            write_file(path, z->data, z->len) < 0) {
             fprintf(stderr, "rosterd export: cannot write %s: %s\n", path, strerror(errno));
             return -1;
         }

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -75,36 +76,50 @@ static enum MHD_Result queue(struct req *rq, struct MHD_Connection *c, unsigned 
     return r;
 }
 
-/* Queues one variant of rep. owned: rep's buffers belong to this request
- * and are handed to MHD (the unused one is freed). */
+/* MHD's release of a response built for one request: the rep goes too. */
+static void free_owned(void *cls)
+{
+    struct roster_rep *rep = cls;
+    roster_rep_release(rep);
+    roster_free(rep);
+}
+
+/* Queues one variant of rep (gzip when the client accepts it and it is
+ * smaller). owned: rep was allocated for this request and is freed with
+ * the response. */
 static enum MHD_Result send_variant(struct req *rq, struct MHD_Connection *c,
-                                    struct roster_rep *rep, const char *warning, int owned)
+                                    const struct roster_rep *rep, const char *warning,
+                                    struct roster_rep *owned)
 {
     const char *ae =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    int gz = rep->gz && roster_accepts_gzip(ae);
+    const struct roster_gz *z = NULL;
+    if (roster_accepts_gzip(ae) && roster_rep_gzip(rep, &z) < 0) {
+        if (owned)
+            free_owned(owned);
+        return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+                                   "Out of memory", "the server is out of memory", NULL);
+    }
+    int gz = z != NULL;
     const char *etag = gz ? rep->etag_gz : rep->etag;
     const char *inm =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     int not_modified = roster_etag_match(inm, etag);
     /* MHD sends no body with a 304 but does send Content-Length, which may
      * only be the length a 200 would have had: give it the real buffer */
-    char *data = gz ? rep->gz : rep->body;
-    size_t len = gz ? rep->gz_len : rep->len;
+    const char *data = gz ? z->data : rep->body;
+    size_t len = gz ? z->len : rep->len;
     struct MHD_Response *resp;
     if (!data)
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    else if (owned)
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)data,
+                                                                      free_owned, owned);
     else
-        resp = MHD_create_response_from_buffer(
-            len, data, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (owned) {
-        /* MHD frees `data` with free(); roster_malloc is malloc */
-        if (rep->body != data || !resp)
-            roster_free(rep->body);
-        if (rep->gz != data || !resp)
-            roster_free(rep->gz);
-        rep->body = rep->gz = NULL;
-    }
+        resp =
+            MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_PERSISTENT);
+    if (owned && (!resp || !data))
+        free_owned(owned); /* not handed to MHD */
     if (!resp)
         return MHD_NO;
     int ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) == MHD_YES &&
@@ -129,8 +144,7 @@ static enum MHD_Result send_variant(struct req *rq, struct MHD_Connection *c,
 enum MHD_Result roster_send_rep(struct req *rq, struct MHD_Connection *c,
                                 const struct roster_rep *rep, const char *warning)
 {
-    struct roster_rep copy = *rep;
-    return send_variant(rq, c, &copy, warning, 0);
+    return send_variant(rq, c, rep, warning, NULL);
 }
 
 static enum MHD_Result send_bytes(struct req *rq, struct MHD_Connection *c, unsigned status,
@@ -165,13 +179,17 @@ enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, un
     if (!cacheable || status != MHD_HTTP_OK)
         return send_bytes(rq, c, status, ctype, body, len, NULL);
     /* built for this request: hash and (when asked) compress here */
-    struct roster_rep rep;
-    if (roster_rep_init(&rep, body, len, ctype, NULL) < 0) {
-        roster_rep_release(&rep);
+    struct roster_rep *rep = roster_calloc(1, sizeof(*rep));
+    if (!rep || roster_rep_init(rep, body, len, ctype, NULL) < 0) {
+        if (rep)
+            roster_rep_release(rep);
+        else
+            roster_free(body);
+        roster_free(rep);
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
                                    "Out of memory", "the server is out of memory", NULL);
     }
-    return send_variant(rq, c, &rep, warning, 1);
+    return send_variant(rq, c, rep, warning, rep);
 }
 
 enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, unsigned status,

@@ -1,6 +1,9 @@
-/* Prebuilt representations: body, gzip variant, strong ETags. */
+/* Representations: body, strong ETags, and a gzip variant made on first
+ * use (exactly sized, so a cached one costs what it weighs). */
 #include "roster_snapshot.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
@@ -34,10 +37,41 @@ static char *gzip(const char *data, size_t len, size_t *out_len)
         return NULL;
     }
     *out_len = n;
-    /* the buffer was sized for the worst case: keep only what is used, it
-     * lives as long as the cached representation */
-    char *fit = roster_realloc(out, n ? n : 1);
-    return fit ? fit : out;
+    return out;
+}
+
+/* What gz holds when gzip would not be smaller than the body. */
+static struct roster_gz not_smaller;
+
+int roster_rep_gzip(const struct roster_rep *cr, const struct roster_gz **out)
+{
+    struct roster_rep *r = (struct roster_rep *)(uintptr_t)cr; /* gz is filled once, atomically */
+    struct roster_gz *z = atomic_load_explicit(&r->gz, memory_order_acquire);
+    if (!z) {
+        struct roster_gz *mine = &not_smaller;
+        size_t n = 0;
+        char *packed = r->len >= 256 ? gzip(r->body, r->len, &n) : NULL;
+        if (r->len >= 256 && !packed)
+            return ROSTER_ENOMEM;
+        if (packed && n < r->len) {
+            mine = roster_malloc(sizeof(*mine) + n);
+            if (!mine) {
+                roster_free(packed);
+                return ROSTER_ENOMEM;
+            }
+            mine->len = n;
+            memcpy(mine->data, packed, n);
+        }
+        roster_free(packed);
+        z = NULL;
+        if (atomic_compare_exchange_strong(&r->gz, &z, mine)) {
+            z = mine;
+        } else if (mine != &not_smaller) {
+            roster_free(mine); /* another request compressed it first */
+        }
+    }
+    *out = z == &not_smaller ? NULL : z;
+    return 0;
 }
 
 int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ctype,
@@ -56,24 +90,14 @@ int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ct
     }
     snprintf(r->etag, sizeof(r->etag), "\"%.32s\"", tag);
     snprintf(r->etag_gz, sizeof(r->etag_gz), "\"%.32s-gz\"", tag);
-    if (len >= 256) {
-        size_t gz_len = 0;
-        char *gz = gzip(body, len, &gz_len);
-        if (!gz)
-            return ROSTER_ENOMEM;
-        if (gz_len < len) {
-            r->gz = gz;
-            r->gz_len = gz_len;
-        } else {
-            roster_free(gz);
-        }
-    }
     return 0;
 }
 
 void roster_rep_release(struct roster_rep *r)
 {
+    struct roster_gz *z = atomic_load(&r->gz);
     roster_free(r->body);
-    roster_free(r->gz);
+    if (z != &not_smaller)
+        roster_free(z);
     memset(r, 0, sizeof(*r));
 }

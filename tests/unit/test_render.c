@@ -1,6 +1,8 @@
 /* Rendering and snapshots: CRLF and LF give the same bytes, views wrap
  * the profile, ETags and gzip, last-known-good across snapshots. */
 #include <jansson.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,13 +123,19 @@ START_TEST(views_etags_gzip)
     ck_assert_str_eq(p2->key, p->key);
     ck_assert_str_eq(rep_of(again, p2, ROSTER_VIEW_PROFILE)->etag, r->etag);
     roster_snapshot_unref(again);
-    ck_assert_ptr_nonnull(r->gz);
+    /* gzip is made on first use, once: the same buffer the second time */
+    ck_assert_ptr_null(atomic_load(&((struct roster_rep *)(uintptr_t)r)->gz));
+    const struct roster_gz *gz = NULL, *gz2 = NULL;
+    ck_assert_int_eq(roster_rep_gzip(r, &gz), 0);
+    ck_assert_ptr_nonnull(gz);
+    ck_assert_int_eq(roster_rep_gzip(r, &gz2), 0);
+    ck_assert_ptr_eq(gz, gz2);
     char *plain = malloc(r->len);
     uLongf n = r->len;
     z_stream z = {0};
     inflateInit2(&z, 31);
-    z.next_in = (Bytef *)r->gz;
-    z.avail_in = (uInt)r->gz_len;
+    z.next_in = (Bytef *)(uintptr_t)gz->data;
+    z.avail_in = (uInt)gz->len;
     z.next_out = (Bytef *)plain;
     z.avail_out = (uInt)n;
     ck_assert_int_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
