@@ -29,6 +29,7 @@ struct roster_span {
 struct roster_profile {
     struct roster_doc *doc;
     int ok; /* resolved: the profile is served */
+    int carried; /* its merge was taken from the previous resolution (same documents) */
     struct roster_doc **chain; /* root first, the profile itself last */
     size_t nchain;
     struct roster_doc **parents; /* direct parents, as resolved */

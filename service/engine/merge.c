@@ -289,6 +289,7 @@ static int carry(struct roster_profile *p, const struct roster_profile *old)
     p->nspans = old->nspans;
     p->prompt_len = old->prompt_len;
     p->meta = json_incref(old->meta);
+    p->carried = 1;
     return 0;
 }
 

@@ -151,8 +151,14 @@ static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p, 
     sp->ok = 1;
     sp->resolved = p;
     int r = set_parents(sp, p->parents, p->nparents);
-    if (r == 0)
+    /* the same documents merged the same way with the same diagnostics:
+     * the same digest, without hashing it again */
+    if (r == 0 && p->carried && old && old->ok && !old->stale &&
+        json_equal(old->diagnostics, sp->diagnostics))
+        memcpy(sp->key, old->key, sizeof(sp->key));
+    else if (r == 0)
         r = lineage_key(sp, p, strict);
+    memcpy(sp->good_key, sp->key, sizeof(sp->key));
     if (r < 0)
         return r;
     /* the same lineage: the same summary, search text and rendered bytes */
