@@ -52,7 +52,7 @@ struct roster_sprofile {
     char *source_sha256; /* of the file as written */
     json_t *summary; /* ok: the list summary (read-only) */
     json_t *diagnostics; /* this profile's diagnostics (array) */
-    char *haystack; /* lower-cased search text */
+    const char *haystack; /* lower-cased search text (the cache's: shared while the lineage is) */
     char **parents; /* direct parent ids */
     size_t nparents;
     /* ok: the lineage digest (hex), from which every representation's

@@ -12,6 +12,7 @@ struct roster_cache {
     _Atomic long refs;
     pthread_mutex_t lock;
     struct roster_rep *_Atomic reps[ROSTER_REP_COUNT];
+    char *haystack;
 };
 
 struct roster_cache *roster_cache_new(void)
@@ -46,6 +47,7 @@ void roster_cache_unref(struct roster_cache *c)
         }
     }
     pthread_mutex_destroy(&c->lock);
+    roster_free(c->haystack);
     roster_free(c);
 }
 
@@ -85,4 +87,9 @@ int roster_cache_put(struct roster_cache *c, int which, struct roster_rep *rep)
 {
     struct roster_rep *none = NULL;
     return atomic_compare_exchange_strong(&c->reps[which], &none, rep) ? 0 : ROSTER_EINVAL;
+}
+
+void roster_cache_keep_haystack(struct roster_cache *c, char *haystack)
+{
+    c->haystack = haystack;
 }

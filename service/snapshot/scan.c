@@ -83,10 +83,12 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel, int depth)
 
 /* One directory entry: decide whether it is a profile, a directory to
  * enter, or something to skip (with a diagnostic). */
-static int walk_entry(struct walk *w, const char *abs, const char *rel, int depth)
+static int walk_entry(struct walk *w, int dfd, const char *name, const char *abs, const char *rel,
+                      int depth)
 {
     struct stat st;
-    if (lstat(abs, &st) < 0)
+    /* relative to the open directory: no walk of the whole path per file */
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return warn(w, "file.unreadable", rel, "cannot stat this entry; skipped");
     if (S_ISLNK(st.st_mode)) {
         char real[PATH_MAX];
@@ -149,7 +151,7 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel, int depth)
             r = warn(w, "file.path_too_long", rel, "path too long; skipped");
             continue;
         }
-        r = walk_entry(w, a, rl, depth);
+        r = walk_entry(w, dirfd(dir), de->d_name, a, rl, depth);
     }
     closedir(dir);
     return r;

@@ -43,11 +43,16 @@ static int haystack_key(struct roster_buf *b, const json_t *o, const char *key)
     return v ? haystack_add(b, v, strlen(v)) : 0;
 }
 
+/* The search text goes to sp's cache, which owns it (and shares it with
+ * the next snapshot when the lineage is unchanged). */
 static int haystack_take(struct roster_sprofile *sp, struct roster_buf *b, int r)
 {
-    if (r == 0) {
-        sp->haystack = roster_buf_steal(b, NULL);
-        r = sp->haystack ? 0 : ROSTER_ENOMEM;
+    char *h = r == 0 ? roster_buf_steal(b, NULL) : NULL;
+    if (r == 0 && !h)
+        r = ROSTER_ENOMEM;
+    if (h) {
+        roster_cache_keep_haystack(sp->cache, h);
+        sp->haystack = h;
     }
     roster_buf_release(b);
     return r;
@@ -164,17 +169,14 @@ static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p, 
     /* the same lineage: the same summary, search text and rendered bytes */
     if (old && old->cache && !old->stale && strcmp(old->key, sp->key) == 0) {
         sp->summary = json_incref(old->summary);
-        sp->haystack = roster_strndup(old->haystack, strlen(old->haystack));
         sp->cache = roster_cache_ref(old->cache);
-        return sp->haystack ? 0 : ROSTER_ENOMEM;
+        sp->haystack = old->haystack; /* the shared cache's */
+        return 0;
     }
     sp->summary = roster_render_summary_of(p);
-    r = sp->summary ? 0 : ROSTER_ENOMEM;
-    if (r == 0)
-        r = haystack_resolved(sp, p);
-    if (r == 0)
-        sp->cache = roster_cache_new();
-    return r < 0 ? r : sp->cache ? 0 : ROSTER_ENOMEM;
+    sp->cache = roster_cache_new();
+    r = sp->summary && sp->cache ? 0 : ROSTER_ENOMEM;
+    return r == 0 ? haystack_resolved(sp, p) : r;
 }
 
 /* A stale profile's representations, rendered now from the last good
@@ -371,7 +373,7 @@ struct roster_snapshot *roster_snapshot_ref(struct roster_snapshot *s)
 /* Frees what sp holds (sp is an element of the snapshot's array). */
 static void sprofile_release(struct roster_sprofile *sp)
 {
-    char *strings[] = {sp->id, sp->file, sp->source_sha256, sp->haystack};
+    char *strings[] = {sp->id, sp->file, sp->source_sha256}; /* the haystack is the cache's */
     json_t *trees[] = {sp->summary, sp->stale_profile, sp->diagnostics};
     for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
         roster_free(strings[k]);

@@ -14,6 +14,9 @@ int roster_snapshot_build_indexes(struct roster_snapshot *s, const struct roster
 void roster_sprofile_tag(const struct roster_sprofile *sp, int which, char hex[65]);
 /* A JSON representation of j (compact, newline) with that tag. */
 int roster_snapshot_rep_json(struct roster_rep *r, const json_t *j, const char *tag);
+/* The cache owns the profile's search text from now on (set once, before
+ * the snapshot is published). */
+void roster_cache_keep_haystack(struct roster_cache *c, char *haystack);
 /* Puts a representation built elsewhere (takes it; fails if one is there). */
 int roster_cache_put(struct roster_cache *c, int which, struct roster_rep *rep);
 
