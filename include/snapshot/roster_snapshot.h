@@ -66,6 +66,7 @@ struct roster_sprofile {
 
 struct roster_snapshot {
     uint64_t generation;
+    char generation_text[24]; /* the same in decimal: the Roster-Generation header */
     double build_seconds;
     double built_at; /* unix time */
     struct roster_sprofile *profiles; /* sorted by id */

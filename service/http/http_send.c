@@ -42,12 +42,10 @@ int roster_common_headers(struct req *rq, struct MHD_Connection *c, struct MHD_R
 {
     int ok = MHD_add_response_header(resp, "X-Request-Id", rq->request_id) == MHD_YES;
     ok = ok && MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_YES;
-    if (rq->snap) {
-        /* which snapshot answered: ETags no longer say (they are content-addressed) */
-        char gen[24];
-        snprintf(gen, sizeof(gen), "%llu", (unsigned long long)rq->snap->generation);
-        ok = ok && MHD_add_response_header(resp, "Roster-Generation", gen) == MHD_YES;
-    }
+    /* which snapshot answered: ETags no longer say (they are content-addressed) */
+    if (rq->snap)
+        ok = ok && MHD_add_response_header(resp, "Roster-Generation", rq->snap->generation_text) ==
+                       MHD_YES;
     const char *origin = cors_origin(rq, c);
     if (origin) {
         ok = ok && MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin) == MHD_YES;

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -329,6 +330,8 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
         return roster_error_set(err, ROSTER_ENOMEM, NULL, 0, 0, "out of memory");
     s->refs = 1;
     s->generation = opts->generation;
+    snprintf(s->generation_text, sizeof(s->generation_text), "%llu",
+             (unsigned long long)opts->generation);
     int r = roster_scan(&ix, opts->dir, &so, err);
     if (r < 0)
         goto out;
