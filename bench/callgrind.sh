@@ -41,13 +41,6 @@ die() {
 for v in REQUESTS WARM; do
     [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v must be a positive integer"
 done
-need() { # command package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    [[ $(id -u) -eq 0 ]] || die "$1 is missing: apt-get install $2 (as root)"
-    apt-get update -qq >/dev/null
-    echo "installing $2 ..." >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-}
 need valgrind valgrind
 need callgrind_control valgrind
 need curl curl
@@ -56,9 +49,6 @@ need ninja ninja-build
 [[ -x $NGINX ]] || need nginx nginx-light
 [[ -x $NGINX ]] || NGINX=$(command -v nginx)
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 tmp=$(mktemp -d /tmp/roster-callgrind.XXXXXX)
 chmod 755 "$tmp"

@@ -84,13 +84,6 @@ if [[ $BUILD_DIR == /* ]]; then
     BUILD_DIR=$(realpath -m --relative-to="$root" "$BUILD_DIR")
 fi
 
-need() { # command package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    [[ $(id -u) -eq 0 ]] || die "$1 is missing: apt-get install $2 (as root)"
-    apt-get update -qq >/dev/null
-    echo "installing $2 ..." >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-}
 [[ -x $PY ]] || need "$PY" python3
 [[ -x $PY ]] || die "$PY not found after installing python3"
 need curl curl
@@ -101,17 +94,7 @@ need ninja ninja-build
 tmp=$(mktemp -d /tmp/roster-reload.XXXXXX)
 serve_pid=
 stop_serve() {
-    local i
-    [[ -n $serve_pid ]] || return 0
-    if kill -0 "$serve_pid" 2>/dev/null; then
-        kill -TERM "$serve_pid" 2>/dev/null || true
-        for ((i = 0; i < 150; i++)); do
-            kill -0 "$serve_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$serve_pid" 2>/dev/null && kill -KILL "$serve_pid" 2>/dev/null
-    fi
-    wait "$serve_pid" 2>/dev/null || true
+    stop_process "$serve_pid"
     serve_pid=
 }
 cleanup() {
@@ -131,16 +114,9 @@ trap 'exit 143' TERM
 
 # --- build, set, server ----------------------------------------------------------
 build_release
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n $(git -C "$root" --no-optional-locks status --porcelain 2>/dev/null) ]]; then
-    commit+=-dirty
-fi
+commit=$(bench_commit)
 echo "== commit $commit; $("$rosterd" --version 2>&1 | head -n 1)"
-index_args=()
-serve_help=$("$rosterd" serve --help 2>&1 || true)
-if [[ $serve_help == *--index-threads* ]]; then
-    index_args=(--index-threads "$INDEX_THREADS")
-fi
+set_index_args
 
 echo "== generating $COUNT profiles (seed $SEED)"
 "$PY" "$here/gen-profiles.py" --count "$COUNT" --seed "$SEED" --out "$tmp/set" 2>&1 | sed 's/^/   /'

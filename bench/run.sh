@@ -95,18 +95,6 @@ done
     die "ROUNDS, DURATION, CONNECTIONS and WRK_THREADS must be at least 1"
 
 # --- tools -------------------------------------------------------------------
-apt_updated=0
-need() { # command package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    [[ $(id -u) -eq 0 ]] || die "$1 is missing: apt-get install $2 (as root)"
-    if ((apt_updated == 0)); then
-        apt-get update -qq >/dev/null
-        apt_updated=1
-    fi
-    echo "installing $2 ..." >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-    command -v "$1" >/dev/null 2>&1 || die "$2 installed but $1 not found"
-}
 need wrk wrk
 [[ -z ${H2LOAD_CASES// /} ]] || need h2load nghttp2-client
 need curl curl
@@ -121,9 +109,6 @@ need gzip gzip
 taskset -pc "$CLIENT_CPU" $$ >/dev/null || die "cannot pin to cpu $CLIENT_CPU"
 
 # --- ports -------------------------------------------------------------------
-free_port() {
-    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 ROSTER_PORT=${ROSTER_PORT:-$(free_port)}
 NGINX_PORT=${NGINX_PORT:-$(free_port)}
 while [[ $NGINX_PORT == "$ROSTER_PORT" ]]; do NGINX_PORT=$(free_port); done

@@ -99,13 +99,6 @@ if [[ $BUILD_DIR == /* ]]; then
     BUILD_DIR=$(realpath -m --relative-to="$root" "$BUILD_DIR")
 fi
 
-need() { # command package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    [[ $(id -u) -eq 0 ]] || die "$1 is missing: apt-get install $2 (as root)"
-    apt-get update -qq >/dev/null
-    echo "installing $2 ..." >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-}
 [[ -x $TIME ]] || need "$TIME" time
 [[ -x $TIME ]] || die "$TIME not found after installing time"
 [[ -x $PY ]] || need "$PY" python3
@@ -115,39 +108,18 @@ need timeout coreutils
 need meson meson
 need ninja ninja-build
 
-free_port() {
-    local p
-    while :; do
-        p=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-        [[ $p != 8080 && $p != 18080 ]] && break
-    done
-    echo "$p"
-}
 
 tmp=$(mktemp -d /tmp/roster-startup.XXXXXX)
 serve_pid=
 node_pid=
 poll_pid=
 polled_pid=
-stop_pid() { # pid: TERM, up to 15 s, then KILL
-    local pid=$1 i
-    [[ -n $pid ]] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 150; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 stop_serve() {
-    stop_pid "$serve_pid"
+    stop_process "$serve_pid"
     serve_pid=
 }
 stop_node() {
-    stop_pid "$node_pid"
+    stop_process "$node_pid"
     node_pid=
 }
 cleanup() {
@@ -155,8 +127,8 @@ cleanup() {
     trap - EXIT INT TERM
     stop_serve
     stop_node
-    stop_pid "$polled_pid" # started, not yet handed to serve_pid / node_pid
-    stop_pid "$poll_pid"
+    stop_process "$polled_pid" # started, not yet handed to serve_pid / node_pid
+    stop_process "$poll_pid"
     if [[ $KEEP_TMP == 1 ]]; then
         echo "kept $tmp" >&2
     else
@@ -339,16 +311,10 @@ metric() { # port name -> value or nan
 
 # --- build -------------------------------------------------------------------
 build_release
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n $(git -C "$root" --no-optional-locks status --porcelain 2>/dev/null) ]]; then
-    commit+=-dirty
-fi
+commit=$(bench_commit)
 echo "== commit $commit; $("$rosterd" --version 2>&1 | head -n 1)"
-# (help text captured first: `cmd | grep -q` under pipefail can fail on SIGPIPE)
-index_args=()
-serve_help=$("$rosterd" serve --help 2>&1 || true)
-if [[ $serve_help == *--index-threads* ]]; then
-    index_args=(--index-threads "$INDEX_THREADS")
+set_index_args
+if ((${#index_args[@]})); then
     echo "== rosterd serve has --index-threads: passing --index-threads $INDEX_THREADS"
 else
     echo "== rosterd serve has no --index-threads (indexing as this build does by default)"

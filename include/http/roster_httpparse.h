@@ -48,6 +48,14 @@ enum {
     ROSTER_ROUTE_POST = 2, /* POST (and OPTIONS) instead of GET, HEAD (and OPTIONS) */
 };
 
+struct req;
+struct MHD_Connection;
+struct roster_target;
+/* A route's handler (http/http_routes.c): checks and answers one request,
+ * returning libmicrohttpd's MHD_Result. */
+typedef int (*roster_route_fn)(struct req *rq, struct MHD_Connection *c,
+                               const struct roster_target *t);
+
 struct roster_route {
     enum roster_route_kind kind;
     const char *pattern; /* as in the contract; {id} a profile id, {view} a view name */
@@ -56,6 +64,7 @@ struct roster_route {
     const char *const *params; /* the query parameters it takes (NULL-terminated) */
     unsigned flags;
     unsigned nseg; /* path segments in pattern (a target with another count is skipped) */
+    roster_route_fn handler;
 };
 
 /* The table, in matching order; *n is set to its length. */

@@ -144,28 +144,18 @@ static json_t *cells(const struct roster_block *row)
 
 static json_t *table(const struct roster_block *t)
 {
-    json_t *o = json_object(), *rows = json_array(), *header = NULL;
-    if (!o || !rows)
-        goto fail;
-    for (const struct roster_block *r = t->first; r; r = r->next) {
-        if (r->header && !header) {
-            header = cells(r);
-            if (!header)
-                goto fail;
-        } else if (roster_json_push(rows, cells(r))) {
-            goto fail;
-        }
+    json_t *rows = json_array(), *header = NULL;
+    int bad = !rows;
+    for (const struct roster_block *r = t->first; r && !bad; r = r->next) {
+        if (r->header && !header)
+            bad = !(header = cells(r));
+        else
+            bad = roster_json_push(rows, cells(r)) != 0;
     }
-    if (roster_json_set(o, "header", header ? header : json_array()) ||
-        roster_json_set(o, "rows", rows))
-        goto fail_o;
-    return o;
-fail:
-    json_decref(header);
-    json_decref(rows);
-fail_o:
-    json_decref(o);
-    return NULL;
+    if (!bad && !header)
+        header = json_array(); /* NULL without memory: the pack below fails */
+    /* json_pack takes both, also when it fails (a failed set used to leak rows) */
+    return json_pack("{s:o, s:o}", "header", roster_json_unless(bad, header), "rows", rows);
 }
 
 int ex_collect(const struct roster_profile *p, size_t k, size_t end, json_t *examples,

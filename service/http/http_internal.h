@@ -86,4 +86,15 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c);
  * while draining. */
 int roster_common_headers(struct req *rq, struct MHD_Connection *c, struct MHD_Response *resp);
 
+/* The route handlers (http_routes.c), named in the route table. */
+int roster_route_profiles(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_profile(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_facets(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_diagnostics(struct req *rq, struct MHD_Connection *c,
+                             const struct roster_target *t);
+int roster_route_events(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_reload(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_text(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_json(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+
 #endif

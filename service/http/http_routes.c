@@ -163,8 +163,7 @@ static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, json_
     return send_json_as(rq, c, j, CT_JSON, cacheable, NULL);
 }
 
-static enum MHD_Result list_profiles(struct req *rq, struct MHD_Connection *c,
-                                     const struct roster_target *t)
+int roster_route_profiles(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
 {
     const char *const *allowed = route_params(t);
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
@@ -284,8 +283,7 @@ static enum MHD_Result invalid_profile(struct req *rq, struct MHD_Connection *c,
 #define STALE_WARNING                                                                              \
     "299 rosterd \"stale: the profile file has errors; serving its last good version\""
 
-static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
-                                     const struct roster_target *t)
+int roster_route_profile(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
 {
     const char *id = t->id;
     const struct roster_sprofile *sp = roster_snapshot_find(rq->snap, t->id, t->id_len);
@@ -343,8 +341,8 @@ static enum MHD_Result profile_route(struct req *rq, struct MHD_Connection *c,
     return roster_send_rep(rq, c, rep, warning);
 }
 
-static enum MHD_Result diagnostics_route(struct req *rq, struct MHD_Connection *c,
-                                         const struct roster_target *t)
+int roster_route_diagnostics(struct req *rq, struct MHD_Connection *c,
+                             const struct roster_target *t)
 {
     const char *const *allowed = route_params(t);
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
@@ -407,8 +405,7 @@ static enum MHD_Result plain_route(struct req *rq, struct MHD_Connection *c,
     return roster_send_rep(rq, c, roster_openapi_rep(), NULL);
 }
 
-static enum MHD_Result facets_route(struct req *rq, struct MHD_Connection *c,
-                                    const struct roster_target *t)
+int roster_route_facets(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
 {
     (void)t;
     if (!accepts(c, CT_JSON))
@@ -416,22 +413,19 @@ static enum MHD_Result facets_route(struct req *rq, struct MHD_Connection *c,
     return roster_send_rep(rq, c, &rq->snap->facets, NULL);
 }
 
-static enum MHD_Result reload_route(struct req *rq, struct MHD_Connection *c,
-                                    const struct roster_target *t)
+int roster_route_reload(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
 {
     (void)t;
     return roster_admin_reload(rq, c);
 }
 
-static enum MHD_Result events_route(struct req *rq, struct MHD_Connection *c,
-                                    const struct roster_target *t)
+int roster_route_events(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
 {
     (void)t;
     return roster_events_route(rq, c);
 }
 
-static enum MHD_Result text_route(struct req *rq, struct MHD_Connection *c,
-                                  const struct roster_target *t)
+int roster_route_text(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
 {
     if (t->route == ROSTER_ROUTE_OPENAPI && !accepts(c, "application/yaml") &&
         !accepts(c, "application/openapi+yaml"))
@@ -441,32 +435,12 @@ static enum MHD_Result text_route(struct req *rq, struct MHD_Connection *c,
     return plain_route(rq, c, t);
 }
 
-static enum MHD_Result json_route(struct req *rq, struct MHD_Connection *c,
-                                  const struct roster_target *t)
+int roster_route_json(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
 {
     if (!accepts(c, CT_JSON))
         return not_acceptable(rq, c, CT_JSON);
     return plain_route(rq, c, t);
 }
-
-typedef enum MHD_Result (*route_handler)(struct req *rq, struct MHD_Connection *c,
-                                         const struct roster_target *t);
-
-/* The handler of every entry of the route table (roster_routes). */
-static const route_handler HANDLERS[ROSTER_ROUTE_COUNT] = {
-    [ROSTER_ROUTE_PROFILES] = list_profiles,
-    [ROSTER_ROUTE_PROFILE] = profile_route,
-    [ROSTER_ROUTE_VIEW] = profile_route,
-    [ROSTER_ROUTE_FACETS] = facets_route,
-    [ROSTER_ROUTE_DIAGNOSTICS] = diagnostics_route,
-    [ROSTER_ROUTE_EVENTS] = events_route,
-    [ROSTER_ROUTE_RELOAD] = reload_route,
-    [ROSTER_ROUTE_OPENAPI] = text_route,
-    [ROSTER_ROUTE_HEALTH] = json_route,
-    [ROSTER_ROUTE_READY] = json_route,
-    [ROSTER_ROUTE_METRICS] = text_route,
-    [ROSTER_ROUTE_VERSION] = json_route,
-};
 
 enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c)
 {
@@ -499,5 +473,5 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c)
     if ((rt->flags & ROSTER_ROUTE_SNAPSHOT) && !rq->snap)
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "Not ready",
                                    "no snapshot is loaded yet", NULL);
-    return HANDLERS[t.route](rq, c, &t);
+    return (enum MHD_Result)rt->handler(rq, c, &t);
 }

@@ -1,6 +1,8 @@
 /* Request target, query string and header parsing. */
 #include "roster_httpparse.h"
 
+#include "http_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +23,24 @@ static const char *const DIAG_PARAMS[] = {"severity", NULL};
 
 static const struct roster_route ROUTES[] = {
     {ROSTER_ROUTE_PROFILES, "/v1/profiles", "profiles", GET_ALLOW, LIST_PARAMS,
-     ROSTER_ROUTE_SNAPSHOT, 2},
+     ROSTER_ROUTE_SNAPSHOT, 2, roster_route_profiles},
     {ROSTER_ROUTE_PROFILE, "/v1/profiles/{id}", "profile", GET_ALLOW, PROFILE_PARAMS,
-     ROSTER_ROUTE_SNAPSHOT, 3},
+     ROSTER_ROUTE_SNAPSHOT, 3, roster_route_profile},
     {ROSTER_ROUTE_VIEW, "/v1/profiles/{id}/{view}", "view", GET_ALLOW, NO_PARAMS,
-     ROSTER_ROUTE_SNAPSHOT, 4},
-    {ROSTER_ROUTE_FACETS, "/v1/facets", "facets", GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 2},
+     ROSTER_ROUTE_SNAPSHOT, 4, roster_route_profile},
+    {ROSTER_ROUTE_FACETS, "/v1/facets", "facets", GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 2,
+     roster_route_facets},
     {ROSTER_ROUTE_DIAGNOSTICS, "/v1/diagnostics", "diagnostics", GET_ALLOW, DIAG_PARAMS,
-     ROSTER_ROUTE_SNAPSHOT, 2},
-    {ROSTER_ROUTE_EVENTS, "/v1/events", "events", GET_ALLOW, NO_PARAMS, 0, 2},
-    {ROSTER_ROUTE_RELOAD, "/v1/admin/reload", "reload", POST_ALLOW, NO_PARAMS, ROSTER_ROUTE_POST,
-     3},
-    {ROSTER_ROUTE_OPENAPI, "/openapi.yaml", "openapi", GET_ALLOW, NO_PARAMS, 0, 1},
-    {ROSTER_ROUTE_HEALTH, "/health", "health", GET_ALLOW, NO_PARAMS, 0, 1},
-    {ROSTER_ROUTE_READY, "/ready", "ready", GET_ALLOW, NO_PARAMS, 0, 1},
-    {ROSTER_ROUTE_METRICS, "/metrics", "metrics", GET_ALLOW, NO_PARAMS, 0, 1},
-    {ROSTER_ROUTE_VERSION, "/version", "version", GET_ALLOW, NO_PARAMS, 0, 1},
+     ROSTER_ROUTE_SNAPSHOT, 2, roster_route_diagnostics},
+    {ROSTER_ROUTE_EVENTS, "/v1/events", "events", GET_ALLOW, NO_PARAMS, 0, 2, roster_route_events},
+    {ROSTER_ROUTE_RELOAD, "/v1/admin/reload", "reload", POST_ALLOW, NO_PARAMS, ROSTER_ROUTE_POST, 3,
+     roster_route_reload},
+    {ROSTER_ROUTE_OPENAPI, "/openapi.yaml", "openapi", GET_ALLOW, NO_PARAMS, 0, 1,
+     roster_route_text},
+    {ROSTER_ROUTE_HEALTH, "/health", "health", GET_ALLOW, NO_PARAMS, 0, 1, roster_route_json},
+    {ROSTER_ROUTE_READY, "/ready", "ready", GET_ALLOW, NO_PARAMS, 0, 1, roster_route_json},
+    {ROSTER_ROUTE_METRICS, "/metrics", "metrics", GET_ALLOW, NO_PARAMS, 0, 1, roster_route_text},
+    {ROSTER_ROUTE_VERSION, "/version", "version", GET_ALLOW, NO_PARAMS, 0, 1, roster_route_json},
 };
 #define NROUTES (sizeof(ROUTES) / sizeof(ROUTES[0]))
 _Static_assert(NROUTES == ROSTER_ROUTE_COUNT - 2, "every routable kind has one table entry");
