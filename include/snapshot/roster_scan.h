@@ -26,6 +26,7 @@ struct roster_scan_opts {
      * reused, not read again */
     const struct roster_index *previous;
     struct roster_progress *progress; /* or NULL */
+    const _Atomic int *cancel; /* set: stop soon and fail with ROSTER_ECANCELED (or NULL) */
 };
 
 /* Every profile file under dir, parsed (hidden entries skipped, links

@@ -95,6 +95,7 @@ struct roster_snapshot_opts {
     int prerender; /* render every representation now instead of on first use */
     unsigned index_threads; /* parsing threads; 0: one per core */
     struct roster_progress *progress; /* files indexed so far, or NULL */
+    const _Atomic int *cancel; /* set: give up soon with ROSTER_ECANCELED (or NULL) */
 };
 
 /* Builds a snapshot of dir. Fails only when the directory cannot be read
@@ -119,7 +120,7 @@ json_t *roster_snapshot_profile(const struct roster_snapshot *s, const struct ro
 /* How many representations were rendered since the process started. */
 unsigned long long roster_snapshot_renders(void);
 /* Renders every representation of every served profile (--prerender). */
-int roster_snapshot_prerender(const struct roster_snapshot *s);
+int roster_snapshot_prerender(const struct roster_snapshot *s, const _Atomic int *cancel);
 /* The quoted strong ETag representation `which` of sp has (gz: its gzip
  * variant), known without rendering it. */
 void roster_sprofile_etag(const struct roster_sprofile *sp, int which, int gz, char *out,

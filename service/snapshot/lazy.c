@@ -142,9 +142,11 @@ int roster_snapshot_rep(const struct roster_snapshot *s, const struct roster_spr
     return roster_cache_get(sp->cache, which, render, &x, out);
 }
 
-int roster_snapshot_prerender(const struct roster_snapshot *s)
+int roster_snapshot_prerender(const struct roster_snapshot *s, const _Atomic int *cancel)
 {
     for (size_t i = 0; i < s->n; i++) {
+        if (cancel && atomic_load(cancel))
+            return ROSTER_ECANCELED;
         const struct roster_sprofile *sp = &s->profiles[i];
         const struct roster_rep *r;
         for (int k = 0; sp->ok && k < ROSTER_REP_COUNT; k++) {

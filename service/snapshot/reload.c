@@ -45,6 +45,7 @@ struct roster_reloader {
     int first_rc;
     char first_why[512];
     int failed; /* the first build failed: the server cannot start */
+    _Atomic int cancel; /* shutting down: the first build gives up */
     int events_while_starting;
 };
 
@@ -120,6 +121,7 @@ static void *build_first(void *arg)
     roster_error_clear(&err);
     struct roster_snapshot_opts so = build_opts(rl, 1);
     so.progress = &rl->progress;
+    so.cancel = &rl->cancel;
     rl->first_rc = roster_snapshot_build(&rl->first, &so, &err);
     if (rl->first_rc < 0)
         snprintf(rl->first_why, sizeof(rl->first_why), "%s", err.msg);
@@ -336,8 +338,10 @@ void roster_reloader_free(struct roster_reloader *rl)
 {
     if (!rl)
         return;
-    if (rl->starting)
-        pthread_join(rl->starter, NULL); /* the build finishes; then it is dropped */
+    if (rl->starting) { /* a stop during start-up: the build gives up, then is dropped */
+        atomic_store(&rl->cancel, 1);
+        pthread_join(rl->starter, NULL);
+    }
     roster_snapshot_unref(rl->first);
     roster_watch_free(rl->watch);
     roster_events_free(rl->events);

@@ -281,7 +281,17 @@ fail:
     return r;
 }
 
-#define RACY_NS (2ull * 1000000000ull)
+/* How long before a scan a file's change is too recent to trust its
+ * timestamps: file systems that keep whole seconds (ext3, FAT, some NFS)
+ * show it in the value, the others tick in milliseconds at most. */
+#define NS_PER_S 1000000000ull
+#define RACY_COARSE_NS (2ull * NS_PER_S)
+#define RACY_FINE_NS (100ull * 1000000ull)
+
+static unsigned long long racy_window(unsigned long long mtime_ns, unsigned long long ctime_ns)
+{
+    return mtime_ns % NS_PER_S == 0 && ctime_ns % NS_PER_S == 0 ? RACY_COARSE_NS : RACY_FINE_NS;
+}
 
 /* The previous scan's doc for e when the file is unchanged (same device,
  * inode, size, modification and change times) and parsed the same way;
@@ -298,9 +308,11 @@ static struct roster_doc *reusable(const struct roster_index *prev, const struct
             /* "racily clean", as git calls it: a file changed again within
              * the file system's timestamp granularity of the read that the
              * previous scan made can look unchanged; any file modified
-             * shortly before that scan began is read again */
-            int settled = d->stat.mtime_ns + RACY_NS < prev->scanned_at_ns &&
-                          d->stat.ctime_ns + RACY_NS < prev->scanned_at_ns;
+             * shortly before that scan began (2 s with whole-second
+             * timestamps, else 100 ms) is read again */
+            unsigned long long racy = racy_window(d->stat.mtime_ns, d->stat.ctime_ns);
+            int settled = d->stat.mtime_ns + racy < prev->scanned_at_ns &&
+                          d->stat.ctime_ns + racy < prev->scanned_at_ns;
             int same = settled && d->diags && !d->duplicate && d->strict == strict && d->stat.ino &&
                        d->stat.dev == e->dev && d->stat.ino == e->ino && d->stat.size == e->size &&
                        d->stat.mtime_ns == e->mtime_ns && d->stat.ctime_ns == e->ctime_ns;
@@ -332,6 +344,11 @@ static void *load_some(void *arg)
         size_t i = atomic_fetch_add(&l->next, 1);
         if (i >= l->n || atomic_load(&l->failed))
             break;
+        if (l->opts->cancel && atomic_load(l->opts->cancel)) {
+            int none = 0;
+            atomic_compare_exchange_strong(&l->failed, &none, ROSTER_ECANCELED);
+            break;
+        }
         struct roster_doc *d = reusable(l->opts->previous, &l->files[i], strict);
         int r = 0;
         if (d)

@@ -324,7 +324,8 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
     struct roster_scan_opts so = {.strict_markdown = opts->strict_markdown,
                                   .threads = opts->index_threads,
                                   .previous = opts->previous ? opts->previous->ix : NULL,
-                                  .progress = opts->progress};
+                                  .progress = opts->progress,
+                                  .cancel = opts->cancel};
     struct roster_snapshot *s = roster_calloc(1, sizeof(*s));
     if (!s)
         return roster_error_set(err, ROSTER_ENOMEM, NULL, 0, 0, "out of memory");
@@ -349,9 +350,10 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
     ix = NULL;
     res = NULL;
     if (opts->prerender) {
-        r = roster_snapshot_prerender(s);
+        r = roster_snapshot_prerender(s, opts->cancel);
         if (r < 0) {
-            roster_error_set(err, r, opts->dir, 0, 0, "out of memory while rendering");
+            roster_error_set(err, r, opts->dir, 0, 0, "%s",
+                             r == ROSTER_ECANCELED ? "cancelled" : "out of memory while rendering");
             goto out;
         }
     }
