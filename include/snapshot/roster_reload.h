@@ -60,9 +60,6 @@ struct roster_reload_opts {
 int roster_reloader_new(struct roster_reloader **out, const struct roster_reload_opts *opts,
                         const struct roster_reload_hooks *hooks, char *why, size_t why_cap);
 int roster_reloader_start(struct roster_reloader *rl);
-/* Starts and polls until the first snapshot is served; 0, or the build's
- * error (for callers without a server to keep answering). */
-int roster_reloader_wait(struct roster_reloader *rl);
 /* How far the first build is (for /ready while starting). */
 const struct roster_progress *roster_reloader_progress(struct roster_reloader *rl);
 /* 1 when the first build failed (reported as FAILED with reason "start"). */

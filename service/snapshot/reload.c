@@ -141,19 +141,6 @@ int roster_reloader_start(struct roster_reloader *rl)
     return 0;
 }
 
-int roster_reloader_wait(struct roster_reloader *rl)
-{
-    roster_reloader_start(rl);
-    while (!rl->current && !rl->failed) {
-        roster_reloader_poll(rl);
-        if (!rl->current && !rl->failed) {
-            struct timespec d = {.tv_nsec = 5 * 1000 * 1000};
-            nanosleep(&d, NULL);
-        }
-    }
-    return rl->failed ? rl->first_rc : 0;
-}
-
 const struct roster_progress *roster_reloader_progress(struct roster_reloader *rl)
 {
     return &rl->progress;

@@ -129,29 +129,38 @@ def test_root_edit_changes_exactly_its_descendants_etags(spawn):
         assert changed == descendants, (p, changed)
 
 
-def test_listens_while_indexing_with_progress(tmp_path):
-    """The socket is open from the start: /health 200, /ready 503 with
-    indexing progress until the first snapshot is built, then 200."""
-    import json
+def start_slowly(tmp_path, count):
+    """rosterd serve on `count` generated profiles with one parsing thread
+    and every representation rendered at build: a start slow enough to be
+    watched. Returns the process and its port."""
     import socket
     import subprocess
     import sys
 
-    from conftest import HOST, REPO, ROSTERD, SLOW, WRAPPER, check_response, clean_env
+    from conftest import HOST, REPO, ROSTERD, WRAPPER, clean_env
 
     profiles = tmp_path / "big"
-    count = 300 if WRAPPER else 1500  # under valgrind a start is slow enough with fewer
     subprocess.run([sys.executable, str(REPO / "bench" / "gen-profiles.py"), "--count", str(count),
                     "--out", str(profiles)], check=True, capture_output=True, timeout=120)
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
-    # one parsing thread and every representation rendered at build: a start
-    # slow enough to be watched
     proc = subprocess.Popen([*WRAPPER, str(ROSTERD), "serve", "--listen", f"{HOST}:{port}", "--profiles",
                              str(profiles), "--index-threads", "1", "--prerender", "--watch", "0"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=clean_env())
+    return proc, port
+
+
+def test_listens_while_indexing_with_progress(tmp_path):
+    """The socket is open from the start: /health 200, /ready 503 with
+    indexing progress until the first snapshot is built, then 200."""
+    import json
+
+    from conftest import HOST, SLOW, WRAPPER, check_response
+
+    count = 300 if WRAPPER else 1500  # under valgrind a start is slow enough with fewer
+    proc, port = start_slowly(tmp_path, count)
     import requests
     seen, health, ready = [], [], None
     # under valgrind one thread runs at a time: the build can keep the
@@ -195,25 +204,12 @@ def test_stop_during_start_is_prompt(tmp_path):
     """SIGTERM while the first snapshot builds: the build gives up and the
     server exits 0 at once instead of finishing a start nobody waits for."""
     import signal
-    import socket
-    import subprocess
-    import sys
 
     import requests
 
-    from conftest import HOST, REPO, ROSTERD, SLOW, WRAPPER, clean_env
+    from conftest import HOST, SLOW, WRAPPER
 
-    profiles = tmp_path / "big"
-    subprocess.run([sys.executable, str(REPO / "bench" / "gen-profiles.py"), "--count",
-                    "300" if WRAPPER else "2000", "--out", str(profiles)],
-                   check=True, capture_output=True, timeout=120)
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([*WRAPPER, str(ROSTERD), "serve", "--listen", f"{HOST}:{port}", "--profiles",
-                             str(profiles), "--index-threads", "1", "--prerender", "--watch", "0"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=clean_env())
+    proc, port = start_slowly(tmp_path, 300 if WRAPPER else 2000)
     try:
         deadline = time.monotonic() + (600 if WRAPPER else 120)
         starting = False
