@@ -168,6 +168,8 @@ if [ "$QUICK" -eq 0 ]; then
   record "layers, banned calls, cppcheck" $?
   yamllint -s .
   record "yamllint" $?
+  python3 scripts/gen-options.py service/app/options.json --check docs/configuration.md
+  record "option table in docs/configuration.md" $?
 
   note "deploy checks"
   run_step "deploy checks" scripts/check-deploy.sh build/service/rosterd

@@ -1,8 +1,10 @@
 /* `rosterd serve` configuration: flags, each with a ROSTER_* environment
- * twin; a flag beats the environment; a bad value names its flag. */
+ * twin; a flag beats the environment; a bad value names its flag. The
+ * option list is data (service/app/options.json). */
 #include "roster_config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,46 +24,10 @@ struct opt {
     const char *help;
 };
 
-#define OFF(f) offsetof(struct roster_config, f)
-
+/* The rows come from service/app/options.json (scripts/gen-options.py),
+ * which also makes the table in docs/configuration.md. */
 static const struct opt OPTS[] = {
-    {"--listen", "ROSTER_LISTEN", K_STR, OFF(listen), 0, 0,
-     "HOST:PORT to listen on (default 127.0.0.1:8080; [::1]:8080 for IPv6; port 0 picks one)"},
-    {"--profiles", "ROSTER_PROFILES", K_STR, OFF(profiles), 0, 0,
-     "profiles directory (default ./profiles)"},
-    {"--threads", "ROSTER_THREADS", K_UINT, OFF(threads), 1, 64,
-     "worker threads (default: one per core, at most 4)"},
-    {"--max-connections", "ROSTER_MAX_CONNECTIONS", K_UINT, OFF(max_connections), 1, 100000,
-     "concurrent connections (default 120 per thread)"},
-    {"--connection-timeout", "ROSTER_CONNECTION_TIMEOUT", K_UINT, OFF(connection_timeout), 1, 3600,
-     "seconds an idle or slow connection is kept (default 30)"},
-    {"--max-request-bytes", "ROSTER_MAX_REQUEST_BYTES", K_UINT, OFF(max_request_bytes), 4096,
-     1048576, "request line plus header fields; larger ones get a 431 problem (default 65536)"},
-    {"--cache-max-age", "ROSTER_CACHE_MAX_AGE", K_UINT, OFF(cache_max_age), 0, 31536000,
-     "Cache-Control max-age in seconds; 0 sends no-cache (default 0)"},
-    {"--cors-origins", "ROSTER_CORS_ORIGINS", K_STR, OFF(cors_origins), 0, 0,
-     "comma-separated origins allowed by CORS, or * (default: CORS off)"},
-    {"--shutdown-timeout", "ROSTER_SHUTDOWN_TIMEOUT", K_UINT, OFF(shutdown_timeout), 0, 3600,
-     "seconds to let in-flight requests finish on SIGTERM (default 10)"},
-    {"--drain-delay", "ROSTER_DRAIN_DELAY", K_UINT, OFF(drain_delay), 0, 3600,
-     "seconds to keep serving with readiness 503 before closing the listener (default 0)"},
-    {"--log-format", "ROSTER_LOG_FORMAT", K_LOGFMT, OFF(log_json), 0, 0, "json (default) or text"},
-    {"--log-level", "ROSTER_LOG_LEVEL", K_LOGLEVEL, OFF(log_level), 0, 0,
-     "debug, info (default), warn or error"},
-    {"--strict-markdown", "ROSTER_STRICT_MARKDOWN", K_FLAG, OFF(strict_markdown), 0, 1,
-     "no fence repair: parse Markdown as strict CommonMark"},
-    {"--index-threads", "ROSTER_INDEX_THREADS", K_UINT, OFF(index_threads), 0, 64,
-     "threads parsing the profiles at start and reload (default 0: one per core)"},
-    {"--prerender", "ROSTER_PRERENDER", K_FLAG, OFF(prerender), 0, 1,
-     "render every representation at start and reload (default: on first request)"},
-    {"--watch", "ROSTER_WATCH", K_UINT, OFF(watch), 0, 1,
-     "1 (default): reload when files change (inotify); 0: only on SIGHUP or admin request"},
-    {"--debounce-ms", "ROSTER_DEBOUNCE_MS", K_UINT, OFF(debounce_ms), 10, 60000,
-     "quiet time after a file event before reloading (default 200)"},
-    {"--rescan-interval", "ROSTER_RESCAN_INTERVAL", K_UINT, OFF(rescan_interval), 0, 86400,
-     "seconds between periodic rescans, for file systems without events (default 0: off)"},
-    {"--admin-token-file", "ROSTER_ADMIN_TOKEN_FILE", K_STR, OFF(admin_token_file), 0, 0,
-     "file holding the bearer token for POST /v1/admin/reload (or ROSTER_ADMIN_TOKEN)"},
+#include "roster_options.inc"
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURE_IDS, ROSTERD, SPEC, VIEWS, clean_env, make_profiles, profile_ids
+from conftest import FIXTURE_IDS, REPO, ROSTERD, SPEC, VIEWS, clean_env, make_profiles, profile_ids
 
 
 def run(*args, env=None, timeout=30, cwd=None):
@@ -54,10 +54,13 @@ def test_serve_help_lists_every_flag():
     assert r.returncode == 0
     out = r.stdout.decode()
     assert out.startswith("usage: rosterd serve")
-    flags = ["--listen", "--profiles", "--threads", "--max-connections", "--connection-timeout",
-             "--max-request-bytes", "--cache-max-age", "--cors-origins", "--shutdown-timeout", "--drain-delay",
-             "--log-format", "--log-level", "--strict-markdown", "--watch", "--debounce-ms", "--rescan-interval",
-             "--admin-token-file"]
+    # every option of the one list (service/app/options.json), with its
+    # environment name, and nothing that is not in it
+    options = json.loads((REPO / "service/app/options.json").read_text())["options"]
+    flags = ["--" + o["flag"] for o in options]
+    assert len(flags) >= 19 and "--index-threads" in flags and "--prerender" in flags
+    listed = re.findall(r"^  (--[a-z-]+)\s", out, re.M)
+    assert listed == flags
     for flag in flags:
         env = "ROSTER_" + flag[2:].upper().replace("-", "_")
         assert re.search(rf"^  {re.escape(flag)}\s+{env}\s", out, re.M), flag
