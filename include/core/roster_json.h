@@ -18,4 +18,15 @@ int roster_json_push(json_t *a, json_t *value);
  * cleanup of its own. */
 json_t *roster_json_unless(int bad, json_t *value);
 
+struct roster_buf;
+/* Rewrites, in place, every number in the JSON text held by b that has a
+ * '.', 'e' or 'E' (a real, as jansson prints it with %.17g: 0.1 becomes
+ * 0.10000000000000001) into the shortest form strtod reads back as the
+ * same double: 0.1, 1e100, 100.0 (a real keeps its ".0"). Fixed or
+ * exponent notation is chosen as %.17g chooses it, so no number gets
+ * longer; text inside strings is left alone. Never parses the JSON into
+ * values (jansson's loader drops characters when memory runs out) and
+ * allocates nothing. Returns how many numbers were shortened. */
+int roster_json_shorten_reals(struct roster_buf *b);
+
 #endif

@@ -45,4 +45,31 @@ void roster_sha256_hex(const void *data, size_t len, char hex[65]);
 /* ASCII case-insensitive comparison of a slice with a C string. */
 int roster_slice_ieq(const char *s, size_t len, const char *cstr);
 
+/* Edit distance (Levenshtein, bytes) of two slices when it is at most
+ * limit, else limit + 1. Bounded: it gives up as soon as a row of the
+ * table is over limit, so far-off candidates cost a few rows; slices over
+ * ROSTER_TEXT_DISTANCE_MAX bytes count as far off. */
+#define ROSTER_TEXT_DISTANCE_MAX 255
+size_t roster_text_distance(const char *a, size_t la, const char *b, size_t lb, size_t limit);
+
+/* "Did you mean": the ROSTER_NEAREST_MAX candidates closest to a word,
+ * within max_distance, closest first (ties in the order offered), each
+ * string once. Holds pointers only: the word and the candidates must
+ * outlive it. */
+#define ROSTER_NEAREST_MAX 3
+struct roster_nearest {
+    const char *word;
+    size_t word_len;
+    size_t max_distance;
+    const char *best[ROSTER_NEAREST_MAX];
+    size_t dist[ROSTER_NEAREST_MAX];
+    size_t n;
+};
+void roster_text_nearest_init(struct roster_nearest *nr, const char *word, size_t len,
+                              size_t max_distance);
+void roster_text_nearest_offer(struct roster_nearest *nr, const char *candidate);
+/* Appends the candidates found as `"a"`, `"a" or "b"`, `"a", "b" or "c"`
+ * (nothing when there are none). */
+int roster_text_nearest_format(const struct roster_nearest *nr, struct roster_buf *b);
+
 #endif

@@ -4,10 +4,19 @@
 #ifndef ROSTER_EXTRACT_H
 #define ROSTER_EXTRACT_H
 
+#include <stddef.h>
+
+#include "roster_render.h"
+
 struct roster_buf;
 struct roster_profile;
 struct roster_section;
 typedef struct json_t json_t;
+
+/* The view a section title names ("Tools" -> ROSTER_VIEW_TOOL_PRIORITIES;
+ * case-insensitive), or ROSTER_VIEW_COUNT when it names none. Sections
+ * that name the same view are one section for inheritance. */
+enum roster_view roster_extract_view_of(const char *title, size_t len);
 
 json_t *roster_extract_role(const struct roster_profile *p);
 json_t *roster_extract_competencies(const struct roster_profile *p);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+struct roster_diags;
 struct roster_error;
 typedef struct json_t json_t;
 
@@ -32,5 +33,19 @@ int roster_frontmatter_split(const char *text, size_t len, struct roster_fm_spli
  * numbers in err are file lines: first_line is the slice's first line. */
 int roster_frontmatter_parse(json_t **out, const char *yaml, size_t len, unsigned first_line,
                              struct roster_error *err);
+
+/* Where roster_frontmatter_parse_opts reports warnings: diags (NULL: none)
+ * with file as their file. */
+struct roster_fm_opts {
+    const char *file;
+    struct roster_diags *diags;
+};
+/* The same, with warnings: a plain number as the value of a top-level
+ * `name`, `category`, `description`, `version` or `role` keeps its text
+ * (a string "1.10", not the number 1.1) and is reported as
+ * frontmatter.number_as_string. Warnings are added only when the parse
+ * succeeds. */
+int roster_frontmatter_parse_opts(json_t **out, const char *yaml, size_t len, unsigned first_line,
+                                  const struct roster_fm_opts *opts, struct roster_error *err);
 
 #endif

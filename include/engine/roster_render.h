@@ -36,6 +36,17 @@ void roster_view_names(char *buf, size_t cap, unsigned skip);
 /* The full profile object. diags: the index diagnostics (those of the
  * profile's own file are included). */
 json_t *roster_render_profile(const struct roster_profile *p, const struct roster_diags *diags);
+/* Which items of the structured views and sections a rendering keeps, by
+ * their "from": all, the profile's own, or the inherited ones. */
+enum roster_scope { ROSTER_SCOPE_ALL, ROSTER_SCOPE_OWN, ROSTER_SCOPE_INHERITED };
+/* "all", "own", "inherited"; ROSTER_EINVAL otherwise. */
+int roster_scope_parse(const char *s, enum roster_scope *out);
+/* 1 for the representations a scope filters: the profile, the five
+ * structured views and sections. */
+int roster_scope_applies(enum roster_view v);
+/* A copy of a profile object whose structured views and sections keep only
+ * the items in scope (values shared with profile). */
+json_t *roster_render_scoped(const json_t *profile, enum roster_scope scope);
 /* {"id": ..., "<key>": profile[key]} for the JSON views. */
 json_t *roster_render_view(const json_t *profile, enum roster_view v);
 /* {"id", "lineage", "prompt", "sha256"} */

@@ -71,6 +71,9 @@ struct roster_route {
 const struct roster_route *roster_routes(size_t *n);
 /* The entry of a kind (BAD_ID: the profile route's), or NULL for NOT_FOUND. */
 const struct roster_route *roster_route_of(enum roster_route_kind kind);
+/* The query parameters rt takes for view v (the {view} route: `scope`
+ * only on the views that have items, roster_scope_applies). */
+const char *const *roster_route_params(const struct roster_route *rt, int view);
 
 /* Splits and classifies a raw request target ("/v1/profiles/x?y=z"). The
  * id and view segments are percent-decoded (RFC 3986: "%61bc" is "abc")

@@ -61,7 +61,18 @@ struct roster_sprofile {
     char good_key[65]; /* the digest of the last good version (== key unless stale) */
     const struct roster_profile *resolved; /* ok and not stale: what is rendered */
     json_t *stale_profile; /* stale: the profile object served (read-only) */
+    char *stale_warning; /* stale: the Warning header value, naming why (from the diagnostics) */
     struct roster_cache *cache; /* ok: the representations rendered so far */
+};
+
+/* A file stem that is no profile's id: `extends` finds a parent by it, and
+ * so does the API (GET /v1/profiles/{stem} redirects to the id). */
+#define ROSTER_ALIAS_MAX_CANDIDATES 16
+struct roster_alias {
+    const struct roster_sprofile *profile; /* the one file with this stem: its profile; else NULL */
+    json_t *candidates; /* several files: [{"id","file"}] by path, at most
+                           ROSTER_ALIAS_MAX_CANDIDATES (read-only); else NULL */
+    size_t nfiles; /* how many files have this stem */
 };
 
 struct roster_snapshot {
@@ -75,6 +86,9 @@ struct roster_snapshot {
     size_t invalid;
     size_t stale;
     struct roster_map *by_id;
+    struct roster_map *by_stem; /* stem (a valid id, no profile's id) -> its alias */
+    struct roster_alias *aliases;
+    size_t naliases;
     struct roster_rep list_default; /* GET /v1/profiles with no parameters */
     struct roster_rep facets;
     struct roster_rep diagnostics; /* all diagnostics */
@@ -107,6 +121,11 @@ void roster_snapshot_unref(struct roster_snapshot *s);
 
 const struct roster_sprofile *roster_snapshot_find(const struct roster_snapshot *s, const char *id,
                                                    size_t len);
+/* What `name` stands for as a file stem when no profile has it as its id
+ * (roster_snapshot_find found nothing), or NULL: one hashed lookup, built
+ * once per snapshot. The alias is s's. */
+const struct roster_alias *roster_snapshot_alias(const struct roster_snapshot *s, const char *name,
+                                                 size_t len);
 
 /* Representation `which` (a roster_view, or ROSTER_REP_PROMPT_JSON) of a
  * served profile of s: rendered on first use, then kept for the life of
@@ -117,6 +136,10 @@ int roster_snapshot_rep(const struct roster_snapshot *s, const struct roster_spr
 /* The full profile object of a served profile (a new reference; its
  * values may be shared, treat it as read-only), or NULL without memory. */
 json_t *roster_snapshot_profile(const struct roster_snapshot *s, const struct roster_sprofile *sp);
+/* View v (ROSTER_VIEW_PROFILE: the whole object) of sp with only the items
+ * in scope, made for one request (not cached); NULL without memory. */
+json_t *roster_snapshot_scoped(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                               enum roster_view v, enum roster_scope scope);
 /* How many representations were rendered since the process started. */
 unsigned long long roster_snapshot_renders(void);
 /* Renders every representation of every served profile (--prerender). */

@@ -28,24 +28,33 @@ static json_t *methods_of(const char *allow)
     return a;
 }
 
+static json_t *strings(const char *const *p)
+{
+    json_t *a = json_array();
+    for (; a && *p; p++)
+        if (json_array_append_new(a, json_string(*p)) < 0)
+            json_decref(a), a = NULL;
+    return a;
+}
+
+/* For {view}: each view's name and the query parameters it takes. */
+static json_t *views_of(const struct roster_route *rt)
+{
+    json_t *views = json_object();
+    for (int v = 0; views && v < ROSTER_VIEW_COUNT && strstr(rt->pattern, "{view}"); v++)
+        if (v != ROSTER_VIEW_PROFILE &&
+            json_object_set_new(views, roster_view_name((enum roster_view)v),
+                                strings(roster_route_params(rt, v))) < 0)
+            json_decref(views), views = NULL;
+    return views;
+}
+
 static json_t *route_json(const struct roster_route *rt)
 {
-    json_t *params = json_array(), *views = json_array();
-    for (const char *const *p = rt->params; params && *p; p++)
-        if (json_array_append_new(params, json_string(*p)) < 0)
-            json_decref(params), params = NULL;
-    if (views && strstr(rt->pattern, "{view}")) {
-        for (int v = 0; v < ROSTER_VIEW_COUNT; v++)
-            if (v != ROSTER_VIEW_PROFILE &&
-                json_array_append_new(views, json_string(roster_view_name((enum roster_view)v))) <
-                    0)
-                json_decref(views), views = NULL;
-    }
-    json_t *o =
-        json_pack("{s:s,s:o?,s:o?,s:b,s:s,s:o?}", "pattern", rt->pattern, "methods",
-                  methods_of(rt->allow), "params", params, "snapshot",
-                  (rt->flags & ROSTER_ROUTE_SNAPSHOT) != 0, "metric", rt->metric, "views", views);
-    return o;
+    return json_pack("{s:s,s:o?,s:o?,s:b,s:s,s:o?}", "pattern", rt->pattern, "methods",
+                     methods_of(rt->allow), "params", strings(rt->params), "snapshot",
+                     (rt->flags & ROSTER_ROUTE_SNAPSHOT) != 0, "metric", rt->metric, "views",
+                     views_of(rt));
 }
 
 int roster_cli_routes(int argc, char **argv)

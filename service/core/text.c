@@ -174,3 +174,76 @@ int roster_slice_ieq(const char *s, size_t len, const char *cstr)
     size_t n = strlen(cstr);
     return n == len && strncasecmp(s, cstr, n) == 0;
 }
+
+size_t roster_text_distance(const char *a, size_t la, const char *b, size_t lb, size_t limit)
+{
+    if ((la > lb ? la - lb : lb - la) > limit || la > ROSTER_TEXT_DISTANCE_MAX ||
+        lb > ROSTER_TEXT_DISTANCE_MAX)
+        return limit + 1;
+    size_t prev[ROSTER_TEXT_DISTANCE_MAX + 1], cur[ROSTER_TEXT_DISTANCE_MAX + 1];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        size_t best = cur[0];
+        for (size_t j = 1; j <= lb; j++) {
+            size_t d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < d)
+                d = prev[j] + 1;
+            if (cur[j - 1] + 1 < d)
+                d = cur[j - 1] + 1;
+            cur[j] = d;
+            if (d < best)
+                best = d;
+        }
+        if (best > limit)
+            return limit + 1;
+        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+    }
+    return prev[lb] > limit ? limit + 1 : prev[lb];
+}
+
+void roster_text_nearest_init(struct roster_nearest *nr, const char *word, size_t len,
+                              size_t max_distance)
+{
+    memset(nr, 0, sizeof(*nr));
+    nr->word = word;
+    nr->word_len = len;
+    nr->max_distance = max_distance;
+}
+
+void roster_text_nearest_offer(struct roster_nearest *nr, const char *candidate)
+{
+    size_t limit = nr->max_distance;
+    if (nr->n == ROSTER_NEAREST_MAX) {
+        /* only a candidate closer than the farthest one kept gets in */
+        if (nr->dist[ROSTER_NEAREST_MAX - 1] == 0)
+            return;
+        limit = nr->dist[ROSTER_NEAREST_MAX - 1] - 1;
+    }
+    size_t len = strlen(candidate);
+    size_t d = roster_text_distance(nr->word, nr->word_len, candidate, len, limit);
+    if (d > limit)
+        return;
+    for (size_t k = 0; k < nr->n; k++)
+        if (strcmp(nr->best[k], candidate) == 0)
+            return;
+    size_t k = nr->n < ROSTER_NEAREST_MAX ? nr->n++ : ROSTER_NEAREST_MAX - 1;
+    while (k > 0 && nr->dist[k - 1] > d) {
+        nr->best[k] = nr->best[k - 1];
+        nr->dist[k] = nr->dist[k - 1];
+        k--;
+    }
+    nr->best[k] = candidate;
+    nr->dist[k] = d;
+}
+
+int roster_text_nearest_format(const struct roster_nearest *nr, struct roster_buf *b)
+{
+    int r = 0;
+    for (size_t k = 0; r == 0 && k < nr->n; k++) {
+        const char *sep = k == 0 ? "" : k + 1 == nr->n ? " or " : ", ";
+        r = roster_buf_printf(b, "%s\"%s\"", sep, nr->best[k]);
+    }
+    return r;
+}

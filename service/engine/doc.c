@@ -9,6 +9,8 @@
 #include "roster_diag.h"
 #include "roster_extract.h"
 #include "roster_frontmatter.h"
+#include "roster_ignore.h"
+#include "roster_lint.h"
 #include "roster_text.h"
 
 #define DOC_ARENA_MAX (64u * 1024 * 1024)
@@ -219,6 +221,7 @@ static int check_extends(struct roster_doc *d, const struct roster_fm_split *sp,
                          struct roster_diags *diags)
 {
     d->extends_line = key_line(d, sp, "extends");
+    d->inherit_line = key_line(d, sp, "inherit");
     json_t *ext = json_object_get(d->meta, "extends");
     if (!ext || json_is_null(ext) || json_is_string(ext))
         return 0;
@@ -253,7 +256,7 @@ static int section_terms(struct roster_doc *d, struct roster_section *s)
     return r;
 }
 
-int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, size_t raw_len,
+static int doc_parse(struct roster_doc **out, const char *relpath, char *raw, size_t raw_len,
                      const struct roster_doc_opts *opts, struct roster_diags *diags)
 {
     struct roster_doc *d = NULL;
@@ -294,8 +297,9 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
     }
     if (split.present) {
         json_t *meta = NULL;
-        if (roster_frontmatter_parse(&meta, d->text + split.fm_off, split.fm_len, split.fm_line,
-                                     &e) < 0) {
+        struct roster_fm_opts fo = {.file = relpath, .diags = diags};
+        if (roster_frontmatter_parse_opts(&meta, d->text + split.fm_off, split.fm_len,
+                                          split.fm_line, &fo, &e) < 0) {
             d->failed = 1;
             r = e.code == ROSTER_ENOMEM ? ROSTER_ENOMEM
                                         : report(diags, d, &e, "frontmatter.syntax");
@@ -309,6 +313,8 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
     r = set_id(d, &split, diags);
     if (r == 0)
         r = check_extends(d, &split, diags);
+    if (r == 0)
+        r = roster_ignore_check(d->meta, relpath, key_line(d, &split, "lint"), diags);
     if (r < 0)
         goto out_fail;
     d->strict = opts && opts->strict_markdown;
@@ -325,6 +331,8 @@ int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
                                    diags, &e);
     for (size_t i = 0; mr == 0 && i < d->md.nsections && r == 0; i++)
         r = section_terms(d, &d->md.sections[i]);
+    if (mr == 0 && r == 0)
+        r = roster_lint_doc(d, diags);
     if (mo.blocks_arena) {
         roster_arena_free(mo.blocks_arena);
         d->md.preamble = NULL;
@@ -360,6 +368,29 @@ out_id:
 out_fail:
     roster_doc_free(d);
     return r < 0 ? r : ROSTER_ENOMEM;
+}
+
+/* The file's diagnostics go to a list of its own first: what its own
+ * `lint: {ignore: [...]}` silences is left out of diags. */
+int roster_doc_parse(struct roster_doc **out, const char *relpath, char *raw, size_t raw_len,
+                     const struct roster_doc_opts *opts, struct roster_diags *diags)
+{
+    struct roster_diags *own = diags ? roster_diags_new() : NULL;
+    struct roster_doc *d = NULL;
+    if (diags && !own) {
+        roster_free(raw);
+        return ROSTER_ENOMEM;
+    }
+    int r = doc_parse(&d, relpath, raw, raw_len, opts, own);
+    if (r == 0 && own)
+        r = roster_ignore_append(diags, own, d->meta);
+    roster_diags_free(own);
+    if (r < 0) {
+        roster_doc_free(d);
+        return r;
+    }
+    *out = d;
+    return 0;
 }
 
 int roster_doc_blocks(const struct roster_doc *d, struct roster_arena **arena, struct roster_md *md)

@@ -9,11 +9,6 @@
 #include "roster_doc.h"
 #include "roster_text.h"
 
-static const char *const T_COMPETENCIES[] = {"Core Competencies", "Competencies", NULL};
-static const char *const T_WORK[] = {"Work Patterns", "Workflows", "Working Patterns", NULL};
-static const char *const T_TOOLS[] = {"Tool Priorities", "Tools", "Tool Preferences", NULL};
-static const char *const T_OUTPUT[] = {"Output Standards", "Output Format", "Deliverables", NULL};
-
 json_t *roster_extract_role(const struct roster_profile *p)
 {
     json_t *o = json_object();
@@ -63,19 +58,53 @@ static json_t *labelled_item(const char *s, size_t n)
                      "description", has ? ex_str(rest, rlen) : json_stringn(s, n));
 }
 
-static int competency(const struct roster_block *list, const struct roster_block *li, void *ctx)
+/* Table columns, found by their header (case-insensitive). */
+static const char *const C_NAME[] = {"Competency", "Name", "Skill", "Area", "Capability", NULL};
+static const char *const C_DESC[] = {"Description", "Details", "Summary", "What", NULL};
+static const char *const C_TOOL[] = {"Tool", "Tools", "Name", NULL};
+static const char *const C_RANK[] = {"Rank", "#", "Priority", "Order", NULL};
+static const char *const C_QUAL[] = {"Qualifier", "Level", "Tier", "Role", NULL};
+static const char *const C_USE[] = {"Description", "Use",   "Usage", "Purpose",
+                                    "When",        "Notes", "Why",   NULL};
+
+/* One row of a competency table; NULL with *skip set for an empty row. */
+static json_t *competency_row(const struct roster_block *table, const struct roster_block *row,
+                              int *skip)
 {
-    (void)list;
-    const struct roster_block *para = ex_item_para(li);
-    if (!para || !para->text_len)
-        return 0;
-    return roster_json_push(ctx, labelled_item(para->text, para->text_len));
+    int name = ex_column(table, C_NAME, -1), desc = ex_column(table, C_DESC, -1);
+    if (name < 0)
+        name = desc == 0 ? 1 : 0;
+    if (desc < 0)
+        desc = name == 0 ? 1 : 0;
+    const char *ns, *ds;
+    size_t nn, dn;
+    ex_cell(row, name, 1, &ns, &nn);
+    ex_cell(row, desc, 0, &ds, &dn);
+    *skip = !nn && !dn;
+    if (*skip)
+        return NULL;
+    return json_pack("{s:o, s:o}", "name", ex_str(ns, nn), "description", ex_str(ds, dn));
+}
+
+static int competency(const struct roster_secref *ref, const struct roster_block *list,
+                      const struct roster_block *li, void *ctx)
+{
+    json_t *item;
+    int skip = 0;
+    if (li->kind == ROSTER_BLOCK_ROW) {
+        item = competency_row(list, li, &skip);
+    } else {
+        const struct roster_block *para = ex_item_para(li);
+        skip = !para || !para->text_len;
+        item = skip ? NULL : labelled_item(para->text, para->text_len);
+    }
+    return skip ? 0 : roster_json_push(ctx, ex_from(item, ref));
 }
 
 json_t *roster_extract_competencies(const struct roster_profile *p)
 {
     json_t *a = json_array();
-    if (a && ex_each_item(p, T_COMPETENCIES, competency, a) < 0) {
+    if (a && ex_each_item(p, ROSTER_VIEW_COMPETENCIES, competency, a) < 0) {
         json_decref(a);
         return NULL;
     }
@@ -128,17 +157,17 @@ static json_t *work_pattern(const struct roster_profile *p, size_t k)
 /* Entries one level below section k, in its positional subtree. */
 typedef json_t *(*child_fn)(const struct roster_profile *p, size_t k);
 
-static json_t *per_child(const struct roster_profile *p, const char *const *titles, child_fn fn)
+static json_t *per_child(const struct roster_profile *p, enum roster_view view, child_fn fn)
 {
     json_t *a = json_array();
-    for (size_t k = ex_find_section(p, 0, titles); a && k < p->nsecs;
-         k = ex_find_section(p, k + 1, titles)) {
+    for (size_t k = ex_find_section(p, 0, view); a && k < p->nsecs;
+         k = ex_find_section(p, k + 1, view)) {
         size_t end = ex_subtree_end(p, k);
         unsigned want = p->secs[k].sec->level + 1;
         for (size_t c = k + 1; c < end; c++) {
             if (p->secs[c].sec->level != want)
                 continue;
-            if (roster_json_push(a, fn(p, c))) {
+            if (roster_json_push(a, ex_from(fn(p, c), &p->secs[c]))) {
                 json_decref(a);
                 return NULL;
             }
@@ -149,7 +178,7 @@ static json_t *per_child(const struct roster_profile *p, const char *const *titl
 
 json_t *roster_extract_work_patterns(const struct roster_profile *p)
 {
-    return per_child(p, T_WORK, work_pattern);
+    return per_child(p, ROSTER_VIEW_WORK_PATTERNS, work_pattern);
 }
 
 /* "**Name** (Qualifier) - description" */
@@ -184,24 +213,97 @@ static json_t *tool(const struct roster_block *li, long rank)
                      "description", ex_str(rest, rlen), "uses", ex_nested_items(li));
 }
 
-struct ranking {
-    json_t *a;
-    long rank;
+/* A positive whole number (at most 9 digits), or 0. */
+static long small_number(const char *s, size_t n)
+{
+    long v = 0;
+    if (!n || n > 9)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* The table's columns for tools, by header; the name is the first column
+ * no other header claimed. */
+struct tool_cols {
+    int rank, qual, desc, name;
 };
 
-static int ranked_tool(const struct roster_block *list, const struct roster_block *li, void *ctx)
+static struct tool_cols tool_columns(const struct roster_block *table)
+{
+    struct tool_cols c = {ex_column(table, C_RANK, -1), ex_column(table, C_QUAL, -1),
+                          ex_column(table, C_USE, -1), ex_column(table, C_TOOL, -1)};
+    for (int i = 0; c.name < 0 && i < 8; i++)
+        if (i != c.rank && i != c.qual && i != c.desc)
+            c.name = i;
+    return c;
+}
+
+/* One row of a tool table; NULL with *skip set for a row naming no tool. */
+static json_t *tool_row(const struct roster_block *table, const struct roster_block *row, long rank,
+                        int *skip)
+{
+    struct tool_cols c = tool_columns(table);
+    const char *ns, *qs, *ds, *rs;
+    size_t nn, qn, dn, rn;
+    ex_cell(row, c.name, 1, &ns, &nn);
+    ex_cell(row, c.qual, 0, &qs, &qn);
+    ex_cell(row, c.desc, 0, &ds, &dn);
+    ex_cell(row, c.rank, 0, &rs, &rn);
+    *skip = nn == 0;
+    if (*skip)
+        return NULL;
+    if (rn && !qn && !small_number(rs, rn))
+        qs = rs, qn = rn; /* a "Priority" column saying "Primary" qualifies */
+    return json_pack("{s:I, s:o, s:o, s:o, s:[]}", "rank", (json_int_t)rank, "name", ex_str(ns, nn),
+                     "qualifier", ex_str(qs, qn), "description", ex_str(ds, dn), "uses");
+}
+
+/* The rank a table row states in its rank column, or 0. */
+static long row_rank(const struct roster_block *table, const struct roster_block *row)
+{
+    const char *rs;
+    size_t rn;
+    ex_cell(row, tool_columns(table).rank, 0, &rs, &rn);
+    return small_number(rs, rn);
+}
+
+struct ranking {
+    json_t *a;
+    long next; /* the rank of the next item unless its list says otherwise */
+    long last; /* the highest rank given: ranks never repeat */
+};
+
+/* Ranks: an ordered list's numbers, a table's rank column, else the
+ * position; a list that starts again at or below a rank already given
+ * (two lists, or a child's list appended to its parent's) continues after
+ * the highest one (roster_lint_doc warns about it in one file). */
+static int ranked_tool(const struct roster_secref *ref, const struct roster_block *list,
+                       const struct roster_block *li, void *ctx)
 {
     struct ranking *t = ctx;
-    if (li == list->first) /* an ordered list's start number, else after the last */
-        t->rank =
-            list->kind == ROSTER_BLOCK_OL ? (long)list->level : (long)json_array_size(t->a) + 1;
-    return roster_json_push(t->a, tool(li, t->rank++));
+    int row = li->kind == ROSTER_BLOCK_ROW, skip = 0;
+    if (ex_first_item(list, li))
+        t->next = list->kind == ROSTER_BLOCK_OL ? (long)list->level : t->last + 1;
+    long rank = row && row_rank(list, li) ? row_rank(list, li) : t->next;
+    if (rank <= t->last)
+        rank = t->last + 1;
+    json_t *item = row ? tool_row(list, li, rank, &skip) : tool(li, rank);
+    if (skip)
+        return 0;
+    t->last = rank;
+    t->next = rank + 1;
+    return roster_json_push(t->a, ex_from(item, ref));
 }
 
 json_t *roster_extract_tool_priorities(const struct roster_profile *p)
 {
     struct ranking t = {.a = json_array()};
-    if (t.a && ex_each_item(p, T_TOOLS, ranked_tool, &t) < 0) {
+    if (t.a && ex_each_item(p, ROSTER_VIEW_TOOL_PRIORITIES, ranked_tool, &t) < 0) {
         json_decref(t.a);
         return NULL;
     }
@@ -219,15 +321,13 @@ static json_t *output_standard(const struct roster_profile *p, size_t k)
 
 json_t *roster_extract_output_standards(const struct roster_profile *p)
 {
-    return per_child(p, T_OUTPUT, output_standard);
+    return per_child(p, ROSTER_VIEW_OUTPUT_STANDARDS, output_standard);
 }
 
 int roster_extract_terms(const struct roster_section *sec, struct roster_buf *out)
 {
-    int match = 0;
-    for (const char *const *t = T_COMPETENCIES; *t && sec->level >= 2; t++)
-        match |= strcasecmp(sec->title, *t) == 0;
-    if (!match)
+    if (sec->level < 2 ||
+        roster_extract_view_of(sec->title, strlen(sec->title)) != ROSTER_VIEW_COMPETENCIES)
         return 0;
     FOR_SECTION_BLOCKS(b, sec)
     {

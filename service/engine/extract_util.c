@@ -18,36 +18,118 @@ static json_t *ex_cstr(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-size_t ex_find_section(const struct roster_profile *p, size_t from, const char *const *titles)
+/* The titles that name a view's section; docs/profile-format.md lists
+ * them. Matching is case-insensitive, at level 2 or deeper. */
+static const struct {
+    const char *title;
+    enum roster_view view;
+} KNOWN[] = {
+    {"Core Competencies", ROSTER_VIEW_COMPETENCIES},
+    {"Competencies", ROSTER_VIEW_COMPETENCIES},
+    {"Work Patterns", ROSTER_VIEW_WORK_PATTERNS},
+    {"Workflows", ROSTER_VIEW_WORK_PATTERNS},
+    {"Working Patterns", ROSTER_VIEW_WORK_PATTERNS},
+    {"Tool Priorities", ROSTER_VIEW_TOOL_PRIORITIES},
+    {"Tools", ROSTER_VIEW_TOOL_PRIORITIES},
+    {"Tool Preferences", ROSTER_VIEW_TOOL_PRIORITIES},
+    {"Output Standards", ROSTER_VIEW_OUTPUT_STANDARDS},
+    {"Output Format", ROSTER_VIEW_OUTPUT_STANDARDS},
+    {"Deliverables", ROSTER_VIEW_OUTPUT_STANDARDS},
+    {"Anti-Patterns", ROSTER_VIEW_ANTI_PATTERNS},
+    {"Anti Patterns", ROSTER_VIEW_ANTI_PATTERNS},
+    {"Antipatterns", ROSTER_VIEW_ANTI_PATTERNS},
+};
+
+enum roster_view roster_extract_view_of(const char *title, size_t len)
+{
+    for (size_t k = 0; k < sizeof(KNOWN) / sizeof(KNOWN[0]); k++)
+        if (roster_slice_ieq(title, len, KNOWN[k].title))
+            return KNOWN[k].view;
+    return ROSTER_VIEW_COUNT;
+}
+
+size_t ex_find_section(const struct roster_profile *p, size_t from, enum roster_view view)
 {
     for (size_t k = from; k < p->nsecs; k++) {
         const struct roster_section *s = p->secs[k].sec;
-        if (s->level < 2)
-            continue;
-        for (const char *const *t = titles; *t; t++)
-            if (strcasecmp(s->title, *t) == 0)
-                return k;
+        if (s->level >= 2 && roster_extract_view_of(s->title, strlen(s->title)) == view)
+            return k;
     }
     return p->nsecs;
 }
 
-int ex_each_item(const struct roster_profile *p, const char *const *titles, ex_item_fn fn,
-                 void *ctx)
+int ex_each_item(const struct roster_profile *p, enum roster_view view, ex_item_fn fn, void *ctx)
 {
-    for (size_t k = ex_find_section(p, 0, titles); k < p->nsecs;
-         k = ex_find_section(p, k + 1, titles)) {
+    for (size_t k = ex_find_section(p, 0, view); k < p->nsecs;
+         k = ex_find_section(p, k + 1, view)) {
         FOR_SECTION_BLOCKS(b, p->secs[k].sec)
         {
-            if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL)
+            if (b->kind != ROSTER_BLOCK_UL && b->kind != ROSTER_BLOCK_OL &&
+                b->kind != ROSTER_BLOCK_TABLE)
                 continue;
             for (const struct roster_block *li = b->first; li; li = li->next) {
-                int r = fn(b, li, ctx);
+                if (li->kind == ROSTER_BLOCK_ROW && li->header)
+                    continue;
+                int r = fn(&p->secs[k], b, li, ctx);
                 if (r < 0)
                     return r;
             }
         }
     }
     return 0;
+}
+
+int ex_first_item(const struct roster_block *list, const struct roster_block *li)
+{
+    const struct roster_block *first = list->first;
+    if (first && first->kind == ROSTER_BLOCK_ROW && first->header)
+        first = first->next;
+    return li == first;
+}
+
+int ex_column(const struct roster_block *table, const char *const *names, int none)
+{
+    const struct roster_block *h = table->first;
+    if (table->kind != ROSTER_BLOCK_TABLE || !h || !h->header)
+        return none;
+    int i = 0;
+    for (const struct roster_block *c = h->first; c; c = c->next, i++) {
+        const char *s = c->text ? c->text : "";
+        size_t n = c->text ? c->text_len : 0;
+        roster_trim(&s, &n);
+        for (const char *const *t = names; *t; t++)
+            if (roster_slice_ieq(s, n, *t))
+                return i;
+    }
+    return none;
+}
+
+void ex_cell(const struct roster_block *row, int i, int unbold, const char **s, size_t *n)
+{
+    const struct roster_block *c = row->first;
+    for (int k = 0; c && k < i; k++)
+        c = c->next;
+    *s = "";
+    *n = 0;
+    if (i < 0 || !c || !c->text)
+        return;
+    *s = c->text;
+    *n = c->text_len;
+    roster_trim(s, n);
+    const char *label, *rest;
+    size_t llen, rlen;
+    if (unbold && ex_bold_label(*s, *n, &label, &llen, &rest, &rlen) && !rlen)
+        *s = label, *n = llen;
+}
+
+json_t *ex_from(json_t *item, const struct roster_secref *ref)
+{
+    if (item && (roster_json_set(item, "from", json_string(ref->doc->id)) ||
+                 roster_json_set(item, "section", json_string(ref->sec->path)))) {
+        json_decref(item);
+        return NULL;
+    }
+    return item;
 }
 
 size_t ex_subtree_end(const struct roster_profile *p, size_t k)

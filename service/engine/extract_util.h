@@ -6,7 +6,9 @@
 #include <stddef.h>
 
 #include "roster_json.h"
+#include "roster_extract.h"
 #include "roster_markdown.h"
+#include "roster_render.h"
 #include "roster_resolve.h"
 
 /* Iterates the blocks of one section body (stops at the next heading). */
@@ -15,15 +17,26 @@
          b && !(b->kind == ROSTER_BLOCK_H && b->parent && b->parent->kind == ROSTER_BLOCK_DOC);    \
          b = b->next)
 
-/* Index in p->secs of the next section (from `from`) whose title is one of
- * titles (case-insensitive) at level >= 2; p->nsecs when none. */
-size_t ex_find_section(const struct roster_profile *p, size_t from, const char *const *titles);
-/* fn(list, item, ctx) for every item of every list directly in a section
- * titled one of titles, in order; stops at the first negative return. */
-typedef int (*ex_item_fn)(const struct roster_block *list, const struct roster_block *li,
-                          void *ctx);
-int ex_each_item(const struct roster_profile *p, const char *const *titles, ex_item_fn fn,
-                 void *ctx);
+/* Index in p->secs of the next section (from `from`) whose title names
+ * view (roster_extract_view_of) at level >= 2; p->nsecs when none. */
+size_t ex_find_section(const struct roster_profile *p, size_t from, enum roster_view view);
+/* fn(section, list, item, ctx) for every item of every list, and every
+ * body row of every table, directly in a section of view, in order; stops
+ * at the first negative return. */
+typedef int (*ex_item_fn)(const struct roster_secref *ref, const struct roster_block *list,
+                          const struct roster_block *li, void *ctx);
+int ex_each_item(const struct roster_profile *p, enum roster_view view, ex_item_fn fn, void *ctx);
+/* 1 when li is the first item of list (a table's first body row). */
+int ex_first_item(const struct roster_block *list, const struct roster_block *li);
+/* Index of the table column whose header is one of names
+ * (case-insensitive), or none. */
+int ex_column(const struct roster_block *table, const char *const *names, int none);
+/* Trimmed inline source of cell i of a table row ("" when there is none);
+ * unbold: "**X**" gives X. */
+void ex_cell(const struct roster_block *row, int i, int unbold, const char **s, size_t *n);
+/* item with "from" (the profile id that authored it) and "section" (the
+ * path of its section) added; NULL (item released) when that fails. */
+json_t *ex_from(json_t *item, const struct roster_secref *ref);
 /* One past the last entry of secs[k]'s positional subtree. */
 size_t ex_subtree_end(const struct roster_profile *p, size_t k);
 

@@ -9,7 +9,6 @@
 #include "roster_doc.h"
 #include "roster_text.h"
 
-static const char *const T_ANTI[] = {"Anti-Patterns", "Anti Patterns", "Antipatterns", NULL};
 static const char *const L_AVOID[] = {"DO NOT", "DON'T", "DONT", "AVOID", "NEVER", NULL};
 static const char *const L_ALWAYS[] = {"ALWAYS", "DO", "PREFER", NULL};
 
@@ -66,7 +65,8 @@ static enum mode label_mode(const char *s, size_t n)
     return M_NONE;
 }
 
-static int add_items(const struct roster_block *list, enum mode mode, json_t *avoid, json_t *always)
+static int add_items(const struct roster_secref *ref, const struct roster_block *list,
+                     enum mode mode, json_t *avoid, json_t *always)
 {
     for (const struct roster_block *li = list->first; li; li = li->next) {
         const struct roster_block *para = ex_item_para(li);
@@ -77,7 +77,8 @@ static int add_items(const struct roster_block *list, enum mode mode, json_t *av
         enum mode m = strip_marker(&s, &n);
         if (m == M_NONE)
             m = mode == M_NONE ? M_AVOID : mode;
-        if (roster_json_push(m == M_ALWAYS ? always : avoid, json_stringn(s, n)))
+        json_t *item = json_pack("{s:s%}", "text", s, n);
+        if (roster_json_push(m == M_ALWAYS ? always : avoid, ex_from(item, ref)))
             return -1;
     }
     return 0;
@@ -87,8 +88,8 @@ json_t *roster_extract_anti_patterns(const struct roster_profile *p)
 {
     json_t *avoid = json_array(), *always = json_array();
     int bad = !avoid || !always;
-    for (size_t k = ex_find_section(p, 0, T_ANTI); !bad && k < p->nsecs;
-         k = ex_find_section(p, k + 1, T_ANTI)) {
+    for (size_t k = ex_find_section(p, 0, ROSTER_VIEW_ANTI_PATTERNS); !bad && k < p->nsecs;
+         k = ex_find_section(p, k + 1, ROSTER_VIEW_ANTI_PATTERNS)) {
         size_t end = ex_subtree_end(p, k);
         for (size_t c = k; c < end && !bad; c++) {
             const struct roster_section *sec = p->secs[c].sec;
@@ -101,7 +102,7 @@ json_t *roster_extract_anti_patterns(const struct roster_profile *p)
                     if (m != M_NONE)
                         mode = m;
                 } else if (b->kind == ROSTER_BLOCK_UL || b->kind == ROSTER_BLOCK_OL) {
-                    bad = bad || add_items(b, mode, avoid, always);
+                    bad = bad || add_items(&p->secs[c], b, mode, avoid, always);
                 }
             }
         }

@@ -12,6 +12,7 @@
 
 #include "roster_base.h"
 #include "roster_diag.h"
+#include "roster_extract.h"
 
 struct detect {
     const char *base; /* the work copy (whole text) */
@@ -204,4 +205,156 @@ int roster_fence_repair(char *work, size_t len, size_t body_off, const struct ro
             return r;
         repairs++;
     }
+}
+
+/* "#..# Title" at most 3 spaces in: the level (0 when the line is not an
+ * ATX heading) and the title. */
+static unsigned heading_like(const char *s, size_t n, const char **title, size_t *tlen)
+{
+    size_t i = 0, h;
+    while (i < n && i < 3 && s[i] == ' ')
+        i++;
+    for (h = 0; i + h < n && s[i + h] == '#'; h++)
+        ;
+    if (h == 0 || h > 6 || (i + h < n && s[i + h] != ' ' && s[i + h] != '\t'))
+        return 0;
+    *title = s + i + h;
+    *tlen = n - i - h;
+    roster_trim(title, tlen);
+    while (*tlen && (*title)[*tlen - 1] == '#') /* closing #s */
+        (*tlen)--;
+    roster_trim(title, tlen);
+    return (unsigned)h;
+}
+
+/* The first word of the info string on the opening fence line. */
+static void fence_lang(const struct roster_lines *lines, unsigned open, const char **lang,
+                       size_t *n)
+{
+    const char *s;
+    size_t len, i = 0;
+    *lang = "";
+    *n = 0;
+    if (roster_lines_get(lines, open, &s, &len) < 0)
+        return;
+    while (i < len && (s[i] == ' ' || s[i] == '`' || s[i] == '~'))
+        i++;
+    *lang = s + i;
+    while (i < len && s[i] != ' ' && s[i] != '\t' && s[i] != '{')
+        i++;
+    *n = (size_t)(s + i - *lang);
+}
+
+struct swallowed {
+    unsigned first; /* first heading-like line inside the block, 0: none */
+    unsigned count; /* heading-like lines inside it */
+    unsigned known; /* first one that starts a view section, 0: none */
+};
+
+static void scan_swallowed(const struct roster_lines *lines, unsigned open, int markdown,
+                           struct swallowed *w)
+{
+    *w = (struct swallowed){0};
+    for (unsigned k = open + 1; k <= lines->count; k++) {
+        const char *s, *title;
+        size_t len, tlen;
+        if (roster_lines_get(lines, k, &s, &len) < 0)
+            break;
+        unsigned level = heading_like(s, len, &title, &tlen);
+        if (!level)
+            continue;
+        w->count++;
+        if (!w->first)
+            w->first = k;
+        /* in a Markdown example any heading is content: never cut there */
+        if (!w->known && !markdown && level >= 2 &&
+            roster_extract_view_of(title, tlen) != ROSTER_VIEW_COUNT)
+            w->known = k;
+    }
+}
+
+/* Where the virtual closing fence goes before heading line k: before the
+ * blank lines that precede it (they are not code). */
+static size_t cut_before(const struct roster_lines *lines, unsigned open, unsigned k)
+{
+    while (k - 1 > open) {
+        const char *s;
+        size_t len, i = 0;
+        roster_lines_get(lines, k - 1, &s, &len);
+        while (i < len && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        if (i < len)
+            break;
+        k--;
+    }
+    return lines->starts[k - 1];
+}
+
+/* The title of heading-like line k, at most 60 bytes. */
+static void line_title(const struct roster_lines *lines, unsigned k, const char **t, int *tl)
+{
+    const char *s;
+    size_t len, tlen = 0;
+    *t = "";
+    if (roster_lines_get(lines, k, &s, &len) == 0)
+        heading_like(s, len, t, &tlen);
+    *tl = (int)(tlen > 60 ? 60 : tlen);
+}
+
+static int report_unclosed(const struct roster_lines *lines, unsigned open, const char *lang,
+                           size_t lang_len, const struct swallowed *w, int cut, const char *file,
+                           struct roster_diags *diags)
+{
+    const char *first, *known;
+    int fl, kl;
+    line_title(lines, w->first, &first, &fl);
+    line_title(lines, w->known, &known, &kl);
+    int ll = (int)(lang_len ? (lang_len > 20 ? 20 : lang_len) : 4);
+    const char *lg = lang_len ? lang : "none";
+    if (cut)
+        return roster_diags_add(diags, ROSTER_SEV_WARNING, "markdown.unclosed_fence", file, open, 1,
+                                NULL,
+                                "the code block opened here (%.*s) is never closed and swallows "
+                                "%u line(s) that look like headings, from line %u (\"%.*s\"); "
+                                "it was read as closed before line %u, where the section "
+                                "\"%.*s\" starts: add a closing fence there",
+                                ll, lg, w->count, w->first, fl, first, w->known, kl, known);
+    return roster_diags_add(diags, ROSTER_SEV_WARNING, "markdown.unclosed_fence", file, open, 1,
+                            NULL,
+                            "the code block opened here (%.*s) is never closed: it runs to the "
+                            "end of the file and swallows %u line(s) that look like headings, "
+                            "from line %u (\"%.*s\"); add a closing fence where the code ends",
+                            ll, lg, w->count, w->first, fl, first);
+}
+
+int roster_fence_unclosed(const char *work, size_t len, size_t body_off,
+                          const struct roster_lines *lines, int recover, const char *file,
+                          struct roster_diags *diags, size_t *cuts, size_t max_cuts)
+{
+    size_t ncuts = 0, from = body_off;
+    while (ncuts < max_cuts) {
+        struct detect d;
+        if (detect((char *)work, len, from, lines, NULL, 0, &d) < 0)
+            return ROSTER_ENOMEM;
+        if (!d.eof_open)
+            break;
+        const char *lang;
+        size_t lang_len;
+        struct swallowed w;
+        fence_lang(lines, d.eof_open, &lang, &lang_len);
+        int markdown =
+            roster_slice_ieq(lang, lang_len, "markdown") || roster_slice_ieq(lang, lang_len, "md");
+        scan_swallowed(lines, d.eof_open, markdown, &w);
+        if (!w.count)
+            break; /* a block left open at the end swallows no structure */
+        int cut = recover && w.known;
+        int r = report_unclosed(lines, d.eof_open, lang, lang_len, &w, cut, file, diags);
+        if (r < 0)
+            return r;
+        if (!cut)
+            break;
+        from = cut_before(lines, d.eof_open, w.known);
+        cuts[ncuts++] = from;
+    }
+    return (int)ncuts;
 }

@@ -3,6 +3,8 @@
  * libyaml can do unbounded work (deep flow nesting is quadratic in 0.2.5). */
 #include "roster_frontmatter.h"
 
+#include "frontmatter_internal.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -11,6 +13,7 @@
 #include <yaml.h>
 
 #include "roster_base.h"
+#include "roster_diag.h"
 
 /* ---- splitting -------------------------------------------------------- */
 
@@ -79,118 +82,6 @@ int roster_frontmatter_split(const char *text, size_t len, struct roster_fm_spli
     return ROSTER_EINVAL;
 }
 
-/* ---- typing ----------------------------------------------------------- */
-
-static int all_digits(const char *s, size_t n, int (*ok)(int))
-{
-    if (!n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!ok((unsigned char)s[i]))
-            return 0;
-    return 1;
-}
-
-static int is_dec(int c)
-{
-    return c >= '0' && c <= '9';
-}
-static int is_oct(int c)
-{
-    return c >= '0' && c <= '7';
-}
-static int is_hex(int c)
-{
-    return is_dec(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-static int is_core_float(const char *s, size_t n)
-{
-    size_t i = 0, digits = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        i++;
-    while (i < n && is_dec(s[i]))
-        i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && is_dec(s[i]))
-            i++, digits++;
-    }
-    if (!digits)
-        return 0;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '-' || s[i] == '+'))
-            i++;
-        size_t e = 0;
-        while (i < n && is_dec(s[i]))
-            i++, e++;
-        if (!e)
-            return 0;
-    }
-    return i == n;
-}
-
-static int slice_in(const char *s, size_t n, const char *const *words)
-{
-    for (; *words; words++)
-        if (strlen(*words) == n && memcmp(s, *words, n) == 0)
-            return 1;
-    return 0;
-}
-
-/* Integer of a core-schema int slice, or -1 when it does not fit. */
-static int parse_int(const char *s, size_t n, int base, long long *out)
-{
-    char tmp[72];
-    if (n >= sizeof(tmp))
-        return -1;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    errno = 0;
-    char *end = NULL;
-    long long v = strtoll(tmp, &end, base);
-    if (errno || !end || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* A plain scalar typed with the YAML 1.2 core schema. Values JSON cannot
- * hold (.inf, .nan, integers beyond 64 bits) stay strings. */
-static json_t *type_plain(const char *s, size_t n)
-{
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    static const char *const trues[] = {"true", "True", "TRUE", NULL};
-    static const char *const falses[] = {"false", "False", "FALSE", NULL};
-    long long iv;
-    if (slice_in(s, n, nulls))
-        return json_null();
-    if (slice_in(s, n, trues))
-        return json_true();
-    if (slice_in(s, n, falses))
-        return json_false();
-    size_t sign = n && (s[0] == '-' || s[0] == '+');
-    if (all_digits(s + sign, n - sign, is_dec))
-        return parse_int(s, n, 10, &iv) == 0 ? json_integer(iv) : json_stringn(s, n);
-    if (n > 2 && s[0] == '0' && s[1] == 'o' && all_digits(s + 2, n - 2, is_oct) &&
-        parse_int(s + 2, n - 2, 8, &iv) == 0)
-        return json_integer(iv);
-    if (n > 2 && s[0] == '0' && s[1] == 'x' && all_digits(s + 2, n - 2, is_hex) &&
-        parse_int(s + 2, n - 2, 16, &iv) == 0)
-        return json_integer(iv);
-    if (is_core_float(s, n) && n < 64) {
-        char tmp[64];
-        memcpy(tmp, s, n);
-        tmp[n] = '\0';
-        double d = strtod(tmp, NULL);
-        if (isfinite(d))
-            return json_real(d);
-    }
-    return json_stringn(s, n);
-}
-
 /* ---- the event loop ----------------------------------------------------- */
 
 struct frame {
@@ -198,6 +89,21 @@ struct frame {
     int is_map;
     char *key; /* pending key of a mapping, NULL when a key is expected */
     size_t key_len;
+    int flow; /* [ ] or { }: where it opened, for "never closed" */
+    yaml_mark_t open;
+};
+
+/* Top-level keys whose value is text: a plain number there keeps the
+ * characters as written ("1.10", not 1.1) and is a warning. */
+static const char *const TEXT_KEYS[] = {"name", "category", "description", "version", "role", NULL};
+#define TEXT_KEY_MAX 16
+#define NUMBER_TEXT_MAX 72 /* parse_int's and type_plain's limits */
+
+/* A number kept as text: reported once the whole block parsed. */
+struct number_note {
+    char key[TEXT_KEY_MAX];
+    char text[NUMBER_TEXT_MAX];
+    unsigned line, col;
 };
 
 struct fm_state {
@@ -208,6 +114,11 @@ struct fm_state {
     size_t nodes;
     int docs;
     struct roster_error *err;
+    const char *yaml; /* the slice, for hints on syntax errors */
+    size_t len;
+    /* duplicate keys are refused, so each text key is noted at most once */
+    struct number_note notes[sizeof(TEXT_KEYS) / sizeof(TEXT_KEYS[0]) - 1];
+    size_t nnotes;
 };
 
 static int fail_at(struct fm_state *st, const yaml_mark_t *m, int code, const char *diag,
@@ -250,6 +161,21 @@ static int attach(struct fm_state *st, json_t *v, const yaml_mark_t *m)
     return 0;
 }
 
+static void note_number(struct fm_state *st, const struct frame *f, const char *val, size_t n,
+                        const yaml_mark_t *m)
+{
+    if (st->nnotes >= sizeof(st->notes) / sizeof(st->notes[0]) || f->key_len >= TEXT_KEY_MAX ||
+        n >= NUMBER_TEXT_MAX)
+        return;
+    struct number_note *nn = &st->notes[st->nnotes++];
+    memcpy(nn->key, f->key, f->key_len);
+    nn->key[f->key_len] = '\0';
+    memcpy(nn->text, val, n);
+    nn->text[n] = '\0';
+    nn->line = st->first_line + (unsigned)m->line;
+    nn->col = (unsigned)m->column + 1;
+}
+
 static int on_scalar(struct fm_state *st, const yaml_event_t *ev)
 {
     const char *val = (const char *)ev->data.scalar.value;
@@ -278,7 +204,14 @@ static int on_scalar(struct fm_state *st, const yaml_event_t *ev)
         return 0;
     }
     int plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev->data.scalar.tag;
-    return attach(st, plain ? type_plain(val, n) : json_stringn(val, n), m);
+    json_t *v = plain ? roster_fm_type_plain(val, n) : json_stringn(val, n);
+    if (json_is_number(v) && st->depth == 1 && f->is_map &&
+        roster_fm_slice_in(f->key, f->key_len, TEXT_KEYS)) {
+        json_decref(v);
+        v = json_stringn(val, n);
+        note_number(st, f, val, n, m);
+    }
+    return attach(st, v, m);
 }
 
 static int on_start(struct fm_state *st, const yaml_event_t *ev, int is_map)
@@ -305,7 +238,10 @@ static int on_start(struct fm_state *st, const yaml_event_t *ev, int is_map)
     json_t *node = is_map ? json_object() : json_array();
     if (!node)
         return fail_at(st, m, ROSTER_ENOMEM, "frontmatter.oom", "out of memory");
-    st->stack[st->depth++] = (struct frame){.node = node, .is_map = is_map};
+    int flow = is_map ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                      : ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+    st->stack[st->depth++] =
+        (struct frame){.node = node, .is_map = is_map, .flow = flow, .open = *m};
     return 0;
 }
 
@@ -355,10 +291,221 @@ static void state_cleanup(struct fm_state *st)
     st->root = NULL;
 }
 
+/* ---- hints for syntax errors ---------------------------------------------- */
+
+/* The bytes of 0-based line `line` of the slice; 0 when there is none. */
+static int slice_line(const struct fm_state *st, size_t line, const char **s, size_t *n)
+{
+    const char *p = st->yaml, *end = st->yaml + st->len;
+    for (size_t l = 0; l < line; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return 0;
+        p = nl + 1;
+    }
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    *s = p;
+    *n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    return 1;
+}
+
+/* Byte offset of a mark (libyaml counts columns in characters). */
+static int mark_offset(const struct fm_state *st, const yaml_mark_t *m, size_t *off)
+{
+    const char *s;
+    size_t n, i = 0;
+    if (!slice_line(st, m->line, &s, &n))
+        return 0;
+    for (size_t c = 0; c < m->column && i < n; c++)
+        for (i++; i < n && ((unsigned char)s[i] & 0xC0) == 0x80; i++)
+            ;
+    *off = (size_t)(s - st->yaml) + i;
+    return i < n;
+}
+
+/* Skips a quoted scalar starting at yaml[i]; the offset after it. */
+static size_t skip_quoted(const char *y, size_t i, size_t len)
+{
+    char q = y[i++];
+    while (i < len) {
+        if (q == '"' && y[i] == '\\')
+            i += 2;
+        else if (y[i] == q && q == '\'' && i + 1 < len && y[i + 1] == '\'')
+            i += 2;
+        else if (y[i] == q)
+            return i + 1;
+        else
+            i++;
+    }
+    return len;
+}
+
+/* 1 when the flow collection opening at yaml[off] ('[' or '{') has its
+ * matching closer: brackets inside quoted scalars and comments do not
+ * count, a wrong closer or the end of the block leaves it open. */
+static int flow_closes(const char *y, size_t off, size_t len)
+{
+    char want[2 * ROSTER_FM_MAX_DEPTH];
+    size_t depth = 0;
+    char prev = '[';
+    for (size_t i = off; i < len;) {
+        char c = y[i];
+        if (c == '[' || c == '{') {
+            if (depth == sizeof(want))
+                return 1; /* too deep to tell: no hint */
+            want[depth++] = c == '[' ? ']' : '}';
+        } else if (c == ']' || c == '}') {
+            if (!depth || want[--depth] != c)
+                return 0;
+            if (!depth)
+                return 1;
+        } else if ((c == '"' || c == '\'') && strchr("[{,:?", prev)) {
+            i = skip_quoted(y, i, len);
+            prev = 'x';
+            continue;
+        } else if (c == '#' && i > 0 && (y[i - 1] == ' ' || y[i - 1] == '\t' || y[i - 1] == '\n')) {
+            const char *nl = memchr(y + i, '\n', len - i);
+            i = nl ? (size_t)(nl - y) : len;
+            continue;
+        }
+        if (c != ' ' && c != '\t' && c != '\n')
+            prev = c;
+        i++;
+    }
+    return 0;
+}
+
+/* The innermost open flow collection that is never closed, else the one
+ * libyaml names as its context; NULL when none is. */
+static const yaml_mark_t *unclosed_flow(const struct fm_state *st, const yaml_parser_t *p,
+                                        size_t *off)
+{
+    for (int d = st->depth; d-- > 0;) {
+        const struct frame *f = &st->stack[d];
+        if (f->flow && mark_offset(st, &f->open, off) && !flow_closes(st->yaml, *off, st->len))
+            return &f->open;
+    }
+    if (p->context && strstr(p->context, "while parsing a flow ") &&
+        mark_offset(st, &p->context_mark, off) &&
+        (st->yaml[*off] == '[' || st->yaml[*off] == '{') && !flow_closes(st->yaml, *off, st->len))
+        return &p->context_mark;
+    return NULL;
+}
+
+/* The column (0-based, bytes) of a tab in the indentation of a line. */
+static int tab_indent(const struct fm_state *st, size_t line, size_t *col)
+{
+    const char *s;
+    size_t n;
+    if (!slice_line(st, line, &s, &n))
+        return 0;
+    for (size_t i = 0; i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '-'); i++) {
+        if (s[i] == '\t') {
+            *col = i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* `key: "value"` for a line `key: value: more` whose second ": " is where
+ * libyaml stopped; an empty hint when the line is not that simple. */
+static void colon_hint(const struct fm_state *st, const yaml_mark_t *m, char *hint, size_t cap)
+{
+    const char *s;
+    size_t n, at;
+    if (!slice_line(st, m->line, &s, &n) || !mark_offset(st, m, &at))
+        return;
+    at -= (size_t)(s - st->yaml);
+    const char *sep = NULL;
+    for (size_t i = 0; i + 1 < at && !sep; i++)
+        if (s[i] == ':' && s[i + 1] == ' ')
+            sep = s + i;
+    if (!sep)
+        return; /* the first ':' of the line: not a value with a colon */
+    const char *k = s, *v = sep + 2, *end = s + n;
+    while (k < sep && (*k == ' ' || *k == '-'))
+        k++;
+    while (v < end && *v == ' ')
+        v++;
+    for (const char *c = v; c + 1 < end; c++)
+        if (c[0] == ' ' && c[1] == '#')
+            end = c; /* a comment is not part of the value */
+    while (end > v && end[-1] == ' ')
+        end--;
+    size_t kn = (size_t)(sep - k), vn = (size_t)(end - v);
+    if (!kn || kn > 40 || !vn || vn > 100 || strchr("\"'[{|>&*!%@`", *v) || memchr(v, '"', vn) ||
+        memchr(v, '\\', vn)) {
+        snprintf(hint, cap, "a value that contains ': ' must be quoted");
+        return;
+    }
+    snprintf(hint, cap, "a value that contains ': ' must be quoted: %.*s: \"%.*s\"", (int)kn, k,
+             (int)vn, v);
+}
+
+/* libyaml's complaint, moved to the line that has the mistake when that
+ * is another one, with a one-line hint for the common mistakes. */
+static int syntax_error(struct fm_state *st, const yaml_parser_t *p)
+{
+    const char *problem = p->problem ? p->problem : "invalid YAML";
+    const char *ctx = p->context ? p->context : "";
+    unsigned line = st->first_line + (unsigned)p->problem_mark.line;
+    unsigned col = (unsigned)p->problem_mark.column + 1;
+    char hint[200] = "";
+    size_t off, tab;
+    const yaml_mark_t *open = unclosed_flow(st, p, &off);
+    int r;
+    if (open) {
+        char c = st->yaml[off];
+        r = roster_error_set(st->err, ROSTER_EINVAL, NULL, st->first_line + (unsigned)open->line,
+                             (unsigned)open->column + 1,
+                             "YAML syntax error: the '%c' here is never closed (the parser gave up "
+                             "on line %u: %s); hint: close the %s with '%c', or quote the value "
+                             "if the '%c' is text",
+                             c, line, problem, c == '[' ? "list" : "mapping", c == '[' ? ']' : '}',
+                             c);
+        goto out;
+    }
+    if (tab_indent(st, p->problem_mark.line, &tab)) {
+        col = (unsigned)tab + 1;
+        snprintf(hint, sizeof(hint), "this line is indented with a tab: YAML indents with spaces");
+    } else if (strcmp(problem, "mapping values are not allowed in this context") == 0) {
+        colon_hint(st, &p->problem_mark, hint, sizeof(hint));
+    }
+    r = roster_error_set(st->err, ROSTER_EINVAL, NULL, line, col, "YAML syntax error: %s%s%s%s%s",
+                         problem, *ctx ? " " : "", ctx, *hint ? "; hint: " : "", hint);
+out:
+    if (st->err)
+        st->err->diag = "frontmatter.syntax";
+    return r;
+}
+
+/* The numbers kept as text, as warnings (after a successful parse). */
+static int report_numbers(const struct fm_state *st, const struct roster_fm_opts *opts)
+{
+    for (size_t i = 0; opts && i < st->nnotes; i++) {
+        const struct number_note *nn = &st->notes[i];
+        int r = roster_diags_add(opts->diags, ROSTER_SEV_WARNING, "frontmatter.number_as_string",
+                                 opts->file, nn->line, nn->col, NULL,
+                                 "%s: %s is a number in YAML; it is kept as the text \"%s\": "
+                                 "quote it (%s: \"%s\")",
+                                 nn->key, nn->text, nn->text, nn->key, nn->text);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 int roster_frontmatter_parse(json_t **out, const char *yaml, size_t len, unsigned first_line,
                              struct roster_error *err)
 {
-    struct fm_state st = {.first_line = first_line, .err = err};
+    return roster_frontmatter_parse_opts(out, yaml, len, first_line, NULL, err);
+}
+
+int roster_frontmatter_parse_opts(json_t **out, const char *yaml, size_t len, unsigned first_line,
+                                  const struct roster_fm_opts *opts, struct roster_error *err)
+{
+    struct fm_state st = {.first_line = first_line, .err = err, .yaml = yaml, .len = len};
     yaml_parser_t parser;
     int r = 0;
     if (len > ROSTER_FM_MAX_BYTES) {
@@ -375,13 +522,7 @@ int roster_frontmatter_parse(json_t **out, const char *yaml, size_t len, unsigne
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            r = roster_error_set(
-                err, ROSTER_EINVAL, NULL, first_line + (unsigned)parser.problem_mark.line,
-                (unsigned)parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
-                parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
-                parser.context ? parser.context : "");
-            if (err)
-                err->diag = "frontmatter.syntax";
+            r = syntax_error(&st, &parser);
             goto out_parser;
         }
         int done = ev.type == YAML_STREAM_END_EVENT;
@@ -406,6 +547,9 @@ int roster_frontmatter_parse(json_t **out, const char *yaml, size_t len, unsigne
             err->diag = "frontmatter.not_mapping";
         goto out_parser;
     }
+    r = report_numbers(&st, opts);
+    if (r < 0)
+        goto out_parser;
     *out = st.root;
     st.root = NULL;
 out_parser:

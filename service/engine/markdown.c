@@ -55,6 +55,10 @@ static int b_enter(MD_BLOCKTYPE type, void *detail, void *u)
     enum roster_block_kind kind;
     switch (type) {
     case MD_BLOCK_DOC:
+        if (b->root) { /* the next piece of a text cut at an unclosed fence */
+            b->cur = b->root;
+            return 0;
+        }
         b->root = b->cur = new_block(b, ROSTER_BLOCK_DOC);
         return b->root ? 0 : fail(b, ROSTER_ENOMEM, "markdown.oom");
     case MD_BLOCK_THEAD:
@@ -292,18 +296,32 @@ int roster_markdown_parse(struct roster_md *out, struct roster_arena *arena, con
     memcpy(work, text, len);
     work[len] = '\0';
     struct roster_md md = {.body_start = body_off, .body_end = len};
+    size_t cuts[ROSTER_MD_MAX_CUTS + 1];
+    int ncuts = 0;
     if (!opts->strict) {
         r = roster_fence_repair(work, len, body_off, &lines, opts->file, diags);
         if (r < 0)
             goto out_work;
         md.repairs = (unsigned)r;
     }
+    ncuts = roster_fence_unclosed(work, len, body_off, &lines, !opts->strict, opts->file, diags,
+                                  cuts, ROSTER_MD_MAX_CUTS);
+    if (ncuts < 0) {
+        r = ncuts;
+        goto out_work;
+    }
+    cuts[ncuts] = len;
     /* Titles and code blocks are capped by the file size. */
     roster_buf_init(&b.text, len + 16);
     b.base = work;
     b.len = len;
     b.lines = &lines;
-    int pr = roster_md_run(work, len, body_off, b_enter, b_leave, b_text, &b);
+    /* one md4c run per piece: an unclosed fence ends with its piece */
+    int pr = 0;
+    for (int k = 0; pr == 0 && k <= ncuts; k++) {
+        size_t start = k ? cuts[k - 1] : body_off;
+        pr = roster_md_run(work, cuts[k], start, b_enter, b_leave, b_text, &b);
+    }
     if (b.failed || pr != 0 || !b.root) {
         r = b.failed ? b.failed : ROSTER_ENOMEM;
         roster_error_set(err, r, opts->file, b.last_line + 1, 1, "%s",

@@ -17,6 +17,17 @@
 int roster_fence_repair(char *work, size_t len, size_t body_off, const struct roster_lines *lines,
                         const char *file, struct roster_diags *diags);
 
+/* Fenced blocks that are never closed and swallow lines that look like
+ * headings: each is reported; when recover is set and one of those lines
+ * starts a view section (say "## Tool Priorities") outside a Markdown
+ * example, the block is read as closed before it: its offset goes to
+ * cuts (parse the text in pieces split there). Returns the number of
+ * cuts, or a negative error. */
+#define ROSTER_MD_MAX_CUTS 16
+int roster_fence_unclosed(const char *work, size_t len, size_t body_off,
+                          const struct roster_lines *lines, int recover, const char *file,
+                          struct roster_diags *diags, size_t *cuts, size_t max_cuts);
+
 /* Inline source of lines [first, last] of a block: container prefixes
  * (quote markers, list markers on the item's first line, indentation)
  * removed, each line trimmed, joined by single spaces. */

@@ -150,6 +150,67 @@ fail:
     return NULL;
 }
 
+int roster_scope_parse(const char *s, enum roster_scope *out)
+{
+    static const char *const NAMES[] = {"all", "own", "inherited"};
+    for (int k = 0; k < 3; k++) {
+        if (strcmp(s, NAMES[k]) == 0) {
+            *out = (enum roster_scope)k;
+            return 0;
+        }
+    }
+    return ROSTER_EINVAL;
+}
+
+int roster_scope_applies(enum roster_view v)
+{
+    return v == ROSTER_VIEW_PROFILE || v == ROSTER_VIEW_COMPETENCIES ||
+           v == ROSTER_VIEW_WORK_PATTERNS || v == ROSTER_VIEW_TOOL_PRIORITIES ||
+           v == ROSTER_VIEW_OUTPUT_STANDARDS || v == ROSTER_VIEW_ANTI_PATTERNS ||
+           v == ROSTER_VIEW_SECTIONS;
+}
+
+/* The items of array a whose "from" is (own) or is not (inherited) id. */
+static json_t *items_in_scope(json_t *a, const char *id, enum roster_scope scope)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(a, i, item)
+    {
+        const char *from = json_string_value(json_object_get(item, "from"));
+        int own = from && strcmp(from, id) == 0;
+        if (out && own == (scope == ROSTER_SCOPE_OWN) && json_array_append(out, item)) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+json_t *roster_render_scoped(const json_t *profile, enum roster_scope scope)
+{
+    static const char *const KEYS[] = {"competencies",     "work_patterns", "tool_priorities",
+                                       "output_standards", "sections",      NULL};
+    const char *id = json_string_value(json_object_get(profile, "id"));
+    json_t *o = json_copy((json_t *)profile); /* shallow: values are shared */
+    if (!o || !id || scope == ROSTER_SCOPE_ALL)
+        return o;
+    for (const char *const *k = KEYS; *k; k++) {
+        if (roster_json_set(o, *k, items_in_scope(json_object_get(o, *k), id, scope)))
+            goto fail;
+    }
+    json_t *ap = json_object_get(o, "anti_patterns");
+    json_t *sap =
+        json_pack("{s:o, s:o}", "avoid", items_in_scope(json_object_get(ap, "avoid"), id, scope),
+                  "always", items_in_scope(json_object_get(ap, "always"), id, scope));
+    if (roster_json_set(o, "anti_patterns", sap) == 0)
+        return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
 json_t *roster_render_view(const json_t *profile, enum roster_view v)
 {
     const char *key = view_key(v);
@@ -237,7 +298,7 @@ char *roster_render_dump(const json_t *j, size_t *len)
     struct dump_sink d = {.failed = 0};
     roster_buf_init(&d.b, ROSTER_RENDER_MAX_BYTES);
     if (json_dump_callback(j, dump_write, &d, JSON_COMPACT | JSON_ENCODE_ANY) < 0 || d.failed ||
-        roster_buf_putc(&d.b, '\n') < 0) {
+        roster_json_shorten_reals(&d.b) < 0 || roster_buf_putc(&d.b, '\n') < 0) {
         roster_buf_release(&d.b);
         return NULL;
     }

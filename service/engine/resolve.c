@@ -11,8 +11,10 @@
 #include "roster_base.h"
 #include "roster_diag.h"
 #include "roster_doc.h"
+#include "roster_ignore.h"
 #include "roster_index.h"
 #include "roster_map.h"
+#include "roster_text.h"
 #include "resolve_internal.h"
 
 enum { ST_PENDING, ST_OK, ST_FAILED };
@@ -45,6 +47,29 @@ static int error(struct graph *g, size_t i, const char *code, const char *fmt, c
                             d->extends_line ? d->extends_line : 1, 1, d->id, fmt, a, b);
 }
 
+/* "; did you mean ..." naming the ids and file names closest to a parent
+ * name no profile has (bounded edit distance), or "" when none is close. */
+static void suggest_parent(const struct graph *g, size_t self, const char *name, char *out,
+                           size_t cap)
+{
+    size_t len = strlen(name), limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
+    struct roster_nearest nr;
+    roster_text_nearest_init(&nr, name, len, limit);
+    for (size_t k = 0; k < g->ix->ndocs; k++) {
+        if (k == self)
+            continue;
+        roster_text_nearest_offer(&nr, g->ix->docs[k]->id);
+        roster_text_nearest_offer(&nr, g->ix->docs[k]->stem);
+    }
+    struct roster_buf b;
+    roster_buf_init(&b, cap);
+    out[0] = '\0';
+    if (nr.n && roster_buf_puts(&b, "; did you mean ") == 0 &&
+        roster_text_nearest_format(&nr, &b) == 0 && roster_buf_putc(&b, '?') == 0)
+        snprintf(out, cap, "%s", b.data);
+    roster_buf_release(&b);
+}
+
 /* Finds the parent named `name` for doc i; reports why when it cannot. */
 static int lookup_parent(struct graph *g, size_t i, const char *name, size_t *out)
 {
@@ -55,8 +80,10 @@ static int lookup_parent(struct graph *g, size_t i, const char *name, size_t *ou
     }
     size_t first = (size_t)(uintptr_t)roster_map_get(g->by_stem, name, strlen(name));
     if (!first) {
+        char hint[3 * ROSTER_ID_MAX_BUF + 64];
+        suggest_parent(g, i, name, hint, sizeof(hint));
         int r = error(g, i, "extends.missing",
-                      "extends \"%s\": no profile has this id or file name%s", name, "");
+                      "extends \"%s\": no profile has this id or file name%s", name, hint);
         return r < 0 ? r : 1;
     }
     if (g->stem_count[first - 1] > 1) {
@@ -259,10 +286,29 @@ static struct roster_map *previous_by_id(const struct roster_resolution *prev)
     return m;
 }
 
+/* The front matter of the index's file named `file` (docs are sorted by
+ * path), for the diagnostics its lint.ignore silences. */
+static const json_t *meta_of_file(void *ctx, const char *file)
+{
+    const struct roster_index *ix = ctx;
+    size_t lo = 0, hi = ix->ndocs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(ix->docs[mid]->relpath, file);
+        if (c == 0)
+            return ix->docs[mid]->meta;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 int roster_resolve_from(struct roster_resolution **out, struct roster_index *ix,
                         const struct roster_resolution *prev)
 {
-    size_t n = ix->ndocs;
+    size_t n = ix->ndocs, ndiags = roster_diags_count(ix->diags);
     struct graph g = {.ix = ix};
     struct roster_resolution *res = roster_calloc(1, sizeof(*res));
     size_t *order = roster_calloc(n ? n : 1, sizeof(size_t));
@@ -317,11 +363,17 @@ int roster_resolve_from(struct roster_resolution **out, struct roster_index *ix,
         const struct roster_profile *old =
             g.previous ? roster_map_get(g.previous, p->doc->id, strlen(p->doc->id)) : NULL;
         r = roster_merge_profile_from(res, p, old);
+        if (r == 0)
+            r = roster_merge_check(p, ix->diags);
         if (r < 0)
             goto out;
         p->ok = 1;
     }
-    r = roster_diags_sort(ix->diags);
+    /* what resolving added (the files' own were filtered as they were
+     * parsed), less what each file's lint.ignore silences */
+    r = roster_ignore_filter(&ix->diags, ndiags, meta_of_file, ix);
+    if (r == 0)
+        r = roster_diags_sort(ix->diags);
     if (r < 0)
         goto out;
     *out = res;

@@ -72,6 +72,11 @@ enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, un
 enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, unsigned status,
                                     const char *code, const char *title, const char *detail,
                                     void *extra_json);
+/* A redirect (3xx) to location with a problem-shaped body as
+ * roster_send_problem makes (code, detail, extra), no-store. */
+enum MHD_Result roster_send_redirect(struct req *rq, struct MHD_Connection *c, unsigned status,
+                                     const char *location, const char *code, const char *title,
+                                     const char *detail, void *extra_json);
 /* 204 / 405 with Allow. */
 enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsigned status,
                                   const char *allow);

@@ -11,6 +11,7 @@
 #include "roster_doc.h"
 #include "roster_query.h"
 #include "roster_scan.h"
+#include "roster_text.h"
 #include "roster_version.h"
 #include "http_admin.h"
 
@@ -203,62 +204,19 @@ int roster_route_profiles(struct req *rq, struct MHD_Connection *c, const struct
                         1, NULL);
 }
 
-/* Bounded edit distance (returns limit+1 when larger). */
-static size_t distance(const char *a, const char *b, size_t limit)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if ((la > lb ? la - lb : lb - la) > limit || la > 128 || lb > 128)
-        return limit + 1;
-    size_t prev[130], cur[130];
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        size_t best = cur[0];
-        for (size_t j = 1; j <= lb; j++) {
-            size_t d = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            if (prev[j] + 1 < d)
-                d = prev[j] + 1;
-            if (cur[j - 1] + 1 < d)
-                d = cur[j - 1] + 1;
-            cur[j] = d;
-            if (d < best)
-                best = d;
-        }
-        if (best > limit)
-            return limit + 1;
-        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-    }
-    return prev[lb];
-}
-
 static enum MHD_Result not_found(struct req *rq, struct MHD_Connection *c, const char *id)
 {
     /* the (at most) three closest served ids within edit distance 3, in one
      * pass: the bounded distance gives up after a few rows for ids that
      * are not close, so a 404 stays cheap with thousands of profiles */
-    enum { NSUGG = 3, MAXD = 3 };
-    const char *best[NSUGG] = {0};
-    size_t bestd[NSUGG] = {MAXD + 1, MAXD + 1, MAXD + 1};
-    for (size_t i = 0; i < rq->snap->n; i++) {
-        const struct roster_sprofile *sp = &rq->snap->profiles[i];
-        if (!sp->ok)
-            continue;
-        size_t d = distance(id, sp->id, bestd[NSUGG - 1] - 1);
-        if (d >= bestd[NSUGG - 1])
-            continue;
-        size_t k = NSUGG - 1;
-        while (k > 0 && bestd[k - 1] > d) {
-            best[k] = best[k - 1];
-            bestd[k] = bestd[k - 1];
-            k--;
-        }
-        best[k] = sp->id;
-        bestd[k] = d;
-    }
+    struct roster_nearest nr;
+    roster_text_nearest_init(&nr, id, strlen(id), 3);
+    for (size_t i = 0; i < rq->snap->n; i++)
+        if (rq->snap->profiles[i].ok)
+            roster_text_nearest_offer(&nr, rq->snap->profiles[i].id);
     json_t *sugg = json_array();
-    for (size_t k = 0; sugg && k < NSUGG && best[k]; k++)
-        json_array_append_new(sugg, json_string(best[k]));
+    for (size_t k = 0; sugg && k < nr.n; k++)
+        json_array_append_new(sugg, json_string(nr.best[k]));
     char detail[200];
     snprintf(detail, sizeof(detail), "no profile has the id '%s'", id);
     json_t *extra = json_object();
@@ -280,8 +238,39 @@ static enum MHD_Result invalid_profile(struct req *rq, struct MHD_Connection *c,
                                detail, extra);
 }
 
-#define STALE_WARNING                                                                              \
-    "299 rosterd \"stale: the profile file has errors; serving its last good version\""
+/* A file stem that is no profile's id (what `extends` accepts too): 308 to
+ * the profile's canonical path, the view and the query kept; a stem that
+ * several files share is a 404 naming them. */
+static enum MHD_Result send_alias(struct req *rq, struct MHD_Connection *c,
+                                  const struct roster_target *t, const struct roster_alias *a)
+{
+    char detail[400];
+    if (!a->profile) {
+        snprintf(detail, sizeof(detail),
+                 "no profile has the id '%s', and %zu files have the name '%s.md': ask for one "
+                 "of them by its id",
+                 t->id, a->nfiles, t->id);
+        return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "profile_not_found",
+                                   "Profile not found", detail,
+                                   json_pack("{s:O}", "candidates", a->candidates));
+    }
+    char location[ROSTER_TARGET_MAX + 256];
+    int n = snprintf(location, sizeof(location), "/v1/profiles/%s%s%s%s%.*s", a->profile->id,
+                     t->route == ROSTER_ROUTE_VIEW ? "/" : "",
+                     t->route == ROSTER_ROUTE_VIEW ? t->view : "", t->query ? "?" : "",
+                     t->query ? (int)t->query_len : 0, t->query ? t->query : "");
+    if (n < 0 || (size_t)n >= sizeof(location))
+        return roster_send_problem(rq, c, MHD_HTTP_URI_TOO_LONG, "uri_too_long",
+                                   "Request target too long", "the redirect target is too long",
+                                   NULL);
+    snprintf(detail, sizeof(detail),
+             "'%s' is the file name of profile '%s' (%s); its id is the canonical name", t->id,
+             a->profile->id, a->profile->file);
+    return roster_send_redirect(rq, c, MHD_HTTP_PERMANENT_REDIRECT, location, "profile_alias",
+                                "Profile alias", detail,
+                                json_pack("{s:s,s:s,s:s}", "canonical_id", a->profile->id, "file",
+                                          a->profile->file, "location", location));
+}
 
 int roster_route_profile(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
 {
@@ -299,13 +288,15 @@ int roster_route_profile(struct req *rq, struct MHD_Connection *c, const struct 
     struct roster_param p[ROSTER_QUERY_MAX_PARAMS];
     char buf[ROSTER_TARGET_MAX + 64], why[200];
     size_t n;
-    int r = parse_params(t, route_params(t), p, &n, buf, sizeof(buf), why, sizeof(why));
+    const char *const *allowed = roster_route_params(roster_route_of(t->route), (int)v);
+    int r = parse_params(t, allowed, p, &n, buf, sizeof(buf), why, sizeof(why));
     if (r < 0)
         return query_problem(rq, c, r, why);
     int json_view = v != ROSTER_VIEW_PROMPT && v != ROSTER_VIEW_SOURCE;
-    if (json_view && n && !accepts_json_or_projection(c))
+    int projecting = param(p, n, "fields") != NULL;
+    if (json_view && projecting && !accepts_json_or_projection(c))
         return not_acceptable(rq, c, CT_PROJECTION);
-    if (json_view && !n && !accepts(c, CT_JSON))
+    if (json_view && !projecting && !accepts(c, CT_JSON))
         return not_acceptable(rq, c, CT_JSON);
     int prompt_json = 0;
     if (v == ROSTER_VIEW_PROMPT) {
@@ -317,27 +308,36 @@ int roster_route_profile(struct req *rq, struct MHD_Connection *c, const struct 
     }
     if (v == ROSTER_VIEW_SOURCE && !accepts(c, "text/markdown"))
         return not_acceptable(rq, c, "text/markdown");
+    enum roster_scope scope = ROSTER_SCOPE_ALL;
+    const char *scope_s = param(p, n, "scope");
+    if (scope_s && roster_scope_parse(scope_s, &scope) < 0)
+        return bad_query(rq, c, "scope must be own, inherited or all");
+    const struct roster_alias *alias = sp ? NULL : roster_snapshot_alias(rq->snap, id, t->id_len);
+    if (alias)
+        return send_alias(rq, c, t, alias);
     if (!sp)
         return not_found(rq, c, id);
     if (!sp->ok)
         return invalid_profile(rq, c, sp);
-    const char *warning = sp->stale ? STALE_WARNING : NULL;
+    const char *warning = sp->stale ? sp->stale_warning : NULL;
     const char *fields[ROSTER_QUERY_MAX_FIELDS];
     size_t nf = 0;
-    if (n && split_fields(p, n, fields, &nf, roster_query_profile_field, why, sizeof(why)) < 0)
+    if (projecting &&
+        split_fields(p, n, fields, &nf, roster_query_profile_field, why, sizeof(why)) < 0)
         return bad_query(rq, c, why);
-    /* rendered on first use; a projection is cut from the profile object */
+    if (projecting || scope != ROSTER_SCOPE_ALL) {
+        /* made for this request: the items in scope, then the projection */
+        json_t *o = roster_snapshot_scoped(rq->snap, sp, v, scope);
+        json_t *part = o && projecting ? roster_query_project(o, fields, nf) : json_incref(o);
+        json_decref(o);
+        return send_json_as(rq, c, part, projecting ? CT_PROJECTION : CT_JSON, 1, warning);
+    }
+    /* rendered on first use and cached */
     const struct roster_rep *rep = NULL;
     int which = prompt_json ? ROSTER_REP_PROMPT_JSON : (int)v;
-    if (!n && roster_snapshot_rep(rq->snap, sp, which, &rep) < 0)
+    if (roster_snapshot_rep(rq->snap, sp, which, &rep) < 0)
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
                                    "Out of memory", "the server is out of memory", NULL);
-    if (n) {
-        json_t *whole = roster_snapshot_profile(rq->snap, sp);
-        json_t *part = whole ? roster_query_project(whole, fields, nf) : NULL;
-        json_decref(whole);
-        return send_json_as(rq, c, part, CT_PROJECTION, 1, warning);
-    }
     return roster_send_rep(rq, c, rep, warning);
 }
 

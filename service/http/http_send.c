@@ -146,7 +146,8 @@ enum MHD_Result roster_send_rep(struct req *rq, struct MHD_Connection *c,
 }
 
 static enum MHD_Result send_bytes(struct req *rq, struct MHD_Connection *c, unsigned status,
-                                  const char *ctype, char *body, size_t len, const char *allow)
+                                  const char *ctype, char *body, size_t len, const char *allow,
+                                  const char *location)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -157,6 +158,8 @@ static enum MHD_Result send_bytes(struct req *rq, struct MHD_Connection *c, unsi
              MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
     if (ok && allow)
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES;
+    if (ok && location)
+        ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location) == MHD_YES;
     if (ok && status == MHD_HTTP_UNAUTHORIZED)
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                      "Bearer realm=\"rosterd\"") == MHD_YES;
@@ -175,7 +178,7 @@ enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, un
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
                                    "Out of memory", "the server is out of memory", NULL);
     if (!cacheable || status != MHD_HTTP_OK)
-        return send_bytes(rq, c, status, ctype, body, len, NULL);
+        return send_bytes(rq, c, status, ctype, body, len, NULL, NULL);
     /* built for this request: hash and (when asked) compress here */
     struct roster_rep *rep = roster_calloc(1, sizeof(*rep));
     if (!rep || roster_rep_init(rep, body, len, ctype, NULL) < 0) {
@@ -190,9 +193,9 @@ enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, un
     return send_variant(rq, c, rep, warning, rep);
 }
 
-enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, unsigned status,
+static enum MHD_Result send_problem(struct req *rq, struct MHD_Connection *c, unsigned status,
                                     const char *code, const char *title, const char *detail,
-                                    void *extra_json)
+                                    void *extra_json, const char *location)
 {
     char type[96], instance[256];
     snprintf(type, sizeof(type), "urn:roster:problem:%s", code);
@@ -230,7 +233,21 @@ enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, un
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
         return queue(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, resp, sizeof(oom) - 1);
     }
-    return send_bytes(rq, c, status, "application/problem+json", body, len, allow);
+    return send_bytes(rq, c, status, "application/problem+json", body, len, allow, location);
+}
+
+enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, unsigned status,
+                                    const char *code, const char *title, const char *detail,
+                                    void *extra_json)
+{
+    return send_problem(rq, c, status, code, title, detail, extra_json, NULL);
+}
+
+enum MHD_Result roster_send_redirect(struct req *rq, struct MHD_Connection *c, unsigned status,
+                                     const char *location, const char *code, const char *title,
+                                     const char *detail, void *extra_json)
+{
+    return send_problem(rq, c, status, code, title, detail, extra_json, location);
 }
 
 enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsigned status,

@@ -1,6 +1,8 @@
 /* Request target, query string and header parsing. */
 #include "roster_httpparse.h"
 
+#include "roster_render.h"
+
 #include "http_internal.h"
 
 #include <stdio.h>
@@ -18,7 +20,8 @@
 static const char *const NO_PARAMS[] = {NULL};
 static const char *const LIST_PARAMS[] = {"category", "role",  "extends", "q",
                                           "fields",   "limit", "cursor",  NULL};
-static const char *const PROFILE_PARAMS[] = {"fields", NULL};
+static const char *const PROFILE_PARAMS[] = {"fields", "scope", NULL};
+static const char *const VIEW_PARAMS[] = {"scope", NULL};
 static const char *const DIAG_PARAMS[] = {"severity", NULL};
 
 static const struct roster_route ROUTES[] = {
@@ -26,7 +29,7 @@ static const struct roster_route ROUTES[] = {
      ROSTER_ROUTE_SNAPSHOT, 2, roster_route_profiles},
     {ROSTER_ROUTE_PROFILE, "/v1/profiles/{id}", "profile", GET_ALLOW, PROFILE_PARAMS,
      ROSTER_ROUTE_SNAPSHOT, 3, roster_route_profile},
-    {ROSTER_ROUTE_VIEW, "/v1/profiles/{id}/{view}", "view", GET_ALLOW, NO_PARAMS,
+    {ROSTER_ROUTE_VIEW, "/v1/profiles/{id}/{view}", "view", GET_ALLOW, VIEW_PARAMS,
      ROSTER_ROUTE_SNAPSHOT, 4, roster_route_profile},
     {ROSTER_ROUTE_FACETS, "/v1/facets", "facets", GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 2,
      roster_route_facets},
@@ -54,6 +57,13 @@ const struct roster_route *roster_routes(size_t *n)
 /* The table is in enum order after NOT_FOUND and BAD_ID (the unit test
  * checks every entry), so a kind indexes it directly. */
 #define FIRST_ROUTABLE ROSTER_ROUTE_PROFILES
+
+const char *const *roster_route_params(const struct roster_route *rt, int view)
+{
+    if (rt->kind == ROSTER_ROUTE_VIEW && !roster_scope_applies((enum roster_view)view))
+        return NO_PARAMS;
+    return rt->params;
+}
 
 const struct roster_route *roster_route_of(enum roster_route_kind kind)
 {

@@ -53,6 +53,19 @@ json_t *roster_snapshot_profile(const struct roster_snapshot *s, const struct ro
     return sp->resolved ? roster_render_profile(sp->resolved, s->ix->diags) : NULL;
 }
 
+json_t *roster_snapshot_scoped(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                               enum roster_view v, enum roster_scope scope)
+{
+    json_t *whole = roster_snapshot_profile(s, sp);
+    json_t *scoped = whole ? roster_render_scoped(whole, scope) : NULL;
+    json_t *out = NULL;
+    json_decref(whole);
+    if (scoped)
+        out = v == ROSTER_VIEW_PROFILE ? json_incref(scoped) : roster_render_view(scoped, v);
+    json_decref(scoped);
+    return out;
+}
+
 static _Atomic unsigned long long renders; /* representations built, process-wide */
 
 unsigned long long roster_snapshot_renders(void)

@@ -263,6 +263,167 @@ static int build_stale(struct roster_sprofile *sp, const struct roster_snapshot 
     return r < 0 ? r : 0;
 }
 
+/* Why a stale profile is stale, in words, from the error diagnostics that
+ * made it unresolvable: its own file's, and through extends.parent_invalid
+ * its parents' in turn (at most one more level per hop). */
+#define STALE_REASON_MAX 480 /* bytes of reason in the Warning header */
+#define STALE_MESSAGE_MAX 200 /* bytes of one diagnostic's message */
+
+static int describe_file(struct roster_buf *b, const struct roster_snapshot *s, const json_t *diags,
+                         int depth);
+
+/* The first "quoted" name in a resolver message when what follows it is
+ * `after` (`extends "x": ...`, `parent "x" (file) ...`); 0 when it is not
+ * (a name with a quote in it): the message is then used as it is. */
+static int quoted_name(const char *msg, const char *after, const char **name, int *len)
+{
+    const char *a = msg ? strchr(msg, '"') : NULL;
+    const char *e = a ? strchr(a + 1, '"') : NULL;
+    if (!e || e - a - 1 > 4096 || strncmp(e + 1, after, strlen(after)) != 0)
+        return 0;
+    *name = a + 1;
+    *len = (int)(e - a - 1);
+    return 1;
+}
+
+static int is_resolver_code(const char *code)
+{
+    static const char *const codes[] = {"extends.missing",        "extends.ambiguous",
+                                        "extends.parent_invalid", "extends.cycle",
+                                        "extends.too_deep",       NULL};
+    for (const char *const *c = codes; *c; c++)
+        if (strcmp(code, *c) == 0)
+            return 1;
+    return 0;
+}
+
+/* `file:line: message` of the first of the file's own errors (not the
+ * resolver's), and how many more there are; 0 when there are none. */
+static size_t own_errors(const json_t *diags, const json_t **first)
+{
+    size_t i, n = 0;
+    const json_t *g;
+    *first = NULL;
+    json_array_foreach(diags, i, g)
+    {
+        const char *sev = json_string_value(json_object_get(g, "severity"));
+        const char *code = json_string_value(json_object_get(g, "code"));
+        if (!sev || strcmp(sev, "error") != 0 || !code || is_resolver_code(code))
+            continue;
+        if (!n++)
+            *first = g;
+    }
+    return n;
+}
+
+static int put_own_errors(struct roster_buf *b, const json_t *first, size_t n)
+{
+    const char *file = json_string_value(json_object_get(first, "file"));
+    const char *msg = json_string_value(json_object_get(first, "message"));
+    json_int_t line = json_integer_value(json_object_get(first, "line"));
+    int r = roster_buf_printf(b, "has errors (%s", file ? file : "?");
+    if (r == 0 && line > 0)
+        r = roster_buf_printf(b, ":%lld", (long long)line);
+    if (r == 0)
+        r = roster_buf_printf(b, ": %.*s", STALE_MESSAGE_MAX, msg ? msg : "");
+    if (r == 0 && n > 1)
+        r = roster_buf_printf(b, "; and %zu more", n - 1);
+    return r == 0 ? roster_buf_putc(b, ')') : r;
+}
+
+/* One resolver diagnostic: what it says about the profile whose parent is
+ * named in it. depth 0: the stale profile itself. */
+static int describe_resolver(struct roster_buf *b, const struct roster_snapshot *s,
+                             const char *code, const char *msg, int depth)
+{
+    const char *name;
+    int len;
+    const char *who = depth ? "its parent" : "parent";
+    if (strcmp(code, "extends.missing") == 0 && quoted_name(msg, ": ", &name, &len))
+        return roster_buf_printf(b, "%s %.*s is missing", who, len, name);
+    if (strcmp(code, "extends.ambiguous") == 0 && quoted_name(msg, " matches ", &name, &len))
+        return roster_buf_printf(b, "%s %.*s matches several files", who, len, name);
+    if (strcmp(code, "extends.parent_invalid") == 0 && quoted_name(msg, " (", &name, &len)) {
+        const struct roster_sprofile *p = roster_snapshot_find(s, name, (size_t)len);
+        int r = roster_buf_printf(b, "%s %.*s ", who, len, name);
+        if (r == 0 && p && depth < ROSTER_MAX_HOPS)
+            r = describe_file(b, s, p->diagnostics, depth + 1);
+        else if (r == 0)
+            r = roster_buf_puts(b, "has errors");
+        return r;
+    }
+    return roster_buf_printf(b, "%.*s", STALE_MESSAGE_MAX, msg ? msg : code);
+}
+
+/* Why the profile with these (own file's) diagnostics is not resolved:
+ * "the profile file has errors (...)" or the resolver's causes, joined by
+ * "; ". At depth > 0 it continues "parent X ": "has errors (...)" or
+ * "cannot be resolved: its parent Y is missing". */
+static int describe_file(struct roster_buf *b, const struct roster_snapshot *s, const json_t *diags,
+                         int depth)
+{
+    const json_t *first;
+    size_t own = own_errors(diags, &first);
+    if (own) {
+        int r = depth ? 0 : roster_buf_puts(b, "the profile file ");
+        return r == 0 ? put_own_errors(b, first, own) : r;
+    }
+    int r = depth ? roster_buf_puts(b, "cannot be resolved: ") : 0;
+    size_t i, n = 0;
+    const json_t *g;
+    json_array_foreach(diags, i, g)
+    {
+        const char *sev = json_string_value(json_object_get(g, "severity"));
+        const char *code = json_string_value(json_object_get(g, "code"));
+        if (r < 0 || !sev || strcmp(sev, "error") != 0 || !code)
+            continue;
+        if (n++)
+            r = roster_buf_puts(b, "; ");
+        if (r == 0)
+            r = describe_resolver(b, s, code, json_string_value(json_object_get(g, "message")),
+                                  depth);
+    }
+    if (r == 0 && !n) /* its errors were dropped (over ROSTER_DIAGS_MAX) */
+        r = roster_buf_puts(b, depth ? "has errors" : "the profile has errors");
+    return r;
+}
+
+/* The Warning header of a stale profile: warn-code 299, the agent, and a
+ * quoted-string of printable ASCII (quotes and backslashes escaped, other
+ * bytes '?'), the reason cut at STALE_REASON_MAX bytes. */
+static int stale_warning(struct roster_sprofile *sp, const struct roster_snapshot *s)
+{
+    struct roster_buf why, w;
+    roster_buf_init(&why, 2 * STALE_REASON_MAX);
+    roster_buf_init(&w, (size_t)8 << 10);
+    int r = describe_file(&why, s, sp->diagnostics, 0);
+    int cut = r == ROSTER_E2BIG || why.len > STALE_REASON_MAX;
+    if (r == ROSTER_E2BIG)
+        r = 0;
+    if (r == 0)
+        r = roster_buf_puts(&w, "299 rosterd \"stale: ");
+    size_t n = why.len > STALE_REASON_MAX ? STALE_REASON_MAX : why.len;
+    for (size_t k = 0; r == 0 && k < n; k++) {
+        unsigned char c = (unsigned char)why.data[k];
+        if (c >= 0x80 && (c & 0xc0) == 0x80)
+            continue; /* a UTF-8 continuation byte: its lead byte became '?' */
+        if (c == '"' || c == '\\')
+            r = roster_buf_putc(&w, '\\');
+        if (r == 0)
+            r = roster_buf_putc(&w, c >= 0x80 ? '?' : c < 0x20 || c == 0x7f ? ' ' : (char)c);
+    }
+    if (r == 0)
+        r = roster_buf_puts(&w, cut ? "...; serving its last good version\""
+                                    : "; serving its last good version\"");
+    if (r == 0) {
+        sp->stale_warning = roster_buf_steal(&w, NULL);
+        r = sp->stale_warning ? 0 : ROSTER_ENOMEM;
+    }
+    roster_buf_release(&why);
+    roster_buf_release(&w);
+    return r;
+}
+
 static int cmp_sprofile(const void *a, const void *b)
 {
     return strcmp(((const struct roster_sprofile *)a)->id, ((const struct roster_sprofile *)b)->id);
@@ -311,6 +472,12 @@ static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
         if (r < 0)
             return r;
     }
+    /* with every profile in place: a stale one's reason may name its parents' */
+    for (size_t i = 0; i < s->n; i++) {
+        int r = s->profiles[i].stale ? stale_warning(&s->profiles[i], s) : 0;
+        if (r < 0)
+            return r;
+    }
     return 0;
 }
 
@@ -341,6 +508,8 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
         r = build_profiles(s, ix, res, opts->previous, opts->strict_markdown);
     if (r == 0)
         r = roster_snapshot_build_indexes(s, ix->diags);
+    if (r == 0)
+        r = roster_snapshot_build_aliases(s, ix);
     if (r < 0) {
         roster_error_set(err, r, opts->dir, 0, 0, "out of memory while building the snapshot");
         goto out;
@@ -378,7 +547,8 @@ struct roster_snapshot *roster_snapshot_ref(struct roster_snapshot *s)
 /* Frees what sp holds (sp is an element of the snapshot's array). */
 static void sprofile_release(struct roster_sprofile *sp)
 {
-    char *strings[] = {sp->id, sp->file, sp->source_sha256}; /* the haystack is the cache's */
+    char *strings[] = {sp->id, sp->file, sp->source_sha256,
+                       sp->stale_warning}; /* the haystack is the cache's */
     json_t *trees[] = {sp->summary, sp->stale_profile, sp->diagnostics};
     for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
         roster_free(strings[k]);
@@ -396,6 +566,10 @@ void roster_snapshot_unref(struct roster_snapshot *s)
         sprofile_release(&s->profiles[i]);
     roster_free(s->profiles);
     roster_map_free(s->by_id);
+    roster_map_free(s->by_stem);
+    for (size_t i = 0; i < s->naliases; i++)
+        json_decref(s->aliases[i].candidates);
+    roster_free(s->aliases);
     roster_rep_release(&s->list_default);
     roster_rep_release(&s->facets);
     roster_rep_release(&s->diagnostics);

@@ -5,10 +5,14 @@
 #include "roster_snapshot.h"
 
 struct roster_diags;
+struct roster_index;
 typedef struct json_t json_t;
 
 /* The snapshot-wide documents: default listing, facets, diagnostics. */
 int roster_snapshot_build_indexes(struct roster_snapshot *s, const struct roster_diags *diags);
+/* The file stem aliases (s->by_stem) of the files of ix, after the
+ * profiles: the map borrows the stems, so ix must live as long as s. */
+int roster_snapshot_build_aliases(struct roster_snapshot *s, const struct roster_index *ix);
 
 /* The 64-hex tag of representation `which` of sp (lazy.c): its ETag. */
 void roster_sprofile_tag(const struct roster_sprofile *sp, int which, char hex[65]);

@@ -20,7 +20,7 @@ def clean_dir(tmp_path_factory):
     """A small profile set with no errors (and no warnings)."""
     d = tmp_path_factory.mktemp("clean")
     (d / "alpha.md").write_text("---\nid: alpha\nname: Alpha\ncategory: test\n---\n\n# Alpha\n\nThe first.\n")
-    (d / "beta.md").write_text("---\nid: beta\nname: Beta\nextends: alpha\n---\n\n# Beta\n\nThe second.\n")
+    (d / "beta.md").write_text("---\nid: beta\nname: Beta\nextends: alpha\ninherit: {Alpha: drop}\n---\n\n# Beta\n\nThe second.\n")
     return d
 
 
@@ -161,7 +161,9 @@ def test_check_errors_exit_1_json_matches_server(server, api):
 
 def test_check_text_and_github(server, api):
     items = api.get("/v1/diagnostics").json()["items"]
-    text = run("check", "--profiles", server.profiles)
+    # run in the profiles directory: file names are from the current one
+    here = {"cwd": server.profiles, "env": {"GITHUB_WORKSPACE": ""}}
+    text = run("check", "--profiles", server.profiles, **here)
     assert text.returncode == 1
     lines = text.stdout.decode().splitlines()
     assert len(lines) == len(items) + 1
@@ -169,7 +171,7 @@ def test_check_text_and_github(server, api):
         assert line == (f"{d['file']}:{d['line'] or 0}:{d['column'] or 0}: {d['severity']}: "
                         f"{d['message']} [{d['code']}]")
     assert re.match(r"^\d+ profiles, \d+ valid, 2 errors, \d+ warnings$", lines[-1])
-    gh = run("check", "--profiles", server.profiles, "--format", "github")
+    gh = run("check", "--profiles", server.profiles, "--format", "github", **here)
     assert gh.returncode == 1
     glines = gh.stdout.decode().splitlines()
     assert len(glines) == len(items)

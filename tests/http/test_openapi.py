@@ -156,9 +156,10 @@ def test_route_table_is_the_contract(rosterd):
     spec = SPEC.doc["paths"]
     expanded = {}
     for rt in table:
-        paths = [rt["pattern"].replace("{view}", v) for v in rt["views"]] or [rt["pattern"]]
-        for p in paths:
-            expanded[p] = rt
+        for v, params in rt["views"].items():  # {view}: the params each view takes
+            expanded[rt["pattern"].replace("{view}", v)] = dict(rt, params=params)
+        if not rt["views"]:
+            expanded[rt["pattern"]] = rt
     assert set(expanded) == set(spec), (set(expanded) ^ set(spec))
     for path, rt in expanded.items():
         ops = {m for m in spec[path] if m in ("get", "head", "options", "post", "put", "patch", "delete")}

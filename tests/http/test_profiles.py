@@ -171,12 +171,17 @@ def test_profile(api, server):
     SPEC.validate(p, SPEC.schema("Profile"))
     assert p["id"] == "fx-leaf" and p["stale"] is False
     assert "Warning" not in r.headers
-    assert p["metadata"]["id"] == "fx-leaf" and p["metadata"]["version"] == 2
+    # a number where a string is expected keeps its authored text (frontmatter.number_as_string)
+    assert p["metadata"]["id"] == "fx-leaf" and p["metadata"]["version"] == "2"
     assert p["role"] == {"name": "leaf", "title": "Leaf Worker",
                          "statement": "You are the leaf fixture. You exist so the tests have a third-level profile."}
-    assert p["competencies"][-1] == {"name": None, "description": "Plain competency without a label"}
+    assert p["competencies"][-1] == {"name": None, "description": "Plain competency without a label",
+                                     "from": "fx-leaf", "section": "Leaf Worker/Core Competencies"}
     assert p["tool_priorities"][1]["qualifier"] == "Fallback"
-    assert p["anti_patterns"] == {"avoid": ["Never be nondeterministic"], "always": ["Always clean up"]}
+    sec = "Leaf Worker/Anti-Patterns"
+    assert p["anti_patterns"] == {
+        "avoid": [{"text": "Never be nondeterministic", "from": "fx-leaf", "section": sec}],
+        "always": [{"text": "Always clean up", "from": "fx-leaf", "section": sec}]}
     raw = (server.profiles / "fx-leaf.md").read_bytes()
     assert p["source"] == {"path": "fx-leaf.md", "sha256": hashlib.sha256(raw).hexdigest()}
     minimal = api.get("/v1/profiles/fx-minimal").json()

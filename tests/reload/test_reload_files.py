@@ -103,13 +103,15 @@ def test_edit_serves_new_content_etag_and_generation(server, profiles_dir):
 
 def test_edit_parent_rebuilds_descendants(server, profiles_dir):
     g0 = server.generation()
-    text = original("base.md").replace("You work carefully,", "You work carefully and audibly,")
+    # in the Operating Rules every descendant inherits (worker-sre drops
+    # base's role statement, `inherit: {Base Worker: drop}`, not its rules)
+    text = original("base.md").replace("Restate the task in one sentence", "Restate the task in one clear sentence")
     assert text != original("base.md")
     write_in_place(profiles_dir / "base.md", text)
 
     def seen():
         bodies = [server.get(f"/v1/profiles/{p}/prompt") for p in ("base", "worker-devops", "worker-sre")]
-        return all(b.status_code == 200 and "carefully and audibly" in b.text for b in bodies)
+        return all(b.status_code == 200 and "in one clear sentence" in b.text for b in bodies)
 
     ok, dt = poll(seen, OBSERVE_S)
     assert ok, "the parent's edit did not reach every descendant within 1 s"

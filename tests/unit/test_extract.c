@@ -68,6 +68,8 @@ START_TEST(competencies)
     ck_assert_str_eq(str(json_array_get(a, 7), "name"), "Performance Optimization");
     ck_assert_str_eq(str(json_array_get(a, 7), "description"),
                      "Tune builds, deployments, and runtime performance");
+    ck_assert_str_eq(str(json_array_get(a, 7), "from"), "worker-devops");
+    ck_assert_str_eq(str(json_array_get(a, 0), "section"), "DevOps Worker/Core Competencies");
     json_decref(a);
 }
 END_TEST
@@ -81,6 +83,9 @@ START_TEST(work_patterns)
     for (size_t i = 0; i < 3; i++) {
         json_t *w = json_array_get(a, i);
         ck_assert_str_eq(str(w, "name"), names[i]);
+        ck_assert_str_eq(str(w, "from"), "worker-devops");
+        ck_assert_int_eq(strncmp(str(w, "section"), "DevOps Worker/Work Patterns/", 28), 0);
+        ck_assert_str_eq(str(w, "section") + strlen("DevOps Worker/Work Patterns/"), names[i]);
         json_t *steps = json_object_get(w, "steps");
         ck_assert_uint_eq(json_array_size(steps), 4);
         json_t *ex = json_object_get(w, "examples");
@@ -122,6 +127,8 @@ START_TEST(tool_priorities)
         ck_assert_str_eq(str(t, "qualifier"), quals[i]);
         ck_assert_str_eq(str(t, "description"), descs[i]);
         ck_assert_uint_eq(json_array_size(json_object_get(t, "uses")), 3);
+        ck_assert_str_eq(str(t, "from"), "worker-devops");
+        ck_assert_str_eq(str(t, "section"), "DevOps Worker/Tool Priorities");
     }
     ck_assert_str_eq(
         json_string_value(json_array_get(json_object_get(json_array_get(a, 3), "uses"), 2)),
@@ -137,6 +144,9 @@ START_TEST(output_standards)
     ck_assert_str_eq(str(json_array_get(a, 0), "name"), "Infrastructure as Code");
     ck_assert_str_eq(str(json_array_get(a, 1), "name"), "Security Hardening");
     ck_assert_str_eq(str(json_array_get(a, 2), "name"), "Disaster Recovery");
+    ck_assert_str_eq(str(json_array_get(a, 2), "section"),
+                     "DevOps Worker/Output Standards/Disaster Recovery");
+    ck_assert_str_eq(str(json_array_get(a, 0), "from"), "worker-devops");
     json_t *iac = json_array_get(json_object_get(json_array_get(a, 0), "examples"), 0);
     ck_assert_str_eq(str(iac, "language"), "yaml");
     json_t *tables = json_object_get(json_array_get(a, 1), "tables");
@@ -163,12 +173,17 @@ START_TEST(anti_patterns)
     json_t *avoid = json_object_get(o, "avoid"), *always = json_object_get(o, "always");
     ck_assert_uint_eq(json_array_size(avoid), 8);
     ck_assert_uint_eq(json_array_size(always), 8);
-    ck_assert_str_eq(json_string_value(json_array_get(avoid, 0)),
+    ck_assert_str_eq(str(json_array_get(avoid, 0), "text"),
                      "Include manual steps in automated pipelines");
-    ck_assert_str_eq(json_string_value(json_array_get(avoid, 5)),
+    ck_assert_str_eq(str(json_array_get(avoid, 5), "text"),
                      "Use `latest` tags for container images");
-    ck_assert_str_eq(json_string_value(json_array_get(always, 7)),
-                     "Document runbooks for operations");
+    ck_assert_str_eq(str(json_array_get(always, 7), "text"), "Document runbooks for operations");
+    /* provenance: every item names the profile and section it came from */
+    for (size_t i = 0; i < 8; i++) {
+        ck_assert_str_eq(str(json_array_get(avoid, i), "from"), "worker-devops");
+        ck_assert_str_eq(str(json_array_get(always, i), "section"), "DevOps Worker/Anti-Patterns");
+        ck_assert_uint_eq(json_object_size(json_array_get(avoid, i)), 3);
+    }
     json_decref(o);
 }
 END_TEST

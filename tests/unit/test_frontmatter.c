@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "roster_base.h"
+#include "roster_diag.h"
 #include "roster_frontmatter.h"
 #include "roster_text.h"
 #include "util.h"
@@ -143,10 +144,11 @@ START_TEST(refusals)
     expect_refusal("frontmatter/not-mapping.md", "frontmatter.not_mapping", ROSTER_EINVAL, 2, 1,
                    "front matter must be a mapping of keys to values");
     /* "key: [unclosed" on line 3: libyaml gives up where the slice ends,
-     * the start of the closing '---' line */
-    expect_refusal("frontmatter/syntax-error.md", "frontmatter.syntax", ROSTER_EINVAL, 4, 1,
-                   "YAML syntax error: did not find expected ',' or ']' while parsing a flow "
-                   "sequence");
+     * the start of the closing '---' line; the mistake is the '[' */
+    expect_refusal("frontmatter/syntax-error.md", "frontmatter.syntax", ROSTER_EINVAL, 3, 6,
+                   "YAML syntax error: the '[' here is never closed (the parser gave up on line "
+                   "4: did not find expected ',' or ']'); hint: close the list with ']', or "
+                   "quote the value if the '[' is text");
 }
 END_TEST
 
@@ -210,9 +212,11 @@ START_TEST(error_lines_are_file_lines)
     ck_assert_ptr_null(v);
     ck_assert_str_eq(err.diag, "frontmatter.syntax");
     /* the slice's lines are file lines 10 and 11; libyaml gives up at the
-     * end of the slice, the start of line 12 */
-    ck_assert_uint_eq(err.line, 12);
-    ck_assert_uint_eq(err.col, 1);
+     * end of the slice, the start of line 12, and the '[' that never
+     * closes is on line 11 */
+    ck_assert_uint_eq(err.line, 11);
+    ck_assert_uint_eq(err.col, 4);
+    ck_assert_ptr_nonnull(strstr(err.msg, "(the parser gave up on line 12: "));
     /* and a refused token is reported on its own file line and column */
     const char *dup = "id: x\nlist: [a]\n  # note\nid: y\n";
     roster_error_clear(&err);
@@ -229,6 +233,144 @@ START_TEST(error_lines_are_file_lines)
 }
 END_TEST
 
+/* A YAML mistake is reported on the line that has it, with a hint. */
+START_TEST(syntax_hints)
+{
+    static const char tab[] = "; hint: this line is indented with a tab: YAML indents with spaces";
+    /* "\t- a": libyaml stops at the tab itself */
+    expect_refusal("frontmatter/yaml-tab.md", "frontmatter.syntax", ROSTER_EINVAL, 4, 1,
+                   "YAML syntax error: found character that cannot start any token while "
+                   "scanning for the next token; hint: this line is indented with a tab: YAML "
+                   "indents with spaces");
+    /* "  \tb: 2": the tab after two spaces (column 3), not where libyaml
+     * complained (column 1) */
+    json_t *v = NULL;
+    struct roster_error err;
+    ck_assert_int_eq(parse_fixture("frontmatter/yaml-tab-nested.md", &v, &err), ROSTER_EINVAL);
+    ck_assert_uint_eq(err.line, 5);
+    ck_assert_uint_eq(err.col, 3);
+    ck_assert_ptr_nonnull(strstr(err.msg, tab));
+    /* "tags: [a, b" then "name: y": the '[' on line 3, not line 4 where
+     * libyaml gave up */
+    expect_refusal("frontmatter/yaml-unclosed-list.md", "frontmatter.syntax", ROSTER_EINVAL, 3, 7,
+                   "YAML syntax error: the '[' here is never closed (the parser gave up on line "
+                   "4: did not find expected ',' or ']'); hint: close the list with ']', or "
+                   "quote the value if the '[' is text");
+    expect_refusal("frontmatter/yaml-unclosed-map.md", "frontmatter.syntax", ROSTER_EINVAL, 3, 7,
+                   "YAML syntax error: the '{' here is never closed (the parser gave up on line "
+                   "5: did not find expected ',' or '}'); hint: close the mapping with '}', or "
+                   "quote the value if the '{' is text");
+    /* the inner [b, c] closes; "d]" is quoted and "# f]" a comment: the
+     * outer '[' is the one left open */
+    expect_refusal("frontmatter/yaml-unclosed-nested.md", "frontmatter.syntax", ROSTER_EINVAL, 3, 7,
+                   "YAML syntax error: the '[' here is never closed (the parser gave up on line "
+                   "4: did not find expected ',' or ']'); hint: close the list with ']', or "
+                   "quote the value if the '[' is text");
+    /* "description: Use this: for that # why": the second ': ' */
+    expect_refusal("frontmatter/yaml-colon.md", "frontmatter.syntax", ROSTER_EINVAL, 3, 22,
+                   "YAML syntax error: mapping values are not allowed in this context; hint: a "
+                   "value that contains ': ' must be quoted: description: \"Use this: for "
+                   "that\"");
+}
+END_TEST
+
+/* Hints from slices, where no fixture is needed. */
+START_TEST(syntax_hints_inline)
+{
+    static const struct {
+        const char *yaml;
+        unsigned line, col;
+        const char *tail; /* the message ends with it */
+    } cases[] = {
+        /* a list item whose value has a second ': ' */
+        {"list:\n  - a: b: c\n", 2, 9, "must be quoted: a: \"b: c\""},
+        /* a value with quotes in it: no rewrite to suggest */
+        {"d: say \"x\": y\n", 1, 11, "; hint: a value that contains ': ' must be quoted"},
+        /* the first ': ' of an over-indented line is no value's colon */
+        {"a: x\n  b: y\n", 2, 4, "mapping values are not allowed in this context"},
+        /* a block list left open to the end of the block */
+        {"tags: [\n  a,\n  b,\n", 1, 7,
+         "close the list with ']', or quote the value if the "
+         "'[' is text"},
+        /* closed by the wrong bracket: the '{' is the one never closed */
+        {"t: [a, {b: 1]\nn: y\n", 1, 8,
+         "close the mapping with '}', or quote the value if "
+         "the '{' is text"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = NULL;
+        struct roster_error err;
+        roster_error_clear(&err);
+        const char *y = cases[i].yaml;
+        ck_assert_int_eq(roster_frontmatter_parse(&v, y, strlen(y), 1, &err), ROSTER_EINVAL);
+        ck_assert_str_eq(err.diag, "frontmatter.syntax");
+        ck_assert_msg(err.line == cases[i].line && err.col == cases[i].col,
+                      "case %zu: at %u:%u, expected %u:%u (%s)", i, err.line, err.col,
+                      cases[i].line, cases[i].col, err.msg);
+        size_t n = strlen(err.msg), t = strlen(cases[i].tail);
+        ck_assert_msg(n >= t && strcmp(err.msg + n - t, cases[i].tail) == 0, "case %zu: %s", i,
+                      err.msg);
+    }
+}
+END_TEST
+
+/* name, category, description, version and role keep a plain number's
+ * text, with a warning each; other keys keep the core schema's types. */
+START_TEST(numbers_keep_their_text)
+{
+    size_t n, tn;
+    char *raw = read_all(fixture("frontmatter/numbers-as-text.md"), &n), *text = NULL;
+    ck_assert_int_eq(roster_text_normalize(raw, n, &text, &tn), 0);
+    struct roster_fm_split sp;
+    struct roster_error err;
+    ck_assert_int_eq(roster_frontmatter_split(text, tn, &sp, &err), 0);
+    struct roster_diags *d = roster_diags_new();
+    struct roster_fm_opts fo = {.file = "n.md", .diags = d};
+    json_t *v = NULL;
+    ck_assert_int_eq(
+        roster_frontmatter_parse_opts(&v, text + sp.fm_off, sp.fm_len, sp.fm_line, &fo, &err), 0);
+    static const struct {
+        const char *key, *text;
+        unsigned line, col;
+    } kept[] = {{"name", "2", 3, 7},
+                {"category", "0x1F", 4, 11},
+                {"description", "1e3", 5, 14},
+                {"version", "1.10", 6, 10},
+                {"role", "-0.5", 7, 7}};
+    ck_assert_uint_eq(roster_diags_count(d), 5);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_str_eq(json_string_value(json_object_get(v, kept[i].key)), kept[i].text);
+        const struct roster_diag *g = roster_diags_get(d, i);
+        ck_assert_str_eq(g->code, "frontmatter.number_as_string");
+        ck_assert_int_eq(g->severity, ROSTER_SEV_WARNING);
+        ck_assert_str_eq(g->file, "n.md");
+        ck_assert_uint_eq(g->line, kept[i].line);
+        ck_assert_uint_eq(g->col, kept[i].col);
+    }
+    ck_assert_str_eq(roster_diags_get(d, 3)->message,
+                     "version: 1.10 is a number in YAML; it is kept as the text \"1.10\": quote "
+                     "it (version: \"1.10\")");
+    /* other keys, and the same keys below the top level, are numbers */
+    ck_assert(json_is_real(json_object_get(v, "level")));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "quoted")), "1.10");
+    json_t *meta = json_object_get(v, "metadata");
+    ck_assert(json_is_real(json_object_get(meta, "version")));
+    ck_assert(json_real_value(json_object_get(meta, "temperature")) == 0.7);
+    json_decref(v);
+    /* warnings only for a block that parses */
+    const char *bad = "version: 1.10\ntags: [a\n";
+    roster_error_clear(&err);
+    v = NULL;
+    ck_assert_int_eq(roster_frontmatter_parse_opts(&v, bad, strlen(bad), 2, &fo, &err),
+                     ROSTER_EINVAL);
+    ck_assert_ptr_null(v);
+    ck_assert_uint_eq(roster_diags_count(d), 5);
+    roster_diags_free(d);
+    roster_free(raw);
+    roster_free(text);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("frontmatter");
@@ -241,6 +383,9 @@ static Suite *suite(void)
     tcase_add_test(tc, limits);
     tcase_add_test(tc, split_variants);
     tcase_add_test(tc, error_lines_are_file_lines);
+    tcase_add_test(tc, syntax_hints);
+    tcase_add_test(tc, syntax_hints_inline);
+    tcase_add_test(tc, numbers_keep_their_text);
     suite_add_tcase(s, tc);
     return s;
 }

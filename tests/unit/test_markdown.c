@@ -54,6 +54,48 @@ START_TEST(seed_fence_repairs)
 }
 END_TEST
 
+/* Unclosed fences: a heading of a view section ends the block (twice
+ * here); other heading-like lines stay code; the re-parse from the text
+ * (roster_doc_blocks) gives the same sections. */
+START_TEST(unclosed_fence_recovery)
+{
+    struct roster_diags *d = roster_diags_new();
+    struct roster_doc *doc = parse("markdown/unclosed-recovered.md", 0, d);
+    ck_assert_int_eq(doc->failed, 0);
+    ck_assert_uint_eq(count_code(d, "markdown.unclosed_fence"), 2);
+    ck_assert(has_diag(d, "markdown.unclosed_fence", 11));
+    ck_assert(has_diag(d, "markdown.unclosed_fence", 19));
+    const char *titles[] = {"Unclosed", "Work Patterns", "Script", "Tool Priorities",
+                            "Anti-Patterns"};
+    unsigned lines[] = {5, 7, 9, 15, 24};
+    ck_assert_uint_eq(doc->md.nsections, 5);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_str_eq(doc->md.sections[i].title, titles[i]);
+        ck_assert_uint_eq(doc->md.sections[i].line, lines[i]);
+    }
+    /* the bash block ends before the blank line above the heading */
+    const struct roster_block *code = find(doc, "Script")->blocks;
+    ck_assert_int_eq(code->kind, ROSTER_BLOCK_CODE);
+    ck_assert_str_eq(code->lang, "bash");
+    ck_assert_str_eq(code->text, "echo one\n# a shell comment, not a heading\n");
+    struct roster_arena *arena = NULL;
+    struct roster_md again;
+    ck_assert_int_eq(roster_doc_blocks(doc, &arena, &again), 0);
+    ck_assert_uint_eq(again.nsections, 5);
+    ck_assert_uint_eq(again.sections[4].line, 24);
+    roster_arena_free(arena);
+    roster_doc_free(doc);
+    roster_diags_free(d);
+    /* strict: reported, nothing recovered */
+    d = roster_diags_new();
+    doc = parse("markdown/unclosed-recovered.md", 1, d);
+    ck_assert_uint_eq(count_code(d, "markdown.unclosed_fence"), 1);
+    ck_assert_uint_eq(doc->md.nsections, 3);
+    roster_doc_free(doc);
+    roster_diags_free(d);
+}
+END_TEST
+
 START_TEST(strict_markdown_swallows)
 {
     struct roster_diags *d = roster_diags_new();
@@ -212,6 +254,7 @@ int main(void)
     tcase_add_test(tc, nesting_limits);
     tcase_add_test(tc, section_and_repair_limits);
     tcase_add_test(tc, empty_body);
+    tcase_add_test(tc, unclosed_fence_recovery);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

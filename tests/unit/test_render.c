@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "roster_base.h"
+#include "roster_render.h"
 #include "roster_snapshot.h"
 #include "roster_text.h"
 #include "util.h"
@@ -158,6 +159,51 @@ START_TEST(views_etags_gzip)
 }
 END_TEST
 
+/* Scope keeps the items whose "from" is (own) or is not (inherited) the
+ * profile; the two partition every list; all is the profile itself. */
+START_TEST(scope_partitions_items)
+{
+    struct roster_snapshot *s = build(fixture("../../profiles"), 1, NULL);
+    json_t *whole = profile_of(s, roster_snapshot_find(s, "worker-sre", 10));
+    json_t *own = roster_render_scoped(whole, ROSTER_SCOPE_OWN);
+    json_t *inh = roster_render_scoped(whole, ROSTER_SCOPE_INHERITED);
+    json_t *all = roster_render_scoped(whole, ROSTER_SCOPE_ALL);
+    ck_assert(json_equal(all, whole));
+    const char *keys[] = {"competencies", "work_patterns", "tool_priorities", "output_standards",
+                          "sections"};
+    for (size_t k = 0; k < 5; k++) {
+        json_t *a = json_object_get(whole, keys[k]), *o = json_object_get(own, keys[k]);
+        json_t *i = json_object_get(inh, keys[k]);
+        ck_assert_uint_eq(json_array_size(o) + json_array_size(i), json_array_size(a));
+        size_t x;
+        json_t *item;
+        json_array_foreach(o, x, item)
+            ck_assert_str_eq(json_string_value(json_object_get(item, "from")), "worker-sre");
+        json_array_foreach(i, x, item)
+            ck_assert_str_ne(json_string_value(json_object_get(item, "from")), "worker-sre");
+    }
+    /* sre owns its tools, inherits the competencies, and both anti-pattern kinds */
+    ck_assert_uint_eq(json_array_size(json_object_get(own, "tool_priorities")), 3);
+    ck_assert_uint_eq(json_array_size(json_object_get(own, "competencies")), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(inh, "competencies")), 8);
+    json_t *oa = json_object_get(json_object_get(own, "anti_patterns"), "avoid");
+    json_t *ia = json_object_get(json_object_get(inh, "anti_patterns"), "avoid");
+    ck_assert_uint_eq(json_array_size(oa), 3);
+    ck_assert_uint_eq(json_array_size(ia), 8);
+    enum roster_scope sc;
+    ck_assert_int_eq(roster_scope_parse("inherited", &sc), 0);
+    ck_assert_int_eq(sc, ROSTER_SCOPE_INHERITED);
+    ck_assert_int_lt(roster_scope_parse("mine", &sc), 0);
+    ck_assert(roster_scope_applies(ROSTER_VIEW_SECTIONS) &&
+              !roster_scope_applies(ROSTER_VIEW_ROLE));
+    json_decref(own);
+    json_decref(inh);
+    json_decref(all);
+    json_decref(whole);
+    roster_snapshot_unref(s);
+}
+END_TEST
+
 START_TEST(last_known_good)
 {
     char *dir = temp_dir();
@@ -171,8 +217,8 @@ START_TEST(last_known_good)
     json_t *j = body_json(rep_of(s2, a, ROSTER_VIEW_PROFILE));
     ck_assert(json_is_true(json_object_get(j, "stale")));
     ck_assert_str_eq(json_string_value(json_object_get(j, "name")), "A");
-    /* "name: [broken" never closes: the parser gives up at the closing '---' */
-    expect_one_diag(json_object_get(j, "diagnostics"), "frontmatter.syntax", "a.md", 4, 1);
+    /* "name: [broken" never closes: reported where the '[' opens */
+    expect_one_diag(json_object_get(j, "diagnostics"), "frontmatter.syntax", "a.md", 3, 7);
     ck_assert(json_equal(json_object_get(j, "diagnostics"), a->diagnostics));
     json_decref(j);
     /* the child keeps its last good version too */
@@ -236,6 +282,7 @@ int main(void)
     tcase_add_test(tc, crlf_renders_identically);
     tcase_add_test(tc, views_etags_gzip);
     tcase_add_test(tc, last_known_good);
+    tcase_add_test(tc, scope_partitions_items);
     tcase_add_test(tc, never_valid_is_invalid);
     suite_add_tcase(s, tc);
     return run_suite(s);

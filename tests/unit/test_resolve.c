@@ -184,7 +184,8 @@ START_TEST(merge_rules_and_replacement)
     json_t *list = json_object_get(p->meta, "list");
     ck_assert_int_eq(json_array_size(list), 1);
     ck_assert_str_eq(json_string_value(json_object_get(p->meta, "only_parent")), "p");
-    ck_assert_str_eq(json_string_value(json_object_get(p->meta, "name")), "Parent");
+    /* identity keys (name, description, version, ...) are never inherited */
+    ck_assert_ptr_null(json_object_get(p->meta, "name"));
     ck_assert_str_eq(json_string_value(json_object_get(p->meta, "extends")), "parent");
     /* Anti-Patterns replaced in place: Parent, Anti-Patterns(child), Keep Me, Child */
     ck_assert_uint_eq(p->nsecs, 4);
@@ -201,6 +202,61 @@ START_TEST(merge_rules_and_replacement)
     ck_assert_ptr_nonnull(strstr(parent, "Parent avoid"));
     roster_free(prompt);
     roster_free(parent);
+    drop(&t);
+}
+END_TEST
+
+static size_t find_sec(const struct roster_profile *p, const char *title, const char *from)
+{
+    for (size_t k = 0; k < p->nsecs; k++)
+        if (strcmp(p->secs[k].sec->title, title) == 0 && strcmp(p->secs[k].doc->id, from) == 0)
+            return k;
+    return p->nsecs;
+}
+
+/* inherit: append goes after the parent's section, drop takes a section
+ * with its subsections (an H1 only its own text) out of the sections and
+ * the prompt; "Tools" is the same section as "Tool Priorities"; keys match
+ * titles case-insensitively. */
+START_TEST(inherit_modes)
+{
+    struct tree t = load(fixture("trees/inherit"));
+    const struct roster_profile *p = prof(&t, "child");
+    ck_assert(p->ok);
+    size_t n = p->nsecs;
+    ck_assert_uint_eq(find_sec(p, "Parent", "parent"), n);
+    ck_assert_uint_eq(find_sec(p, "Chat Rules", "parent"), n);
+    ck_assert_uint_eq(find_sec(p, "Greeting", "parent"), n);
+    ck_assert_uint_eq(find_sec(p, "Tool Priorities", "parent"), n); /* replaced by Tools */
+    size_t tools = find_sec(p, "Tools", "child"), keep = find_sec(p, "Keep", "parent");
+    size_t pap = find_sec(p, "Anti-Patterns", "parent"),
+           cap = find_sec(p, "Anti-Patterns", "child");
+    ck_assert(tools < pap && pap + 1 == cap && cap < keep && keep < n);
+    char *prompt = roster_profile_prompt(p);
+    ck_assert_ptr_nonnull(prompt);
+    ck_assert_ptr_null(strstr(prompt, "Parent statement."));
+    ck_assert_ptr_null(strstr(prompt, "Say hello."));
+    ck_assert_ptr_null(strstr(prompt, "P1"));
+    ck_assert_ptr_nonnull(strstr(prompt, "Parent avoid"));
+    ck_assert_ptr_nonnull(strstr(prompt, "Child avoid"));
+    ck_assert_ptr_nonnull(strstr(prompt, "Kept text."));
+    ck_assert_ptr_nonnull(strstr(prompt, "Child statement."));
+    roster_free(prompt);
+    /* identity keys stay with their file */
+    ck_assert_ptr_null(json_object_get(p->meta, "name"));
+    ck_assert_ptr_nonnull(json_object_get(p->meta, "inherit"));
+    /* an H1 of the same title replaces the parent's H1 text, not its sections */
+    const struct roster_profile *h = prof(&t, "same-h1");
+    ck_assert(h->ok);
+    ck_assert_uint_eq(find_sec(h, "Parent", "parent"), h->nsecs);
+    ck_assert_uint_eq(find_sec(h, "Parent", "same-h1"), 0);
+    ck_assert_uint_lt(find_sec(h, "Chat Rules", "parent"), h->nsecs);
+    prompt = roster_profile_prompt(h);
+    ck_assert_ptr_null(strstr(prompt, "Parent statement."));
+    ck_assert_ptr_nonnull(strstr(prompt, "Say hello."));
+    ck_assert_ptr_nonnull(strstr(prompt, "Same title, new statement."));
+    roster_free(prompt);
+    ck_assert_uint_eq(roster_diags_count(t.ix->diags), 0);
     drop(&t);
 }
 END_TEST
@@ -227,6 +283,7 @@ int main(void)
     tcase_add_test(tc, list_extends_left_to_right);
     tcase_add_test(tc, merge_rules_and_replacement);
     tcase_add_test(tc, broken_parent_takes_only_its_children);
+    tcase_add_test(tc, inherit_modes);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

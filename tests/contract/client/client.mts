@@ -170,8 +170,13 @@ await step("views", async () => {
     const md: string[] = (os.data?.output_standards ?? []).map((s) => s.markdown);
     expectStatus(`getProfileOutputStandards ${id}`, os.response, 200, md.every((m) => typeof m === "string"));
     const ap = await client.GET("/v1/profiles/{id}/anti-patterns", path);
-    const avoid: string[] = ap.data?.anti_patterns.avoid ?? [];
-    expectStatus(`getProfileAntiPatterns ${id}`, ap.response, 200, Array.isArray(avoid));
+    const avoid: Schemas["AntiPattern"][] = ap.data?.anti_patterns.avoid ?? [];
+    // provenance: every item names a profile of the lineage and its section
+    expectStatus(`getProfileAntiPatterns ${id}`, ap.response, 200,
+      avoid.every((a) => typeof a.text === "string" && typeof a.from === "string" && typeof a.section === "string"));
+    const own = await client.GET("/v1/profiles/{id}/tool-priorities", { params: { path: { id }, query: { scope: "own" } } });
+    const ownFrom: string[] = (own.data?.tool_priorities ?? []).map((t) => t.from);
+    expectStatus(`getProfileToolPriorities ${id} scope=own`, own.response, 200, ownFrom.every((f) => f === id));
     const sec = await client.GET("/v1/profiles/{id}/sections", path);
     const levels: number[] = (sec.data?.sections ?? []).map((s) => s.level);
     expectStatus(`getProfileSections ${id}`, sec.response, 200, levels.length > 0 && levels[0] === 1);
