@@ -4,6 +4,25 @@
 #
 #   bench/run.sh                       # 3 rounds x 10 s per case and server
 #   ROUNDS=5 DURATION=20 bench/run.sh
+#   CASES=prompt,post bench/run.sh     # only the prompt template cases
+#
+# Cases (CASES, comma or space separated, default all, run in this order):
+#   full    GET /v1/profiles/PROFILE_ID            roster and nginx
+#   role    GET /v1/profiles/PROFILE_ID/role       roster and nginx
+#   304     the full profile with If-None-Match    roster and nginx
+#   gzip    the full profile, Accept-Encoding gzip roster and nginx
+#   prompt  GET /v1/profiles/PROMPT_PROFILE_ID/prompt, Accept: application/json
+#           (the template as authored, rendered once and cached)   roster only
+#   post    POST /v1/profiles/PROMPT_PROFILE_ID/prompt with {"variables":
+#           PROMPT_VARIABLES} (three variables checked and inserted on every
+#           request), Accept: application/json; wrk with bench/post-prompt.lua
+#                                                                  roster only
+# nginx has no equivalent of the POST, so `prompt` and `post` run on roster
+# only and the table compares post with prompt (target: post req/s >= 0.5x
+# prompt req/s); selecting post selects prompt too. The prompt cases serve
+# bench/profiles/*.md (bench-template: worker-devops with the variables
+# task, language, repo_url) copied next to the PROFILES they serve. nginx is
+# started (and `rosterd export` run) only when a case needs it.
 #
 # Both servers run on core SERVER_CPU (one thread / one worker), the load
 # generator on core CLIENT_CPU, keep-alive, CONNECTIONS connections, 127.0.0.1
@@ -27,6 +46,11 @@
 #   H2LOAD_CASES ["304"]: cases measured with h2load instead of wrk ("" = none)
 #   H2LOAD_WARMUP seconds [1]: h2load's --warm-up-time before each run
 #   PROFILE_ID [worker-devops] PROFILES directory [profiles]
+#   CASES ["full role 304 gzip prompt post"]
+#   PROMPT_PROFILE_ID [bench-template] PROMPT_VARIABLES [a JSON object of
+#     task, language and repo_url]: the profile and values of the prompt cases
+#   PROMPT_ACCEPT [application/json]: the Accept of the prompt and post load
+#     runs; text/markdown compares the two Markdown answers
 #   BUILD_DIR [build-release] ROSTER_PORT, NGINX_PORT [free ports]
 #   KEEP_TMP=1 keeps the temporary directory (export, configs, logs, raw results)
 #   ROSTER_ARGS: extra `rosterd serve` flags for experiments, e.g.
@@ -71,9 +95,14 @@ MAX_PSI=${MAX_PSI:-10}
 RETRIES=${RETRIES:-2}
 H2LOAD_CASES=${H2LOAD_CASES-304}
 H2LOAD_WARMUP=${H2LOAD_WARMUP:-1}
+CASES=${CASES:-full role 304 gzip prompt post}
+PROMPT_ACCEPT=${PROMPT_ACCEPT:-application/json}
+PROMPT_PROFILE_ID=${PROMPT_PROFILE_ID:-bench-template}
+PROMPT_VARIABLES=${PROMPT_VARIABLES:-'{"task": "Cut the CI pipeline of the payments service from 25 to under 10 minutes without dropping any check", "language": "Python", "repo_url": "https://git.example.org/payments/api.git"}'}
 NGINX=${NGINX:-/usr/sbin/nginx}
 TARGET_RATIO=0.8
 TARGET_P99_RATIO=1.5
+TARGET_POST_RATIO=0.5
 
 read -ra roster_args <<<"${ROSTER_ARGS:-}"
 
@@ -94,16 +123,44 @@ done
 ((ROUNDS >= 1 && DURATION >= 1 && CONNECTIONS >= 1 && WRK_THREADS >= 1)) ||
     die "ROUNDS, DURATION, CONNECTIONS and WRK_THREADS must be at least 1"
 
+# --- cases ---------------------------------------------------------------------
+all_cases=(full role 304 gzip prompt post)
+declare -A roster_only=([prompt]=1 [post]=1) selected=()
+for c in ${CASES//,/ }; do
+    [[ " ${all_cases[*]} " == *" $c "* ]] || die "CASES: unknown case '$c' (cases: ${all_cases[*]})"
+    selected[$c]=1
+done
+((${#selected[@]} > 0)) || die "CASES selects no case (cases: ${all_cases[*]})"
+if [[ -n ${selected[post]:-} && -z ${selected[prompt]:-} ]]; then
+    echo "run.sh: post is compared with prompt, so prompt runs too" >&2
+    selected[prompt]=1
+fi
+cases=()
+need_nginx=0
+for c in "${all_cases[@]}"; do
+    [[ -n ${selected[$c]:-} ]] || continue
+    cases+=("$c")
+    [[ -n ${roster_only[$c]:-} ]] || need_nginx=1
+done
+has_case() { [[ -n ${selected[$1]:-} ]]; }
+
 # --- tools -------------------------------------------------------------------
 need wrk wrk
-[[ -z ${H2LOAD_CASES// /} ]] || need h2load nghttp2-client
+for c in $H2LOAD_CASES; do
+    [[ " ${all_cases[*]} " == *" $c "* ]] || die "H2LOAD_CASES: unknown case '$c' (cases: ${all_cases[*]})"
+done
+use_h2load=0
+for c in $H2LOAD_CASES; do has_case "$c" && use_h2load=1; done
+((use_h2load == 0)) || need h2load nghttp2-client
 need curl curl
 need taskset util-linux
 need meson meson
 need ninja ninja-build
 need gzip gzip
-[[ -x $NGINX ]] || need nginx nginx-light
-[[ -x $NGINX ]] || NGINX=$(command -v nginx)
+if ((need_nginx == 1)); then
+    [[ -x $NGINX ]] || need nginx nginx-light
+    [[ -x $NGINX ]] || NGINX=$(command -v nginx)
+fi
 
 # This shell and its helpers (curl, awk) stay off the server core.
 taskset -pc "$CLIENT_CPU" $$ >/dev/null || die "cannot pin to cpu $CLIENT_CPU"
@@ -159,12 +216,18 @@ build_release
 # a reload (which would change roster's ETags) or make the two servers differ.
 [[ -d $PROFILES_SRC ]] || die "no profiles directory '$PROFILES_SRC'"
 cp -R "$PROFILES_SRC" "$tmp/profiles"
-"$rosterd" export "$tmp/export" --profiles "$tmp/profiles" >"$tmp/export.log" 2>&1 ||
-    { cat "$tmp/export.log" >&2; die "rosterd export failed"; }
-chmod -R a+rX "$tmp/export"
-full_file=$tmp/export/v1/profiles/$PROFILE_ID.json
-role_file=$tmp/export/v1/profiles/$PROFILE_ID/role.json
-[[ -f $full_file && -f $role_file ]] || die "export has no $PROFILE_ID (see $tmp/export.log)"
+if has_case prompt; then
+    # The template cases' profile (bench-template extends worker-devops).
+    cp "$here"/profiles/*.md "$tmp/profiles/"
+fi
+if ((need_nginx == 1)); then
+    "$rosterd" export "$tmp/export" --profiles "$tmp/profiles" >"$tmp/export.log" 2>&1 ||
+        { cat "$tmp/export.log" >&2; die "rosterd export failed"; }
+    chmod -R a+rX "$tmp/export"
+    full_file=$tmp/export/v1/profiles/$PROFILE_ID.json
+    role_file=$tmp/export/v1/profiles/$PROFILE_ID/role.json
+    [[ -f $full_file && -f $role_file ]] || die "export has no $PROFILE_ID (see $tmp/export.log)"
+fi
 
 # --- servers -----------------------------------------------------------------
 wait_http() { # url seconds
@@ -183,8 +246,9 @@ roster_pid=$!
 wait_http "http://127.0.0.1:$ROSTER_PORT/ready" 15 ||
     { cat "$tmp/roster.log" >&2; die "rosterd did not become ready"; }
 
-mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx/nginx.conf" <<EOF
+start_nginx() {
+    mkdir -p "$tmp/nginx"
+    cat >"$tmp/nginx/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
 pid $tmp/nginx/nginx.pid;
@@ -225,26 +289,34 @@ http {
     }
 }
 EOF
-"$NGINX" -t -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" >"$tmp/nginx/test.log" 2>&1 ||
-    { cat "$tmp/nginx/test.log" >&2; die "nginx config test failed"; }
-taskset -c "$SERVER_CPU" "$NGINX" -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" \
-    2>"$tmp/nginx/stderr.log" &
-nginx_pid=$!
-wait_http "http://127.0.0.1:$NGINX_PORT/v1/profiles/$PROFILE_ID" 15 ||
-    { cat "$tmp/nginx/stderr.log" "$tmp/nginx/error.log" >&2 2>/dev/null; die "nginx did not start"; }
+    "$NGINX" -t -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" >"$tmp/nginx/test.log" 2>&1 ||
+        { cat "$tmp/nginx/test.log" >&2; die "nginx config test failed"; }
+    taskset -c "$SERVER_CPU" "$NGINX" -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" \
+        2>"$tmp/nginx/stderr.log" &
+    nginx_pid=$!
+    wait_http "http://127.0.0.1:$NGINX_PORT/v1/profiles/$PROFILE_ID" 15 ||
+        { cat "$tmp/nginx/stderr.log" "$tmp/nginx/error.log" >&2 2>/dev/null; die "nginx did not start"; }
+}
 
 declare -A base=([roster]="http://127.0.0.1:$ROSTER_PORT" [nginx]="http://127.0.0.1:$NGINX_PORT")
-servers=(roster nginx)
-cases=(full role 304 gzip)
+servers=(roster)
+if ((need_nginx == 1)); then
+    start_nginx
+    servers+=(nginx)
+fi
 declare -A path=(
     [full]="/v1/profiles/$PROFILE_ID" [role]="/v1/profiles/$PROFILE_ID/role"
-    [304]="/v1/profiles/$PROFILE_ID" [gzip]="/v1/profiles/$PROFILE_ID")
+    [304]="/v1/profiles/$PROFILE_ID" [gzip]="/v1/profiles/$PROFILE_ID"
+    [prompt]="/v1/profiles/$PROMPT_PROFILE_ID/prompt" [post]="/v1/profiles/$PROMPT_PROFILE_ID/prompt")
 declare -A etag=() bad=() why=() tool=()
-for c in "${cases[@]}"; do tool[$c]=wrk; done
-for c in $H2LOAD_CASES; do
-    [[ -n ${tool[$c]:-} ]] || die "H2LOAD_CASES: unknown case '$c' (cases: ${cases[*]})"
-    tool[$c]=h2load
-done
+for c in "${all_cases[@]}"; do tool[$c]=wrk; done
+for c in $H2LOAD_CASES; do tool[$c]=h2load; done
+post_body=$tmp/post-body.json
+printf '{"variables": %s}\n' "$PROMPT_VARIABLES" >"$post_body"
+if has_case post; then
+    /usr/bin/python3 -c 'import json, sys; assert isinstance(json.load(open(sys.argv[1]))["variables"], dict)' \
+        "$post_body" 2>/dev/null || die "PROMPT_VARIABLES is not a JSON object: $PROMPT_VARIABLES"
+fi
 
 # --- route checks --------------------------------------------------------------
 probe() { # out-prefix url [curl args...]; prints the status code
@@ -263,7 +335,9 @@ fail() { # server case message
 }
 
 echo "== route checks"
-for s in "${servers[@]}"; do
+classic_servers=() # the servers of full, role, 304 and gzip
+((need_nginx == 0)) || classic_servers=("${servers[@]}")
+for s in "${classic_servers[@]}"; do
     u=${base[$s]}
     o=$tmp/check-$s
     st=$(probe "$o-full" "$u${path[full]}")
@@ -305,6 +379,53 @@ for s in "${servers[@]}"; do
         "$(wc -c <"$o-full.body")" "$(wc -c <"$o-role.body")" "$(wc -c <"$o-gzip.body")" \
         "${etag[$s]}" "$(head -n 1 "$o-304.hdr" | tr -d '\r')"
 done
+if has_case prompt; then
+    u=${base[roster]}
+    o=$tmp/check-roster
+    st=$(probe "$o-prompt" "$u${path[prompt]}" -H 'Accept: application/json')
+    ct=$(header "$o-prompt.hdr" Content-Type)
+    [[ $st == 200 ]] || fail roster prompt "status $st"
+    [[ $ct == application/json* ]] || fail roster prompt "Content-Type '$ct'"
+    # the post case is measured against this one
+    [[ -z ${bad[prompt]:-} ]] || { bad[post]=1 why[post]="its reference, the prompt case, failed"; }
+fi
+if has_case post; then
+    u=${base[roster]}
+    o=$tmp/check-roster
+    st=$(probe "$o-post" "$u${path[post]}" -X POST -H 'Content-Type: application/json' \
+        -H 'Accept: application/json' --data-binary "@$post_body")
+    ct=$(header "$o-post.hdr" Content-Type)
+    if [[ $st != 200 ]]; then
+        fail roster post "status $st: $(head -c 300 "$o-post.body" | tr -d '\r\n')"
+    elif [[ $ct != application/json* ]]; then
+        fail roster post "Content-Type '$ct'"
+    else
+        # Every value sent is echoed under "variables" and inserted in "prompt".
+        problem=$(/usr/bin/python3 -c '
+import json, sys
+sent = json.load(open(sys.argv[1]))["variables"]
+try:
+    got = json.load(open(sys.argv[2]))
+except ValueError as e:
+    sys.exit("the body is not JSON: %s" % e)
+if not isinstance(got, dict) or not isinstance(got.get("prompt"), str):
+    sys.exit("the body has no \"prompt\" string")
+for k, v in sent.items():
+    if (got.get("variables") or {}).get(k) != v:
+        sys.exit("variables.%s is not the value sent" % k)
+    if v not in got["prompt"]:
+        sys.exit("the value of %s is not in the prompt (no {{ %s }} in it?)" % (k, k))
+' "$post_body" "$o-post.body" 2>&1) || fail roster post "$problem"
+    fi
+    # The values are checked on every request: an unknown one is a 422.
+    st=$(probe "$o-post422" "$u${path[post]}" -X POST -H 'Content-Type: application/json' \
+        -H 'Accept: application/json' --data-binary '{"variables": {"no_such_variable_bench": "x"}}')
+    [[ $st == 422 ]] || fail roster post "an undeclared variable gave status $st, not 422"
+    printf '%-6s prompt %s B, post %s B (%s variables), undeclared variable -> %s\n' roster \
+        "$(wc -c <"$o-prompt.body")" "$(wc -c <"$o-post.body")" \
+        "$(/usr/bin/python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["variables"]))' "$post_body" 2>/dev/null || echo '?')" \
+        "$(head -n 1 "$o-post422.hdr" 2>/dev/null | tr -d '\r')"
+fi
 
 # --- load ----------------------------------------------------------------------
 results=$tmp/results.tsv
@@ -321,13 +442,16 @@ psi_since() { # psi-total-before start-us -> % of the wall time since then that 
 }
 run_wrk() { # server case seconds [tag] -> RESULT line with psi= on stdout; full output in $tmp/wrk
     local s=$1 c=$2 secs=$3 inm='' ae='' out=$tmp/wrk/${4:-warmup}-$2-$1.txt p0 w0 psi
+    local script=$here/wrk.lua body='' hdr=()
     [[ $c == 304 ]] && inm=${etag[$s]}
     [[ $c == gzip ]] && ae=gzip
+    [[ $c == prompt || $c == post ]] && hdr=(-H "Accept: $PROMPT_ACCEPT")
+    [[ $c == post ]] && script=$here/post-prompt.lua body=$(<"$post_body")
     p0=$(psi_total) w0=$(now_us)
-    WRK_IF_NONE_MATCH=$inm WRK_ACCEPT_ENCODING=$ae \
+    WRK_IF_NONE_MATCH=$inm WRK_ACCEPT_ENCODING=$ae WRK_POST_BODY=$body \
         timeout --kill-after=5 $((secs + 30)) taskset -c "$CLIENT_CPU" \
-        wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "${secs}s" --timeout 5s \
-        -s "$here/wrk.lua" "${base[$s]}${path[$c]}" >"$out" 2>&1 || true
+        wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "${secs}s" --timeout 5s "${hdr[@]}" \
+        -s "$script" "${base[$s]}${path[$c]}" >"$out" 2>&1 || true
     psi=$(psi_since "$p0" "$w0")
     echo "$(grep '^RESULT' "$out" || echo "RESULT failed") psi=$psi"
 }
@@ -336,6 +460,8 @@ run_h2load() { # server case seconds [tag] -> RESULT line with psi= on stdout; o
     out=$tmp/h2load/$tag-$c-$s.txt log=$tmp/h2load/$tag-$c-$s.log
     [[ $c == 304 ]] && hdr=(-H "If-None-Match: ${etag[$s]}") want=304
     [[ $c == gzip ]] && hdr=(-H 'Accept-Encoding: gzip')
+    [[ $c == prompt ]] && hdr=(-H "Accept: $PROMPT_ACCEPT")
+    [[ $c == post ]] && hdr=(-H "Accept: $PROMPT_ACCEPT" -H 'Content-Type: application/json' -d "$post_body")
     p0=$(psi_total) w0=$(now_us)
     timeout --kill-after=5 $((secs + H2LOAD_WARMUP + 30)) taskset -c "$CLIENT_CPU" \
         h2load --h1 -t "$WRK_THREADS" -c "$CONNECTIONS" -m 1 -D "$secs" \
@@ -400,10 +526,14 @@ h2v=
 echo "== $("$rosterd" --version 2>&1 | head -n 1), $("$NGINX" -v 2>&1), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)$h2v"
 echo "== servers on cpu $SERVER_CPU (1 thread / 1 worker), load on cpu $CLIENT_CPU, keep-alive, $CONNECTIONS connections, $ROUNDS rounds x ${DURATION}s per case and server"
 for c in "${cases[@]}"; do
+    only=
+    [[ -z ${roster_only[$c]:-} ]] || only=", roster only"
     if [[ ${tool[$c]} == h2load ]]; then
-        echo "== $c: h2load --h1 -t$WRK_THREADS -c$CONNECTIONS -m1 -D $DURATION --warm-up-time $H2LOAD_WARMUP (percentiles from its --log-file)"
+        echo "== $c: h2load --h1 -t$WRK_THREADS -c$CONNECTIONS -m1 -D $DURATION --warm-up-time $H2LOAD_WARMUP (percentiles from its --log-file$only)"
+    elif [[ $c == post ]]; then
+        echo "== $c: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s -s post-prompt.lua, body $(wc -c <"$post_body") B (percentiles from wrk.lua$only)"
     else
-        echo "== $c: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s (percentiles from wrk.lua)"
+        echo "== $c: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s (percentiles from wrk.lua$only)"
     fi
 done
 [[ -z ${ROSTER_ARGS:-} ]] || echo "== extra rosterd serve flags: $ROSTER_ARGS"
@@ -412,10 +542,11 @@ if ((WARMUP > 0)); then
 fi
 for ((r = 1; r <= ROUNDS; r++)); do
     order=("${servers[@]}")
-    ((r % 2 == 0)) && order=(nginx roster)
+    ((r % 2 == 0 && ${#servers[@]} == 2)) && order=(nginx roster)
     for c in "${cases[@]}"; do
         [[ -z ${bad[$c]:-} ]] || continue
         for s in "${order[@]}"; do
+            [[ $s == roster || -z ${roster_only[$c]:-} ]] || continue
             for ((try = 0; try <= RETRIES; try++)); do
                 waited=$(quiet_wait)
                 line=$(run_load "$s" "$c" "$DURATION" "round$r")
@@ -447,8 +578,14 @@ median() { # server case column(4 rps, 5 p50, 6 p99)
             else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 echo
-echo "Median of $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, profile $PROFILE_ID"
-echo "Targets: roster/nginx req/s >= $TARGET_RATIO and roster/nginx p99 <= $TARGET_P99_RATIO (both servers of a case measured with the same tool)"
+profiles_label=
+((need_nginx == 0)) || profiles_label=", profile $PROFILE_ID"
+! has_case prompt || profiles_label+=", prompt cases on $PROMPT_PROFILE_ID"
+echo "Median of $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections$profiles_label"
+((need_nginx == 0)) ||
+    echo "Targets: roster/nginx req/s >= $TARGET_RATIO and roster/nginx p99 <= $TARGET_P99_RATIO (both servers of a case measured with the same tool)"
+! has_case post ||
+    echo "prompt and post run on roster only (nginx has no POST equivalent): post's ratio and p99 ratio are post/prompt; target post/prompt req/s >= $TARGET_POST_RATIO"
 fmt='%-6s %-6s %12s %12s %7s %17s %17s %9s  %s\n'
 # shellcheck disable=SC2059
 printf "$fmt" case tool "roster req/s" "nginx req/s" ratio "roster p50/p99" "nginx p50/p99" "p99 ratio" meets
@@ -465,6 +602,21 @@ for c in "${cases[@]}"; do
     n50=$(median nginx "$c" 5) n99=$(median nginx "$c" 6)
     zero=$(awk -F'\t' -v c="$c" '$2 == c && $4 + 0 == 0 { n++ } END { print n + 0 }' "$results")
     ((zero == 0)) || all_ok=0
+    if [[ -n ${roster_only[$c]:-} ]]; then
+        # No nginx figures: prompt is the reference, post is compared with it.
+        [[ $c == post ]] && nr=$(median roster prompt 4) n99=$(median roster prompt 6)
+        awk -v c="$c" -v t="${tool[$c]}" -v zero="$zero" -v rr="$rr" -v nr="$nr" -v r50="$r50" \
+            -v r99="$r99" -v n99="$n99" -v tr="$TARGET_POST_RATIO" -v fmt="$fmt" 'BEGIN {
+            ratio = "-"; pr = "-"; meets = "(reference for post)"
+            if (c == "post") {
+                ratio = sprintf("%.2f", nr > 0 ? rr / nr : 0); pr = n99 > 0 ? sprintf("%.2f", r99 / n99) : "-"
+                meets = (nr > 0 && rr / nr >= tr) ? "yes (post/prompt)" : "NO (req/s, post/prompt)"
+            }
+            if (zero > 0) meets = meets ", " zero " run(s) with no response"
+            printf fmt, c, t, sprintf("%.0f", rr), "-", ratio,
+                sprintf("%.2f/%.2f ms", r50 / 1000, r99 / 1000), "-", pr, meets }'
+        continue
+    fi
     awk -v c="$c" -v t="${tool[$c]}" -v zero="$zero" -v rr="$rr" -v nr="$nr" -v r50="$r50" -v r99="$r99" -v n50="$n50" -v n99="$n99" \
         -v tr="$TARGET_RATIO" -v tp="$TARGET_P99_RATIO" -v fmt="$fmt" 'BEGIN {
         ratio = nr > 0 ? rr / nr : 0; pr = n99 > 0 ? r99 / n99 : 99

@@ -5,8 +5,8 @@
 #   scripts/fuzz.sh [--merge] [SECONDS] [HARNESS...]
 #
 # SECONDS   time per harness (default 60; 0 with --merge: merge only)
-# HARNESS   any of frontmatter markdown pipeline http (default: all four,
-#           one after the other)
+# HARNESS   any of frontmatter markdown pipeline http template (default:
+#           all five, one after the other)
 # --merge   afterwards, minimize the new inputs into fuzz/corpus/<name>
 #           (libFuzzer -merge=1: only inputs that add coverage are copied)
 #
@@ -24,7 +24,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 BUILD=build-fuzz
-ALL_HARNESSES=(frontmatter markdown pipeline http)
+ALL_HARNESSES=(frontmatter markdown pipeline http template)
 MAX_RESTARTS=${FUZZ_MAX_RESTARTS:-10}
 
 usage() {
@@ -56,6 +56,7 @@ done
 max_len_of() { # harness
   case $1 in
     pipeline) echo 65536 ;;  # up to 6 files; bundled corpus entry is 14 KB
+    template) echo 262144 ;; # files + NUL + values: a value above the 64 KiB max_length
     *) echo 131072 ;;        # above the 64 KiB front matter cap and the 100 KB deep-nesting seeds
   esac
 }
@@ -85,6 +86,16 @@ write_dict() { # harness file
         '"## Output Standards"' '"## Anti-Patterns"' '"**DO NOT:**"' '"**ALWAYS:**"' \
         '"\xe2\x9d\x8c"' '"\xe2\x9c\x85"' '" - "' '"\xe2\x80\x94"' '"\x0a@@@\x0a"' \
         '"id: a"' '"id: b"' '"extends: a"' '"extends: base"' >"$2"
+      ;;
+    template)
+      printf '%s\n' "$common" '"id: "' '"extends: "' '"variables:"' '"variables: {"' \
+        '"  task: {description: \"What\", required: true}"' '"description: "' '"required: true"' \
+        '"required: false"' '"default: "' '"enum: ["' '"pattern: "' '"\"^https://\""' \
+        '"max_length: "' '"max_length: 1048576"' '"{{"' '"}}"' '"{{ task }}"' '"{{task}}"' \
+        '"{{{{"' '"{{ language }}"' '"```"' '"```raw"' '"```text raw"' '"~~~ raw"' '"# "' \
+        '"## "' '"\x0a@@@\x0a"' '"\x00{\"task\": \""' '"{\"variables\":"' '"\": \""' \
+        '"\", \""' '"\\u0000"' '"\\ud83d\\ude00"' '"[a-z]+"' '"(a|b)*"' '"\\1"' \
+        '"{1,9}"' '"[[:alpha:]]"' >"$2"
       ;;
     http)
       printf '%s\n' '"/v1/profiles"' '"/v1/profiles/"' '"/v1/facets"' '"/v1/diagnostics"' \

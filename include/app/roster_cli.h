@@ -3,6 +3,9 @@
 #ifndef ROSTER_CLI_H
 #define ROSTER_CLI_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 int roster_cli_check(int argc, char **argv);
 int roster_cli_render(int argc, char **argv);
 int roster_cli_export(int argc, char **argv);
@@ -17,6 +20,10 @@ struct roster_cli_opt {
     const char *name;
     const char **value;
     int *flag;
+    /* a repeatable option: each value goes to list[(*count)++], at most max */
+    const char **list;
+    size_t *count;
+    size_t max;
 };
 
 /* Parses argv[1..argc) against opts; a bare word fills *positional once
@@ -26,6 +33,11 @@ int roster_cli_parse(const char *cmd, int argc, char **argv, const struct roster
                      const char **positional);
 /* Prints "rosterd CMD: MSG" and the help hint; returns 2. */
 int roster_cli_usage(const char *cmd, const char *msg);
+/* Writes and flushes all of s; 0 or -1. */
+int roster_cli_write(FILE *f, const char *s, size_t n);
+/* What to put before a path relative to dir so that it opens from base
+ * (the current directory: "."), into out. */
+void roster_cli_dir_prefix(const char *dir, const char *base, char *out, size_t cap);
 /* $ROSTER_PROFILES, else ./profiles. */
 const char *roster_cli_default_profiles(void);
 

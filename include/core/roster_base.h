@@ -77,6 +77,8 @@ struct roster_buf {
 };
 
 void roster_buf_init(struct roster_buf *b, size_t max);
+/* Room for extra more bytes (within max) without growing again. */
+int roster_buf_reserve(struct roster_buf *b, size_t extra);
 int roster_buf_append(struct roster_buf *b, const void *p, size_t n);
 int roster_buf_puts(struct roster_buf *b, const char *s);
 int roster_buf_putc(struct roster_buf *b, char c);

@@ -3,6 +3,7 @@
 #ifndef ROSTER_TEXT_H
 #define ROSTER_TEXT_H
 
+#include <nettle/sha2.h>
 #include <stddef.h>
 
 struct roster_buf;
@@ -41,6 +42,13 @@ int roster_slugify(const char *s, size_t len, struct roster_buf *b);
 
 /* Lower-case hex SHA-256 of data into hex[65]. */
 void roster_sha256_hex(const void *data, size_t len, char hex[65]);
+/* The same over pieces: begin, add each, end. */
+struct roster_sha256 {
+    struct sha256_ctx ctx;
+};
+void roster_sha256_begin(struct roster_sha256 *h);
+void roster_sha256_add(struct roster_sha256 *h, const void *data, size_t len);
+void roster_sha256_end(struct roster_sha256 *h, char hex[65]);
 
 /* ASCII case-insensitive comparison of a slice with a C string. */
 int roster_slice_ieq(const char *s, size_t len, const char *cstr);

@@ -31,6 +31,7 @@ struct roster_doc {
     size_t pos; /* position in the index */
     unsigned extends_line; /* line of the extends key, for diagnostics */
     unsigned inherit_line; /* line of the inherit key (0: none) */
+    unsigned variables_line; /* line of the variables key (0: none) */
     int duplicate; /* another file with a smaller path has this id */
     int strict; /* parsed as strict CommonMark (no fence repair) */
     int has_blocks; /* md's sections carry their blocks (keep_blocks) */

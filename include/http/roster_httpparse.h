@@ -13,6 +13,7 @@ enum roster_route_kind {
     ROSTER_ROUTE_BAD_ID, /* under /v1/profiles/ but the id is invalid */
     ROSTER_ROUTE_PROFILES,
     ROSTER_ROUTE_PROFILE,
+    ROSTER_ROUTE_PROMPT, /* /v1/profiles/{id}/prompt: the prompt view, and POST renders it */
     ROSTER_ROUTE_VIEW, /* /v1/profiles/{id}/{view} */
     ROSTER_ROUTE_FACETS,
     ROSTER_ROUTE_DIAGNOSTICS,
@@ -28,6 +29,8 @@ enum roster_route_kind {
 
 #define ROSTER_VIEW_NAME_MAX 32
 
+struct roster_route;
+
 struct roster_target {
     enum roster_route_kind route;
     char id[ROSTER_ID_MAX_BUF]; /* percent-decoded, NUL-terminated; "" when none */
@@ -36,6 +39,8 @@ struct roster_target {
     size_t view_len;
     const char *query; /* after '?', or NULL: a slice of the raw target */
     size_t query_len;
+    const struct roster_route *entry; /* the table entry the path matched (also when the
+                                         id is invalid), or NULL */
 };
 
 /* The route table: one declarative entry per route family, read by the
@@ -46,6 +51,8 @@ struct roster_target {
 enum {
     ROSTER_ROUTE_SNAPSHOT = 1, /* answers from the snapshot: 503 before the first one */
     ROSTER_ROUTE_POST = 2, /* POST (and OPTIONS) instead of GET, HEAD (and OPTIONS) */
+    ROSTER_ROUTE_GET_POST = 4, /* POST as well as GET, HEAD (and OPTIONS) */
+    ROSTER_ROUTE_BODY = 8, /* a POST carries a JSON body (read up to ROSTER_BODY_MAX) */
 };
 
 struct req;

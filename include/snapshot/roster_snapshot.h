@@ -63,6 +63,7 @@ struct roster_sprofile {
     json_t *stale_profile; /* stale: the profile object served (read-only) */
     char *stale_warning; /* stale: the Warning header value, naming why (from the diagnostics) */
     struct roster_cache *cache; /* ok: the representations rendered so far */
+    struct roster_cache *good_cache; /* stale: the last good one (its template) */
 };
 
 /* A file stem that is no profile's id: `extends` finds a parent by it, and
@@ -136,6 +137,13 @@ int roster_snapshot_rep(const struct roster_snapshot *s, const struct roster_spr
 /* The full profile object of a served profile (a new reference; its
  * values may be shared, treat it as read-only), or NULL without memory. */
 json_t *roster_snapshot_profile(const struct roster_snapshot *s, const struct roster_sprofile *sp);
+/* The template of a served profile (POST .../prompt), made on first use
+ * and shared like its representations; a stale profile keeps its last
+ * good one. 0; ROSTER_EINVAL (its merged declarations do not hold) or
+ * ROSTER_ENOMEM. */
+struct roster_template;
+int roster_snapshot_template(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                             const struct roster_template **out);
 /* View v (ROSTER_VIEW_PROFILE: the whole object) of sp with only the items
  * in scope, made for one request (not cached); NULL without memory. */
 json_t *roster_snapshot_scoped(const struct roster_snapshot *s, const struct roster_sprofile *sp,

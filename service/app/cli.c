@@ -21,7 +21,7 @@
 #include "roster_snapshot.h"
 #include "roster_text.h"
 
-static int write_all(FILE *f, const char *s, size_t n)
+int roster_cli_write(FILE *f, const char *s, size_t n)
 {
     return fwrite(s, 1, n, f) == n && fflush(f) == 0 ? 0 : -1;
 }
@@ -125,7 +125,7 @@ static size_t count_shown(const struct ignores *ig, const struct roster_diags *d
 
 /* The directory dir as a prefix for the names of its files, relative to
  * base: "" when it is base, "sub/dir/" below it, else its absolute path. */
-static void dir_prefix(const char *dir, const char *base, char *out, size_t cap)
+void roster_cli_dir_prefix(const char *dir, const char *base, char *out, size_t cap)
 {
     char rd[PATH_MAX], rb[PATH_MAX];
     int n;
@@ -219,7 +219,7 @@ static int report_lines(const struct roster_index *ix, const char *dir, size_t s
         repo_root(dir, base, sizeof(base));
     else
         snprintf(base, sizeof(base), ".");
-    dir_prefix(dir, base, prefix, sizeof(prefix));
+    roster_cli_dir_prefix(dir, base, prefix, sizeof(prefix));
     int r = 0;
     for (size_t i = 0; r == 0 && i < roster_diags_count(d); i++)
         if (shown(ig, roster_diags_get(d, i)))
@@ -240,10 +240,10 @@ static int check_args(int argc, char **argv, const char **dir, const char **form
         fprintf(stderr, "rosterd check: out of memory\n");
         return 1;
     }
-    const struct roster_cli_opt opts[] = {{"--profiles", dir, NULL},
-                                          {"--format", format, NULL},
-                                          {"--strict-markdown", NULL, strict},
-                                          {NULL, NULL, NULL}};
+    const struct roster_cli_opt opts[] = {{.name = "--profiles", .value = dir},
+                                          {.name = "--format", .value = format},
+                                          {.name = "--strict-markdown", .flag = strict},
+                                          {.name = NULL}};
     int rc = take_ignores(argc, argv, rest, &nrest, ig);
     if (rc == 0 && roster_cli_parse("check", nrest, rest, opts, NULL))
         rc = 2;
@@ -274,7 +274,7 @@ int roster_cli_check(int argc, char **argv)
                 ? report_json(ix, served, &ig, &out)
                 : report_lines(ix, dir, served, strcmp(format, "github") == 0, &ig, &out);
     if (r == 0 && out.len)
-        r = write_all(stdout, out.data, out.len);
+        r = roster_cli_write(stdout, out.data, out.len);
     size_t errors = roster_diags_count_severity(ix->diags, ROSTER_SEV_ERROR);
     roster_buf_release(&out);
     roster_resolution_free(res);
@@ -284,99 +284,4 @@ int roster_cli_check(int argc, char **argv)
         return 1;
     }
     return errors ? 1 : 0;
-}
-
-/* A profile's error diagnostics (from the snapshot), as `check` prints
- * them: file names relative to here. */
-static void print_profile_errors(const struct roster_sprofile *sp, const char *dir)
-{
-    char prefix[PATH_MAX];
-    dir_prefix(dir, ".", prefix, sizeof(prefix));
-    size_t i;
-    const json_t *g;
-    json_array_foreach(sp->diagnostics, i, g)
-    {
-        const char *sev = json_string_value(json_object_get(g, "severity"));
-        if (!sev || strcmp(sev, "error") != 0)
-            continue;
-        const char *file = json_string_value(json_object_get(g, "file"));
-        const char *msg = json_string_value(json_object_get(g, "message"));
-        const char *code = json_string_value(json_object_get(g, "code"));
-        fprintf(stderr, "%s%s:%lld:%lld: error: %s [%s]\n", file ? prefix : "", file ? file : "-",
-                (long long)json_integer_value(json_object_get(g, "line")),
-                (long long)json_integer_value(json_object_get(g, "column")), msg ? msg : "",
-                code ? code : "");
-    }
-}
-
-/* The bytes the server sends for ?scope=own|inherited. */
-static int print_scoped(const struct roster_snapshot *snap, const struct roster_sprofile *sp,
-                        enum roster_view v, enum roster_scope scope)
-{
-    size_t len = 0;
-    json_t *o = roster_snapshot_scoped(snap, sp, v, scope);
-    char *body = o ? roster_render_dump(o, &len) : NULL;
-    json_decref(o);
-    int bad = !body || write_all(stdout, body, len) < 0;
-    roster_free(body);
-    if (bad)
-        fprintf(stderr, "rosterd render: out of memory or cannot write output\n");
-    return bad;
-}
-
-int roster_cli_render(int argc, char **argv)
-{
-    const char *dir = roster_cli_default_profiles(), *id = NULL, *view = "profile",
-               *scope_s = "all";
-    int strict = 0;
-    const struct roster_cli_opt opts[] = {{"--profiles", &dir, NULL},
-                                          {"--view", &view, NULL},
-                                          {"--scope", &scope_s, NULL},
-                                          {"--strict-markdown", NULL, &strict},
-                                          {NULL, NULL, NULL}};
-    if (roster_cli_parse("render", argc, argv, opts, &id))
-        return 2;
-    enum roster_view v;
-    if (!id)
-        return roster_cli_usage("render", "missing profile ID");
-    if (roster_view_parse(view, strlen(view), &v) < 0 || v == ROSTER_VIEW_SOURCE) {
-        char names[256], msg[300];
-        roster_view_names(names, sizeof(names), 1u << ROSTER_VIEW_SOURCE);
-        snprintf(msg, sizeof(msg), "--view must be one of %s", names);
-        return roster_cli_usage("render", msg);
-    }
-    enum roster_scope scope;
-    if (roster_scope_parse(scope_s, &scope) < 0)
-        return roster_cli_usage("render", "--scope must be own, inherited or all");
-    if (scope != ROSTER_SCOPE_ALL && !roster_scope_applies(v))
-        return roster_cli_usage("render", "--scope applies to the profile and the views with "
-                                          "items, not to this view");
-    /* the snapshot the server would build: render prints exactly its bytes */
-    struct roster_error err;
-    roster_error_clear(&err);
-    struct roster_snapshot *snap = NULL;
-    struct roster_snapshot_opts so = {.dir = dir, .strict_markdown = strict, .generation = 1};
-    if (roster_snapshot_build(&snap, &so, &err) < 0) {
-        fprintf(stderr, "rosterd: %s\n", err.msg);
-        return 1;
-    }
-    int rc = 1;
-    const struct roster_sprofile *sp = roster_snapshot_find(snap, id, strlen(id));
-    const struct roster_rep *rep = NULL;
-    if (!sp) {
-        fprintf(stderr, "rosterd render: no profile with id \"%s\" in %s\n", id, dir);
-    } else if (!sp->ok) {
-        fprintf(stderr, "rosterd render: profile \"%s\" (%s) has errors:\n", id, sp->file);
-        print_profile_errors(sp, dir);
-    } else if (scope != ROSTER_SCOPE_ALL) {
-        rc = print_scoped(snap, sp, v, scope);
-    } else if (roster_snapshot_rep(snap, sp, (int)v, &rep) < 0) {
-        fprintf(stderr, "rosterd render: out of memory while rendering\n");
-    } else if (write_all(stdout, rep->body, rep->len) < 0) {
-        fprintf(stderr, "rosterd render: cannot write output\n");
-    } else {
-        rc = 0;
-    }
-    roster_snapshot_unref(snap);
-    return rc;
 }

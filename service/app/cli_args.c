@@ -32,6 +32,13 @@ int roster_cli_parse(const char *cmd, int argc, char **argv, const struct roster
         const struct roster_cli_opt *o = find(opts, argv[i]);
         if (o && o->flag) {
             *o->flag = 1;
+        } else if (o && o->list && i + 1 < argc) {
+            if (*o->count == o->max) {
+                char msg[100];
+                snprintf(msg, sizeof(msg), "%s given more than %zu times", o->name, o->max);
+                return roster_cli_usage(cmd, msg);
+            }
+            o->list[(*o->count)++] = argv[++i];
         } else if (o && i + 1 < argc) {
             *o->value = argv[++i];
         } else if (!o && argv[i][0] != '-' && positional && !*positional) {

@@ -110,7 +110,7 @@ static int export_profile(const char *out, const struct roster_snapshot *s,
 int roster_cli_export(int argc, char **argv)
 {
     const char *dir = roster_cli_default_profiles(), *out = NULL;
-    const struct roster_cli_opt opts[] = {{"--profiles", &dir, NULL}, {NULL, NULL, NULL}};
+    const struct roster_cli_opt opts[] = {{.name = "--profiles", .value = &dir}, {.name = NULL}};
     if (roster_cli_parse("export", argc, argv, opts, &out))
         return 2;
     if (!out)

@@ -41,7 +41,7 @@ int roster_cli_healthcheck(int argc, char **argv)
 {
     char url[600];
     const char *listen = getenv("ROSTER_LISTEN"), *given = NULL;
-    const struct roster_cli_opt opts[] = {{"--url", &given, NULL}, {NULL, NULL, NULL}};
+    const struct roster_cli_opt opts[] = {{.name = "--url", .value = &given}, {.name = NULL}};
     if (roster_cli_parse("healthcheck", argc, argv, opts, NULL))
         return 2;
     if (given)

@@ -37,15 +37,34 @@ static json_t *strings(const char *const *p)
     return a;
 }
 
+/* 1 when another entry of the table is {view}'s pattern with view v
+ * written out (/v1/profiles/{id}/prompt): that entry comes first in the
+ * table and answers the path, so it is not one of {view}'s. */
+static int shadowed(const struct roster_route *rt, const char *v)
+{
+    const char *at = strstr(rt->pattern, "{view}");
+    size_t pre = (size_t)(at - rt->pattern), vlen = strlen(v);
+    size_t n = 0;
+    const struct roster_route *all = roster_routes(&n);
+    for (size_t i = 0; i < n; i++) {
+        const char *p = all[i].pattern;
+        if (&all[i] != rt && strncmp(p, rt->pattern, pre) == 0 && strncmp(p + pre, v, vlen) == 0 &&
+            strcmp(p + pre + vlen, at + 6) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* For {view}: each view's name and the query parameters it takes. */
 static json_t *views_of(const struct roster_route *rt)
 {
     json_t *views = json_object();
-    for (int v = 0; views && v < ROSTER_VIEW_COUNT && strstr(rt->pattern, "{view}"); v++)
-        if (v != ROSTER_VIEW_PROFILE &&
-            json_object_set_new(views, roster_view_name((enum roster_view)v),
-                                strings(roster_route_params(rt, v))) < 0)
+    for (int v = 0; views && v < ROSTER_VIEW_COUNT && strstr(rt->pattern, "{view}"); v++) {
+        const char *name = roster_view_name((enum roster_view)v);
+        if (v != ROSTER_VIEW_PROFILE && !shadowed(rt, name) &&
+            json_object_set_new(views, name, strings(roster_route_params(rt, v))) < 0)
             json_decref(views), views = NULL;
+    }
     return views;
 }
 

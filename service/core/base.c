@@ -164,6 +164,11 @@ static int buf_reserve(struct roster_buf *b, size_t extra)
     return 0;
 }
 
+int roster_buf_reserve(struct roster_buf *b, size_t extra)
+{
+    return buf_reserve(b, extra);
+}
+
 int roster_buf_append(struct roster_buf *b, const void *p, size_t n)
 {
     int r = buf_reserve(b, n);

@@ -154,14 +154,29 @@ int roster_slugify(const char *s, size_t len, struct roster_buf *b)
     return 0;
 }
 
+void roster_sha256_begin(struct roster_sha256 *h)
+{
+    sha256_init(&h->ctx);
+}
+
+void roster_sha256_add(struct roster_sha256 *h, const void *data, size_t len)
+{
+    sha256_update(&h->ctx, len, data);
+}
+
 void roster_sha256_hex(const void *data, size_t len, char hex[65])
 {
+    struct roster_sha256 h;
+    roster_sha256_begin(&h);
+    roster_sha256_add(&h, data, len);
+    roster_sha256_end(&h, hex);
+}
+
+void roster_sha256_end(struct roster_sha256 *h, char hex[65])
+{
     static const char digits[] = "0123456789abcdef";
-    struct sha256_ctx ctx;
     unsigned char d[SHA256_DIGEST_SIZE];
-    sha256_init(&ctx);
-    sha256_update(&ctx, len, data);
-    sha256_digest(&ctx, sizeof(d), d);
+    sha256_digest(&h->ctx, sizeof(d), d);
     for (size_t i = 0; i < sizeof(d); i++) {
         hex[2 * i] = digits[d[i] >> 4];
         hex[2 * i + 1] = digits[d[i] & 15];

@@ -11,6 +11,7 @@
 #include "roster_frontmatter.h"
 #include "roster_ignore.h"
 #include "roster_lint.h"
+#include "roster_template.h"
 #include "roster_text.h"
 
 #define DOC_ARENA_MAX (64u * 1024 * 1024)
@@ -222,6 +223,7 @@ static int check_extends(struct roster_doc *d, const struct roster_fm_split *sp,
 {
     d->extends_line = key_line(d, sp, "extends");
     d->inherit_line = key_line(d, sp, "inherit");
+    d->variables_line = key_line(d, sp, "variables");
     json_t *ext = json_object_get(d->meta, "extends");
     if (!ext || json_is_null(ext) || json_is_string(ext))
         return 0;
@@ -315,6 +317,11 @@ static int doc_parse(struct roster_doc **out, const char *relpath, char *raw, si
         r = check_extends(d, &split, diags);
     if (r == 0)
         r = roster_ignore_check(d->meta, relpath, key_line(d, &split, "lint"), diags);
+    if (r == 0) {
+        r = roster_template_check_declarations(d->meta, relpath, d->variables_line, diags);
+        d->failed |= r > 0; /* an invalid declaration is an error */
+        r = r > 0 ? 0 : r;
+    }
     if (r < 0)
         goto out_fail;
     d->strict = opts && opts->strict_markdown;

@@ -9,87 +9,93 @@
 #include "roster_diag.h"
 #include "roster_text.h"
 
-#define E ROSTER_CODE_ERROR
-#define W ROSTER_CODE_IGNORABLE
-
-/* Every diagnostic code, sorted. A code that is a warning somewhere is
- * ignorable: its error instances stay all the same. */
-static const struct {
-    const char *code;
-    enum roster_code_kind kind;
-} CODES[] = {
-    {"diagnostics.truncated", E},
-    {"extends.ambiguous", E},
-    {"extends.cycle", E},
-    {"extends.invalid", E},
-    {"extends.missing", E},
-    {"extends.parent_invalid", E},
-    {"extends.too_deep", E},
-    {"file.invalid_utf8", E},
-    {"file.not_regular", W},
-    {"file.nul_byte", E},
-    {"file.path_too_long", W},
-    {"file.symlink_broken", W},
-    {"file.symlink_loop", W},
-    {"file.symlink_outside", W},
-    {"file.too_deep", W},
-    {"file.too_large", E},
-    {"file.unreadable", W},
-    {"frontmatter.alias", E},
-    {"frontmatter.anchor", E},
-    {"frontmatter.duplicate_key", E},
-    {"frontmatter.key", E},
-    {"frontmatter.multiple_documents", E},
-    {"frontmatter.non_scalar_key", E},
-    {"frontmatter.not_mapping", E},
-    {"frontmatter.number_as_string", W},
-    {"frontmatter.oom", E},
-    {"frontmatter.syntax", E},
-    {"frontmatter.tag", E},
-    {"frontmatter.too_deep", E},
-    {"frontmatter.too_large", E},
-    {"frontmatter.too_many_nodes", E},
-    {"frontmatter.unclosed", E},
-    {"id.duplicate", E},
-    {"id.invalid", E},
-    {"id.missing", W},
-    {"index.too_many_files", E},
-    {"inherit.invalid", W},
-    {"inherit.unknown_section", W},
-    {"lint.invalid", W},
-    {"markdown.fence_info_closer", W},
-    {"markdown.fence_repair_limit", W},
-    {"markdown.heading_no_space", W},
-    {"markdown.oom", E},
-    {"markdown.parse", E},
-    {"markdown.too_deep", E},
-    {"markdown.too_large", E},
-    {"markdown.too_many_sections", E},
-    {"markdown.unclosed_fence", W},
-    {"prompt.multiple_roles", W},
-    {"section.unreadable", W},
-    {"section.wrong_level", W},
-    {"tools.duplicate_rank", W},
+/* Every diagnostic code, by kind, sorted. A code that is a warning
+ * somewhere is ignorable: its error instances stay all the same. A code
+ * added anywhere must be added here (test_check_cli.py checks). */
+static const char *const ERROR_CODES[] = {
+    "diagnostics.truncated",
+    "extends.ambiguous",
+    "extends.cycle",
+    "extends.invalid",
+    "extends.missing",
+    "extends.parent_invalid",
+    "extends.too_deep",
+    "file.invalid_utf8",
+    "file.nul_byte",
+    "file.too_large",
+    "frontmatter.alias",
+    "frontmatter.anchor",
+    "frontmatter.duplicate_key",
+    "frontmatter.key",
+    "frontmatter.multiple_documents",
+    "frontmatter.non_scalar_key",
+    "frontmatter.not_mapping",
+    "frontmatter.oom",
+    "frontmatter.syntax",
+    "frontmatter.tag",
+    "frontmatter.too_deep",
+    "frontmatter.too_large",
+    "frontmatter.too_many_nodes",
+    "frontmatter.unclosed",
+    "id.duplicate",
+    "id.invalid",
+    "index.too_many_files",
+    "markdown.oom",
+    "markdown.parse",
+    "markdown.too_deep",
+    "markdown.too_large",
+    "markdown.too_many_sections",
+    "template.invalid_declaration",
+    NULL,
 };
 
-#undef E
-#undef W
+static const char *const IGNORABLE_CODES[] = {
+    "file.not_regular",
+    "file.path_too_long",
+    "file.symlink_broken",
+    "file.symlink_loop",
+    "file.symlink_outside",
+    "file.too_deep",
+    "file.unreadable",
+    "frontmatter.number_as_string",
+    "id.missing",
+    "inherit.invalid",
+    "inherit.unknown_section",
+    "lint.invalid",
+    "markdown.fence_info_closer",
+    "markdown.fence_repair_limit",
+    "markdown.heading_no_space",
+    "markdown.unclosed_fence",
+    "prompt.multiple_roles",
+    "section.unreadable",
+    "section.wrong_level",
+    "template.invalid_default",
+    "template.too_many_placeholders",
+    "template.undeclared",
+    "template.unused",
+    "tools.duplicate_rank",
+    NULL,
+};
 
-#define NCODES (sizeof(CODES) / sizeof(CODES[0]))
+static int listed(const char *const *list, const char *code, size_t len)
+{
+    for (; *list; list++)
+        if (strlen(*list) == len && memcmp(*list, code, len) == 0)
+            return 1;
+    return 0;
+}
 
 enum roster_code_kind roster_ignore_code_kind(const char *code, size_t len)
 {
-    for (size_t i = 0; i < NCODES; i++)
-        if (strlen(CODES[i].code) == len && memcmp(CODES[i].code, code, len) == 0)
-            return CODES[i].kind;
-    return ROSTER_CODE_UNKNOWN;
+    if (listed(IGNORABLE_CODES, code, len))
+        return ROSTER_CODE_IGNORABLE;
+    return listed(ERROR_CODES, code, len) ? ROSTER_CODE_ERROR : ROSTER_CODE_UNKNOWN;
 }
 
 static void suggest(struct roster_nearest *nr)
 {
-    for (size_t i = 0; i < NCODES; i++)
-        if (CODES[i].kind == ROSTER_CODE_IGNORABLE)
-            roster_text_nearest_offer(nr, CODES[i].code);
+    for (const char *const *c = IGNORABLE_CODES; *c; c++)
+        roster_text_nearest_offer(nr, *c);
 }
 
 int roster_ignore_why(const char *who, const char *code, size_t len, char *msg, size_t cap)

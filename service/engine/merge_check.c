@@ -8,6 +8,7 @@
 
 #include "roster_diag.h"
 #include "roster_doc.h"
+#include "roster_template.h"
 
 /* 1 when section s of d has text of its own (an H1's role statement). */
 static int has_own_text(const struct roster_doc *d, const struct roster_section *s)
@@ -105,5 +106,7 @@ static int check_inherit(const struct roster_profile *p, struct roster_diags *di
 int roster_merge_check(const struct roster_profile *p, struct roster_diags *diags)
 {
     int r = check_inherit(p, diags);
-    return r < 0 ? r : check_roles(p, diags);
+    if (r == 0)
+        r = check_roles(p, diags);
+    return r < 0 ? r : roster_template_check(p, diags);
 }

@@ -11,6 +11,7 @@
 #include "roster_extract.h"
 #include "roster_json.h"
 #include "roster_resolve.h"
+#include "roster_template.h"
 #include "roster_text.h"
 
 static const struct {
@@ -26,6 +27,7 @@ static const struct {
     [ROSTER_VIEW_ANTI_PATTERNS] = {"anti-patterns", "anti_patterns"},
     [ROSTER_VIEW_SECTIONS] = {"sections", "sections"},
     [ROSTER_VIEW_LINEAGE] = {"lineage", "lineage"},
+    [ROSTER_VIEW_VARIABLES] = {"variables", "variables"},
     [ROSTER_VIEW_PROMPT] = {"prompt", NULL},
     [ROSTER_VIEW_SOURCE] = {"source", NULL},
 };
@@ -110,6 +112,20 @@ static json_t *own_diagnostics(const struct roster_profile *p, const struct rost
     return a;
 }
 
+/* The declared variables (templates), [] when there are none. */
+static json_t *variables_of(const struct roster_profile *p)
+{
+    struct roster_template *t = NULL;
+    char why[300];
+    if (!json_object_get(p->meta, "variables"))
+        return json_array();
+    if (roster_template_new(&t, p, why, sizeof(why)) < 0)
+        return NULL;
+    json_t *a = roster_template_declarations(t);
+    roster_template_free(t);
+    return a;
+}
+
 json_t *roster_render_profile(const struct roster_profile *lean, const struct roster_diags *diags)
 {
     struct roster_expanded x;
@@ -136,6 +152,7 @@ json_t *roster_render_profile(const struct roster_profile *lean, const struct ro
         roster_json_set(o, "output_standards", roster_extract_output_standards(p)) ||
         roster_json_set(o, "anti_patterns", roster_extract_anti_patterns(p)) ||
         roster_json_set(o, "sections", roster_extract_sections(p)) ||
+        roster_json_set(o, "variables", variables_of(lean)) ||
         roster_json_set(o, "source", json_incref(src)) ||
         roster_json_set(o, "diagnostics", own_diagnostics(p, diags)) ||
         roster_json_set(o, "stale", json_false()))

@@ -1,20 +1,27 @@
-/* libmicrohttpd setup, per-request lifecycle, snapshot swapping, logging.
- * The response is always queued on the second access-handler call (queuing
- * on the first turns keep-alive off in MHD 0.9.75), except for requests we
- * refuse outright, where closing the connection is what we want. */
+/* libmicrohttpd setup, per-request lifecycle, request bodies, snapshot
+ * swapping, logging. The response is always queued on the second
+ * access-handler call (queuing on the first turns keep-alive off in MHD
+ * 0.9.75), or for a request with a body on the call after its last piece,
+ * except for requests we refuse outright, where closing the connection is
+ * what we want. */
 #include "http_internal.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "roster_base.h"
 #include "roster_log.h"
+#include "roster_text.h"
 
 /* A reference to the current snapshot without a lock: `acquiring` tells a
  * swapper that someone may hold the old pointer without a reference yet. */
@@ -93,21 +100,148 @@ static int scan_header(void *cls, enum MHD_ValueKind kind, const char *key, cons
     return MHD_YES;
 }
 
-/* Requests on this API carry no body: refuse any that might. */
-static const char *body_problem(struct MHD_Connection *c, const struct header_scan *hs)
+/* Requests on this API carry no body: refuse any that might, except on a
+ * route that takes one (body_ok: POST .../prompt), which may send
+ * Content-Length or Transfer-Encoding: chunked, never both. */
+static const char *body_problem(struct MHD_Connection *c, const struct header_scan *hs, int body_ok)
 {
     const struct header_scan h = *hs;
     if (h.bad_name)
         return "a header field name contains white space or a control character";
     if (h.content_lengths > 1)
         return "more than one Content-Length header";
-    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
-        return "Transfer-Encoding is not allowed: requests carry no body";
+    const char *te =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     const char *len =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (body_ok) {
+        if (te && len)
+            return "Content-Length and Transfer-Encoding together are not allowed";
+        if (te && strcasecmp(te, "chunked") != 0)
+            return "the only Transfer-Encoding accepted is chunked";
+        return NULL;
+    }
+    if (te)
+        return "Transfer-Encoding is not allowed: requests carry no body";
     if (len && strcmp(len, "0") != 0)
         return "requests carry no body";
     return NULL;
+}
+
+/* 1 when a Content-Type value is application/json (charset, when given,
+ * utf-8). */
+static int json_content_type(const char *v)
+{
+    static const char want[] = "application/json";
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strcspn(v, ";");
+    size_t m = n;
+    while (m && (v[m - 1] == ' ' || v[m - 1] == '\t'))
+        m--;
+    if (m != sizeof(want) - 1 || strncasecmp(v, want, m) != 0)
+        return 0;
+    for (const char *p = v + n; *p == ';';) {
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t k = strcspn(p, ";");
+        if (k >= 8 && strncasecmp(p, "charset=", 8) == 0) {
+            const char *cs = p + 8;
+            size_t cn = k - 8;
+            while (cn && (cs[cn - 1] == ' ' || cs[cn - 1] == '\t'))
+                cn--;
+            if (cn >= 2 && cs[0] == '"' && cs[cn - 1] == '"')
+                cs++, cn -= 2;
+            if (cn != 5 || strncasecmp(cs, "utf-8", 5) != 0)
+                return 0;
+        }
+        p += k;
+    }
+    return 1;
+}
+
+/* First call of a request that may carry a body: what the header fields
+ * say decides (413, 415) before a byte of it is read. */
+static enum MHD_Result body_start(struct req *rq, struct MHD_Connection *c)
+{
+    const char *len =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long n = 0;
+    if (len) {
+        char *end = NULL;
+        errno = 0;
+        n = strtoull(len, &end, 10);
+        if (errno || end == len || *end)
+            n = ULLONG_MAX; /* libmicrohttpd refused malformed ones already */
+    }
+    if (n > ROSTER_BODY_MAX) {
+        char detail[120];
+        snprintf(detail, sizeof(detail), "the request body is larger than %zu bytes",
+                 ROSTER_BODY_MAX);
+        rq->close = 1;
+        return roster_send_problem(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
+                                   "Request body too large", detail, NULL);
+    }
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ce =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    char why[200];
+    why[0] = '\0';
+    if (!ct) {
+        snprintf(why, sizeof(why), "the body must be sent with Content-Type: application/json");
+    } else if (!json_content_type(ct)) {
+        size_t ctlen = strlen(ct);
+        snprintf(why, sizeof(why), "Content-Type %.*s is not accepted: send application/json",
+                 (int)roster_utf8_check(ct, ctlen < 80 ? ctlen : 80), ct);
+    } else if (ce && strcasecmp(ce, "identity") != 0) {
+        snprintf(why, sizeof(why), "the body must be sent without a Content-Encoding");
+    }
+    if (why[0]) {
+        rq->close = 1;
+        return roster_send_problem(rq, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                                   "Unsupported media type", why, NULL);
+    }
+    if (n) {
+        rq->body = roster_malloc((size_t)n + 1);
+        rq->body_cap = rq->body ? (size_t)n + 1 : 0;
+    }
+    return MHD_YES;
+}
+
+/* Keeps one piece of the body, up to ROSTER_BODY_MAX bytes in all. */
+static enum MHD_Result body_append(struct req *rq, const char *data, size_t n)
+{
+    rq->body_seen = n > ROSTER_BODY_DISCARD_MAX - rq->body_seen ? ROSTER_BODY_DISCARD_MAX + 1
+                                                                : rq->body_seen + n;
+    if (rq->body_seen > ROSTER_BODY_DISCARD_MAX) {
+        rq->status = MHD_HTTP_CONTENT_TOO_LARGE; /* what the log and metrics say */
+        return MHD_NO; /* still coming long after the cap: drop the connection */
+    }
+    if (rq->body_seen > ROSTER_BODY_MAX) {
+        roster_free(rq->body); /* answered 413 once it ends */
+        rq->body = NULL;
+        rq->body_len = rq->body_cap = 0;
+        return MHD_YES;
+    }
+    if (rq->body_len + n + 1 > rq->body_cap) {
+        size_t cap = rq->body_cap ? rq->body_cap : 4096;
+        while (cap < rq->body_len + n + 1)
+            cap *= 2;
+        if (cap > ROSTER_BODY_MAX + 1)
+            cap = ROSTER_BODY_MAX + 1;
+        char *b = roster_realloc(rq->body, cap);
+        if (!b) {
+            rq->body_oom = 1;
+            return MHD_YES;
+        }
+        rq->body = b;
+        rq->body_cap = cap;
+    }
+    memcpy(rq->body + rq->body_len, data, n);
+    rq->body_len += n;
+    rq->body[rq->body_len] = '\0';
+    return MHD_YES;
 }
 
 static void set_request_id(struct req *rq, struct MHD_Connection *c)
@@ -127,7 +261,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
     (void)cls;
     (void)url;
-    (void)upload;
     struct req *rq = *con_cls;
     if (!rq)
         return MHD_NO; /* out of memory in the URI callback: drop the connection */
@@ -156,22 +289,43 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                                        "headers_too_large", "Request header fields too large",
                                        detail, NULL);
         }
-        const char *why = body_problem(c, &hs);
+        if (rq->method == ROSTER_M_POST) {
+            struct roster_target t;
+            roster_target_parse(rq->raw, rq->raw_len, &t);
+            rq->body_ok = t.entry && (t.entry->flags & ROSTER_ROUTE_BODY);
+            if (rq->body_ok)
+                rq->route = t.route;
+        }
+        const char *why = body_problem(c, &hs, rq->body_ok);
         if (why) {
             int header = strncmp(why, "a header", 8) == 0;
-            rq->route = ROSTER_ROUTE_NOT_FOUND;
+            if (!rq->body_ok)
+                rq->route = ROSTER_ROUTE_NOT_FOUND;
             rq->close = 1;
             return roster_send_problem(
                 rq, c, MHD_HTTP_BAD_REQUEST, header ? "bad_header" : "body_not_allowed",
                 header ? "Malformed header" : "Request body not allowed", why, NULL);
         }
-        return MHD_YES;
+        return rq->body_ok ? body_start(rq, c) : MHD_YES;
     }
     if (*upload_size) {
+        size_t n = *upload_size;
         *upload_size = 0;
+        if (rq->body_ok)
+            return body_append(rq, upload, n);
         return roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, "body_not_allowed",
                                    "Request body not allowed", "requests carry no body", NULL);
     }
+    if (rq->body_seen > ROSTER_BODY_MAX) {
+        char detail[120];
+        snprintf(detail, sizeof(detail), "the request body is larger than %zu bytes",
+                 ROSTER_BODY_MAX);
+        return roster_send_problem(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
+                                   "Request body too large", detail, NULL);
+    }
+    if (rq->body_oom)
+        return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+                                   "Out of memory", "the server is out of memory", NULL);
     rq->snap = acquire(rq->srv);
     return roster_route(rq, c);
 }
@@ -212,6 +366,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, ROSTER_LOG_END);
     }
     roster_snapshot_unref(rq->snap);
+    roster_free(rq->body);
     roster_free(rq);
     *con_cls = NULL;
     atomic_fetch_sub(&s->in_flight, 1);

@@ -24,6 +24,13 @@
  * whole pool between keep-alive requests: the throughput this costs, and
  * what a smaller --max-request-bytes buys back, are in docs/performance.md. */
 #define ROSTER_RESPONSE_HEADER_ROOM (8 * 1024)
+/* The largest request body (POST .../prompt): a larger Content-Length is
+ * answered 413 before the body is read; a chunked body that grows past it
+ * is read to its end without being kept (libmicrohttpd 0.9.75 cannot
+ * answer in the middle of a body) and then answered 413, unless it goes
+ * on past ROSTER_BODY_DISCARD_MAX, when the connection is dropped. */
+#define ROSTER_BODY_MAX ((size_t)1 << 20)
+#define ROSTER_BODY_DISCARD_MAX ((size_t)16 << 20)
 
 struct roster_server {
     struct MHD_Daemon *daemon;
@@ -57,6 +64,13 @@ struct req {
     int seen; /* the first access-handler call happened */
     char allow[32]; /* Allow header of a 405 */
     int close; /* answer with Connection: close */
+    /* the body of a route that takes one (ROSTER_ROUTE_BODY), at most
+     * ROSTER_BODY_MAX bytes, NUL-terminated; freed with the request */
+    char *body;
+    size_t body_len, body_cap;
+    size_t body_seen; /* bytes received, kept or not */
+    int body_ok; /* this request may carry a body */
+    int body_oom; /* keeping it ran out of memory (answered 503) */
     char raw[]; /* the request target as received, NUL-terminated */
 };
 
@@ -94,6 +108,7 @@ int roster_common_headers(struct req *rq, struct MHD_Connection *c, struct MHD_R
 /* The route handlers (http_routes.c), named in the route table. */
 int roster_route_profiles(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
 int roster_route_profile(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_prompt(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
 int roster_route_facets(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
 int roster_route_diagnostics(struct req *rq, struct MHD_Connection *c,
                              const struct roster_target *t);

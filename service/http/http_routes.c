@@ -9,8 +9,11 @@
 #include "roster_base.h"
 #include "roster_diag.h"
 #include "roster_doc.h"
+#include "roster_json.h"
 #include "roster_query.h"
+#include "roster_resolve.h"
 #include "roster_scan.h"
+#include "roster_template.h"
 #include "roster_text.h"
 #include "roster_version.h"
 #include "http_admin.h"
@@ -341,6 +344,247 @@ int roster_route_profile(struct req *rq, struct MHD_Connection *c, const struct 
     return roster_send_rep(rq, c, rep, warning);
 }
 
+/* ---- POST /v1/profiles/{id}/prompt: the prompt with variables filled in -- */
+
+#define CT_MARKDOWN "text/markdown; charset=utf-8"
+
+/* How many bytes of s (n long) a detail may quote: at most max, and never
+ * a cut UTF-8 sequence (an invalid string would sink the problem). */
+static int clip(const char *s, size_t n, size_t max)
+{
+    return (int)roster_utf8_check(s, n < max ? n : max);
+}
+
+static const char *json_kind(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
+/* The values the body gives ({"variables": {...}}; the object may be left
+ * out), borrowed from *doc, which the caller frees. NULL with code and why
+ * set when the body is not such an object (400). */
+static const json_t *body_values(const struct req *rq, json_t **doc, const char **code, char *why,
+                                 size_t cap)
+{
+    *doc = NULL;
+    *code = "invalid_body";
+    if (!rq->body_len) {
+        snprintf(why, cap,
+                 "the request body is empty: send a JSON object such as {\"variables\": {}}");
+        return NULL;
+    }
+    json_error_t e;
+    json_t *d = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
+    if (!d) {
+        *code = json_error_code(&e) == json_error_out_of_memory ? "out_of_memory" : "invalid_json";
+        snprintf(why, cap, "the body is not valid JSON: %.*s (line %d, column %d)",
+                 clip(e.text, strlen(e.text), 120), e.text, e.line, e.column);
+        return NULL;
+    }
+    *doc = d;
+    if (!json_is_object(d)) {
+        snprintf(why, cap, "the body must be a JSON object, not %s", json_kind(d));
+        return NULL;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(d, k, v)
+    {
+        if (strcmp(k, "variables") != 0) {
+            snprintf(why, cap, "unknown key \"%.*s\" in the body: it takes only \"variables\"",
+                     clip(k, strlen(k), 64), k);
+            return NULL;
+        }
+    }
+    json_t *vars = json_object_get(d, "variables");
+    if (!vars && roster_json_set(d, "variables", json_object()) == 0)
+        vars = json_object_get(d, "variables");
+    if (!vars) {
+        snprintf(why, cap, "out of memory");
+        *code = "out_of_memory";
+        return NULL;
+    }
+    if (!json_is_object(vars)) {
+        snprintf(why, cap, "\"variables\" must be an object of names to strings, not %s",
+                 json_kind(vars));
+        return NULL;
+    }
+    if (json_object_size(vars) > ROSTER_TEMPLATE_MAX_VARS) {
+        snprintf(why, cap, "\"variables\" has %zu entries; a profile declares at most %d",
+                 json_object_size(vars), ROSTER_TEMPLATE_MAX_VARS);
+        return NULL;
+    }
+    return vars;
+}
+
+/* "2 variables are not accepted: task (missing), language (not_in_enum)". */
+static void problems_detail(const json_t *problems, char *out, size_t cap)
+{
+    size_t n = json_array_size(problems);
+    int w = snprintf(out, cap, "%zu variable%s not accepted", n, n == 1 ? " is" : "s are");
+    size_t at = w > 0 && (size_t)w < cap ? (size_t)w : 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *pr = json_array_get(problems, i);
+        const char *name = json_string_value(json_object_get(pr, "name"));
+        const char *reason = json_string_value(json_object_get(pr, "reason"));
+        char item[96];
+        int k = snprintf(item, sizeof(item), "%s%.*s (%s)", i ? ", " : ": ",
+                         name ? clip(name, strlen(name), 40) : 0, name ? name : "",
+                         reason ? reason : "?");
+        if (k < 0 || (size_t)k >= sizeof(item) || at + (size_t)k + 8 >= cap) {
+            if (at + 8 < cap)
+                memcpy(out + at, ", ...", 6);
+            return;
+        }
+        memcpy(out + at, item, (size_t)k + 1);
+        at += (size_t)k;
+    }
+}
+
+/* The lineage the prompt document shows: the last good one of a stale
+ * profile (whose template that is). A new reference, or NULL. */
+static json_t *lineage_of(const struct roster_sprofile *sp)
+{
+    if (sp->stale_profile)
+        return json_incref(json_object_get(sp->stale_profile, "lineage"));
+    const struct roster_profile *p = sp->resolved;
+    json_t *a = p ? json_array() : NULL;
+    for (size_t k = p ? p->nchain : 0; a && k-- > 0;)
+        if (roster_json_push(a, json_string(p->chain[k]->id)) < 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    return a;
+}
+
+/* {"id","lineage","prompt","sha256","variables"} as compact JSON and a
+ * newline, as roster_render_dump would print it, with the prompt written by
+ * the template (its text was escaped once, when the template was made):
+ * a request escapes and hashes only its values. NULL without memory. */
+static char *prompt_json(const struct roster_sprofile *sp, const struct roster_template *tmpl,
+                         const json_t *resolved, size_t *len)
+{
+    struct roster_buf b;
+    char hex[65];
+    json_t *lineage = lineage_of(sp);
+    char *lj = lineage ? json_dumps(lineage, JSON_COMPACT) : NULL;
+    char *vj = json_dumps(resolved, JSON_COMPACT);
+    roster_buf_init(&b, ROSTER_RENDER_MAX_BYTES);
+    /* ids are [a-z0-9._-]: a JSON string as they are */
+    int r = lj && vj
+                ? roster_buf_printf(&b, "{\"id\":\"%s\",\"lineage\":%s,\"prompt\":", sp->id, lj)
+                : ROSTER_ENOMEM;
+    if (r == 0)
+        r = roster_template_render_json(tmpl, resolved, &b, hex);
+    if (r == 0)
+        r = roster_buf_printf(&b, ",\"sha256\":\"%s\",\"variables\":%s}\n", hex, vj);
+    json_decref(lineage);
+    roster_free(lj);
+    roster_free(vj);
+    if (r < 0) {
+        roster_buf_release(&b);
+        return NULL;
+    }
+    return roster_buf_steal(&b, len);
+}
+
+static enum MHD_Result render_prompt(struct req *rq, struct MHD_Connection *c,
+                                     const struct roster_target *t)
+{
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    int qm = roster_accept_quality(a, "text/markdown"), qj = roster_accept_quality(a, CT_JSON);
+    if (qm == 0 && qj == 0)
+        return not_acceptable(rq, c, "text/markdown or application/json");
+    const struct roster_sprofile *sp = roster_snapshot_find(rq->snap, t->id, t->id_len);
+    const struct roster_alias *alias =
+        sp ? NULL : roster_snapshot_alias(rq->snap, t->id, t->id_len);
+    if (alias)
+        return send_alias(rq, c, t, alias);
+    if (!sp)
+        return not_found(rq, c, t->id);
+    if (!sp->ok)
+        return invalid_profile(rq, c, sp);
+    json_t *doc = NULL, *resolved = NULL, *problems = NULL;
+    const char *code = NULL;
+    char why[300];
+    const json_t *values = body_values(rq, &doc, &code, why, sizeof(why));
+    enum MHD_Result r;
+    if (!values) {
+        r = strcmp(code, "out_of_memory") == 0
+                ? roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, code, "Out of memory",
+                                      "the server is out of memory", NULL)
+                : roster_send_problem(rq, c, MHD_HTTP_BAD_REQUEST, code,
+                                      strcmp(code, "invalid_json") == 0 ? "Invalid JSON"
+                                                                        : "Invalid request body",
+                                      why, NULL);
+        goto out_doc;
+    }
+    const struct roster_template *tmpl = NULL;
+    int e = roster_snapshot_template(rq->snap, sp, &tmpl);
+    if (e == ROSTER_ENOMEM) {
+        r = roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+                                "Out of memory", "the server is out of memory", NULL);
+        goto out_doc;
+    }
+    if (e < 0) {
+        snprintf(why, sizeof(why), "the template of profile '%s' (%s) cannot be made", sp->id,
+                 sp->file);
+        r = roster_send_problem(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "template_unavailable",
+                                "Template unavailable", why, NULL);
+        goto out_doc;
+    }
+    e = roster_template_bind(tmpl, values, &resolved, &problems);
+    if (e == ROSTER_EINVAL) {
+        problems_detail(problems, why, sizeof(why));
+        r = roster_send_problem(rq, c, MHD_HTTP_UNPROCESSABLE_CONTENT, "invalid_variables",
+                                "Invalid variables", why, json_pack("{s:o}", "errors", problems));
+        goto out_doc;
+    }
+    const char *warning = sp->stale ? sp->stale_warning : NULL;
+    size_t len = 0;
+    if (e == 0 && qj > qm) {
+        char *body = prompt_json(sp, tmpl, resolved, &len);
+        r = roster_send_dynamic(rq, c, MHD_HTTP_OK, CT_JSON, body, len, 0, warning);
+        goto out_resolved;
+    }
+    /* the Markdown (roster_send_dynamic answers 503 for NULL); never cached */
+    char *text = e == 0 ? roster_template_render(tmpl, resolved, &len) : NULL;
+    r = roster_send_dynamic(rq, c, MHD_HTTP_OK, CT_MARKDOWN, text, len, 0, warning);
+out_resolved:
+    json_decref(resolved);
+out_doc:
+    json_decref(doc);
+    return r;
+}
+
+int roster_route_prompt(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
+{
+    /* the prompt view's own target: GET and HEAD are that view, and an
+     * alias redirects to .../prompt */
+    struct roster_target v = *t;
+    v.route = ROSTER_ROUTE_VIEW;
+    v.view_len =
+        (size_t)snprintf(v.view, sizeof(v.view), "%s", roster_view_name(ROSTER_VIEW_PROMPT));
+    if (rq->method != ROSTER_M_POST)
+        return roster_route_profile(rq, c, &v);
+    return render_prompt(rq, c, &v);
+}
+
 int roster_route_diagnostics(struct req *rq, struct MHD_Connection *c,
                              const struct roster_target *t)
 {
@@ -447,15 +691,17 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c)
     struct roster_target t;
     roster_target_parse(rq->raw, rq->raw_len, &t);
     rq->route = t.route;
-    const struct roster_route *rt = roster_route_of(t.route);
+    /* the entry the path matched: an invalid id still gets its methods */
+    const struct roster_route *rt = t.entry;
     if (!rt || (t.route == ROSTER_ROUTE_EVENTS && !rq->srv->cfg.events))
         return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found", "Route not found",
                                    "no such route; see /openapi.yaml", NULL);
     if (rq->method == ROSTER_M_OPTIONS)
         return roster_send_allow(rq, c, MHD_HTTP_NO_CONTENT, rt->allow);
-    int allowed = (rt->flags & ROSTER_ROUTE_POST)
-                      ? rq->method == ROSTER_M_POST
-                      : rq->method == ROSTER_M_GET || rq->method == ROSTER_M_HEAD;
+    int get = rq->method == ROSTER_M_GET || rq->method == ROSTER_M_HEAD;
+    int allowed = (rt->flags & ROSTER_ROUTE_POST)       ? rq->method == ROSTER_M_POST
+                  : (rt->flags & ROSTER_ROUTE_GET_POST) ? get || rq->method == ROSTER_M_POST
+                                                        : get;
     if (!allowed)
         return roster_send_allow(rq, c, MHD_HTTP_METHOD_NOT_ALLOWED, rt->allow);
     if (t.route == ROSTER_ROUTE_BAD_ID)

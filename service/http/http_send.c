@@ -147,7 +147,7 @@ enum MHD_Result roster_send_rep(struct req *rq, struct MHD_Connection *c,
 
 static enum MHD_Result send_bytes(struct req *rq, struct MHD_Connection *c, unsigned status,
                                   const char *ctype, char *body, size_t len, const char *allow,
-                                  const char *location)
+                                  const char *location, const char *warning)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -160,6 +160,8 @@ static enum MHD_Result send_bytes(struct req *rq, struct MHD_Connection *c, unsi
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES;
     if (ok && location)
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location) == MHD_YES;
+    if (ok && warning)
+        ok = MHD_add_response_header(resp, "Warning", warning) == MHD_YES;
     if (ok && status == MHD_HTTP_UNAUTHORIZED)
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                      "Bearer realm=\"rosterd\"") == MHD_YES;
@@ -178,7 +180,7 @@ enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, un
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
                                    "Out of memory", "the server is out of memory", NULL);
     if (!cacheable || status != MHD_HTTP_OK)
-        return send_bytes(rq, c, status, ctype, body, len, NULL, NULL);
+        return send_bytes(rq, c, status, ctype, body, len, NULL, NULL, warning);
     /* built for this request: hash and (when asked) compress here */
     struct roster_rep *rep = roster_calloc(1, sizeof(*rep));
     if (!rep || roster_rep_init(rep, body, len, ctype, NULL) < 0) {
@@ -233,7 +235,7 @@ static enum MHD_Result send_problem(struct req *rq, struct MHD_Connection *c, un
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
         return queue(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, resp, sizeof(oom) - 1);
     }
-    return send_bytes(rq, c, status, "application/problem+json", body, len, allow, location);
+    return send_bytes(rq, c, status, "application/problem+json", body, len, allow, location, NULL);
 }
 
 enum MHD_Result roster_send_problem(struct req *rq, struct MHD_Connection *c, unsigned status,
@@ -269,7 +271,7 @@ enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsi
         MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
         MHD_add_response_header(resp, "Access-Control-Allow-Headers",
                                 "Accept, Accept-Encoding, If-None-Match, X-Request-Id, "
-                                "Authorization, Last-Event-ID");
+                                "Authorization, Last-Event-ID, Content-Type");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
     }
     return queue(rq, c, status, resp, 0);

@@ -16,6 +16,7 @@
 
 #define GET_ALLOW "GET, HEAD, OPTIONS"
 #define POST_ALLOW "POST, OPTIONS"
+#define GET_POST_ALLOW "GET, HEAD, POST, OPTIONS"
 
 static const char *const NO_PARAMS[] = {NULL};
 static const char *const LIST_PARAMS[] = {"category", "role",  "extends", "q",
@@ -29,6 +30,9 @@ static const struct roster_route ROUTES[] = {
      ROSTER_ROUTE_SNAPSHOT, 2, roster_route_profiles},
     {ROSTER_ROUTE_PROFILE, "/v1/profiles/{id}", "profile", GET_ALLOW, PROFILE_PARAMS,
      ROSTER_ROUTE_SNAPSHOT, 3, roster_route_profile},
+    /* before {view}, which it shadows: GET and HEAD are the prompt view */
+    {ROSTER_ROUTE_PROMPT, "/v1/profiles/{id}/prompt", "prompt", GET_POST_ALLOW, NO_PARAMS,
+     ROSTER_ROUTE_SNAPSHOT | ROSTER_ROUTE_GET_POST | ROSTER_ROUTE_BODY, 4, roster_route_prompt},
     {ROSTER_ROUTE_VIEW, "/v1/profiles/{id}/{view}", "view", GET_ALLOW, VIEW_PARAMS,
      ROSTER_ROUTE_SNAPSHOT, 4, roster_route_profile},
     {ROSTER_ROUTE_FACETS, "/v1/facets", "facets", GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 2,
@@ -171,11 +175,13 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
         if (m == 0)
             continue;
         out->route = m > 0 ? ROUTES[r].kind : ROSTER_ROUTE_BAD_ID;
+        out->entry = &ROUTES[r];
         break;
     }
     /* The id and view are the decoded segments of a match, and nothing
      * otherwise: a caller never sees a half-decoded id. */
-    if (out->route != ROSTER_ROUTE_PROFILE && out->route != ROSTER_ROUTE_VIEW) {
+    if (out->route != ROSTER_ROUTE_PROFILE && out->route != ROSTER_ROUTE_PROMPT &&
+        out->route != ROSTER_ROUTE_VIEW) {
         out->id_len = 0;
         out->id[0] = '\0';
     }

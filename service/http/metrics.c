@@ -9,8 +9,8 @@
 #include "roster_snapshot.h"
 #include "roster_version.h"
 
-static const unsigned STATUSES[] = {200, 202, 204, 304, 308, 400, 401, 403,
-                                    404, 405, 406, 413, 414, 431, 500, 503};
+static const unsigned STATUSES[] = {200, 202, 204, 304, 308, 400, 401, 403, 404,
+                                    405, 406, 413, 414, 415, 422, 431, 500, 503};
 #define NSTATUS (sizeof(STATUSES) / sizeof(STATUSES[0]) + 1) /* + "other" */
 static const double BUCKETS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                  0.025,  0.05,    0.1,    0.25,  0.5,    1.0};

@@ -7,11 +7,13 @@
 #include <stdatomic.h>
 
 #include "roster_base.h"
+#include "roster_template.h"
 
 struct roster_cache {
     _Atomic long refs;
     pthread_mutex_t lock;
     struct roster_rep *_Atomic reps[ROSTER_REP_COUNT];
+    struct roster_template *_Atomic tmpl; /* made on the first POST .../prompt */
     char *haystack;
 };
 
@@ -46,6 +48,7 @@ void roster_cache_unref(struct roster_cache *c)
             roster_free(r);
         }
     }
+    roster_template_free(atomic_load(&c->tmpl));
     pthread_mutex_destroy(&c->lock);
     roster_free(c->haystack);
     roster_free(c);
@@ -78,6 +81,31 @@ int roster_cache_get(struct roster_cache *c, int which, roster_cache_build_fn bu
         }
     }
     pthread_mutex_unlock(&c->lock);
+    if (r == 0)
+        *out = have;
+    return r;
+}
+
+int roster_cache_template(struct roster_cache *c, const struct roster_profile *p,
+                          const struct roster_template **out)
+{
+    const struct roster_template *have = atomic_load_explicit(&c->tmpl, memory_order_acquire);
+    char why[300];
+    int r = 0;
+    if (!have && !p)
+        return ROSTER_ENOENT;
+    if (!have) {
+        pthread_mutex_lock(&c->lock);
+        have = atomic_load_explicit(&c->tmpl, memory_order_acquire);
+        if (!have) {
+            struct roster_template *t = NULL;
+            r = roster_template_new(&t, p, why, sizeof(why));
+            if (r == 0)
+                atomic_store_explicit(&c->tmpl, t, memory_order_release);
+            have = t;
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
     if (r == 0)
         *out = have;
     return r;

@@ -53,6 +53,15 @@ json_t *roster_snapshot_profile(const struct roster_snapshot *s, const struct ro
     return sp->resolved ? roster_render_profile(sp->resolved, s->ix->diags) : NULL;
 }
 
+int roster_snapshot_template(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                             const struct roster_template **out)
+{
+    (void)s;
+    if (!sp->ok || !(sp->stale ? sp->good_cache : sp->cache))
+        return ROSTER_ENOENT;
+    return roster_cache_template(sp->stale ? sp->good_cache : sp->cache, sp->resolved, out);
+}
+
 json_t *roster_snapshot_scoped(const struct roster_snapshot *s, const struct roster_sprofile *sp,
                                enum roster_view v, enum roster_scope scope)
 {

@@ -19,6 +19,7 @@
 #include "roster_map.h"
 #include "roster_render.h"
 #include "roster_resolve.h"
+#include "roster_template.h"
 #include "roster_text.h"
 #include "snapshot_internal.h"
 
@@ -259,6 +260,11 @@ static int build_stale(struct roster_sprofile *sp, const struct roster_snapshot 
         r = haystack_rendered(sp, profile);
     if (r == 0)
         r = stale_reps(prev, old, sp, profile);
+    /* POST .../prompt renders with the last good template: made now, while
+     * the last good resolution is alive, and kept with its cache */
+    const struct roster_template *t = NULL;
+    if (r == 0 && roster_snapshot_template(prev, old, &t) == 0)
+        sp->good_cache = roster_cache_ref(old->good_cache ? old->good_cache : old->cache);
     sp->stale_profile = profile;
     return r < 0 ? r : 0;
 }
@@ -556,6 +562,7 @@ static void sprofile_release(struct roster_sprofile *sp)
         json_decref(trees[k]);
     roster_free_strv(sp->parents, sp->nparents);
     roster_cache_unref(sp->cache);
+    roster_cache_unref(sp->good_cache);
 }
 
 void roster_snapshot_unref(struct roster_snapshot *s)

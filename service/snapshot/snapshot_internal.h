@@ -27,6 +27,13 @@ int roster_cache_put(struct roster_cache *c, int which, struct roster_rep *rep);
 /* The cache of a profile's rendered representations (cache.c). */
 typedef int (*roster_cache_build_fn)(void *ctx, int which, struct roster_rep *out);
 struct roster_cache *roster_cache_new(void);
+/* The template of profile p, made on first use (thread-safe); with p NULL
+ * only one set before (ROSTER_ENOENT when there is none). */
+struct roster_profile;
+struct roster_template;
+int roster_cache_template(struct roster_cache *c, const struct roster_profile *p,
+                          const struct roster_template **out);
+
 struct roster_cache *roster_cache_ref(struct roster_cache *c);
 void roster_cache_unref(struct roster_cache *c);
 /* The representation if it was built, else NULL. */

@@ -125,10 +125,10 @@ def prism_error(r):
     return t if t.startswith(PRISM_ERRORS) else None
 
 
-def send(base, method, path, headers=None, timeout=TIMEOUT):
+def send(base, method, path, headers=None, timeout=TIMEOUT, data=None):
     h = {"Accept-Encoding": "identity"}
     h.update(headers or {})
-    return requests.request(method, base + path, headers=h, timeout=timeout, allow_redirects=False)
+    return requests.request(method, base + path, headers=h, timeout=timeout, allow_redirects=False, data=data)
 
 
 def describe(method, path):
@@ -147,11 +147,11 @@ def run_checks(r, checks):
     return problems
 
 
-def ok(method, path, status, headers=None, checks=(), name=None):
+def ok(method, path, status, headers=None, checks=(), name=None, data=None):
     """A request that follows the spec: strict proxy, no violation at all."""
     name = name or describe(method, path)
     try:
-        r = send(STRICT, method, path, headers)
+        r = send(STRICT, method, path, headers, data=data)
     except requests.RequestException as e:
         record(False, name, f"request failed: {e}")
         return None
@@ -171,12 +171,12 @@ def ok(method, path, status, headers=None, checks=(), name=None):
     return r
 
 
-def bad(method, path, status, why_bad, headers=None, checks=(), name=None):
+def bad(method, path, status, why_bad, headers=None, checks=(), name=None, data=None):
     """A request that breaks the spec on purpose: lenient proxy; only the
     response must be valid, and Prism must have seen the request violation."""
     name = name or f"{describe(method, path)} [off-spec: {why_bad}]"
     try:
-        r = send(LENIENT, method, path, headers)
+        r = send(LENIENT, method, path, headers, data=data)
     except requests.RequestException as e:
         record(False, name, f"request failed: {e}")
         return None
@@ -421,7 +421,8 @@ def main():
     # --- views
     views = {"role": "role", "competencies": "competencies", "work-patterns": "work_patterns",
              "tool-priorities": "tool_priorities", "output-standards": "output_standards",
-             "anti-patterns": "anti_patterns", "sections": "sections", "lineage": "lineage"}
+             "anti-patterns": "anti_patterns", "sections": "sections", "lineage": "lineage",
+             "variables": "variables"}
     for view, key in views.items():
         for pid in ("base", "worker-devops", "worker-sre"):
             ok("GET", f"/v1/profiles/{pid}/{view}", 200,
@@ -452,6 +453,51 @@ def main():
         checks=ERR + [code("not_acceptable")])
     ok("HEAD", "/v1/profiles/base/source", 200, headers={"Accept": "text/markdown"})
     ok("OPTIONS", "/v1/profiles/base/source", 204)
+
+    # --- templates: the variables view and POST .../prompt
+    ok("GET", "/v1/profiles/ct-template/variables", 200, name="GET variables view of a template",
+       checks=[json_is(lambda d: [v["name"] for v in d["variables"]] == ["language", "task"]
+                       and d["variables"][1]["required"] is True, "declarations")])
+    ok("GET", "/v1/profiles/ct-template", 200, name="GET a profile with variables",
+       checks=[json_is(lambda d: len(d["variables"]) == 2, "profile variables")])
+    ok("GET", "/v1/profiles/ct-template?fields=id,variables", 200, name="GET fields=id,variables",
+       checks=[header("Content-Type", PROJECTION), json_is(lambda d: list(d) == ["id", "variables"], "keys")])
+    render = "/v1/profiles/ct-template/prompt"
+    body = json.dumps({"variables": {"task": "fix the build", "language": "C"}})
+    ct = {"Content-Type": "application/json"}
+    ok("POST", render, 200, headers=dict(ct, Accept="text/markdown"), data=body,
+       name="POST prompt (Markdown)", checks=COMMON + [
+           header("Content-Type", r"text/markdown; charset=utf-8"), header("Cache-Control", "no-store"),
+           no_header("ETag"), lambda r: None if r.text.endswith("Do this: fix the build, in C.") else r.text[-200:]])
+    ok("POST", render, 200, headers=dict(ct, Accept="application/json"),
+       data=json.dumps({"variables": {"task": "x"}}), name="POST prompt (Accept: application/json)",
+       checks=[header("Content-Type", "application/json"), no_header("ETag"),
+               json_is(lambda d: d["variables"] == {"language": "Go", "task": "x"} and d["lineage"] == ["ct-template"]
+                       and len(d["sha256"]) == 64, "RenderedPrompt")])
+    ok("POST", render, 200, headers=dict(ct, Accept="*/*"), data=json.dumps({"variables": {"task": "t"}}),
+       name="POST prompt Accept: */* -> Markdown, defaults applied",
+       checks=[header("Content-Type", r"text/markdown; charset=utf-8"),
+               lambda r: None if r.text.endswith("Do this: t, in Go.") else r.text[-200:]])
+    ok("POST", render, 422, headers=ct, data=json.dumps({"variables": {"language": "Rust", "nope": "x"}}),
+       name="POST prompt -> 422 every offending variable", checks=ERR + [code("invalid_variables"), json_is(
+           lambda d: sorted((e["name"], e["reason"]) for e in d["errors"]) ==
+           [("language", "not_in_enum"), ("nope", "unknown"), ("task", "missing")], "errors")])
+    ok("POST", "/v1/profiles/nobody/prompt", 404, headers=ct, data="{}", checks=ERR + [code("profile_not_found")])
+    # not here: 308 (Prism follows redirects upstream), 413 (Prism forwards the body
+    # re-serialized, without its padding) and malformed JSON (Prism answers it itself):
+    # tests/http/test_templates.py checks them against the spec
+    ok("POST", render + "?x=1", 400, headers=ct, data="{}", name="POST prompt?x=1 -> 400 unknown_parameter",
+       checks=ERR + [code("unknown_parameter")])
+    bad("POST", render, 422, "value not a string", headers=ct, data=json.dumps({"variables": {"task": 5}}),
+        checks=ERR + [code("invalid_variables"), json_is(lambda d: d["errors"][0]["reason"] == "not_string", "reason")])
+    bad("POST", render, 400, "unknown top-level key", headers=ct, data='{"vars": {}}',
+        checks=ERR + [code("invalid_body")])
+    bad("POST", render, 415, "Content-Type not declared", headers={"Content-Type": "text/plain"}, data="{}",
+        checks=ERR + [code("unsupported_media_type")])
+    bad("POST", render, 406, "Accept outside the enum", headers=dict(ct, Accept="text/html"), data="{}",
+        checks=ERR + [code("not_acceptable")])
+    bad("POST", "/v1/profiles/Base/prompt", 400, "id pattern", headers=ct, data="{}", checks=ERR + [code("invalid_id")])
+    ok("OPTIONS", render, 204, name="OPTIONS prompt allows POST", checks=[header("Allow", "GET, HEAD, POST, OPTIONS")])
 
     # --- profile HEAD / OPTIONS
     ok("HEAD", "/v1/profiles", 200)
@@ -516,9 +562,11 @@ def main():
        checks=ERR + [code("unknown_parameter")], name="GET /v1/events?x=1 -> 400 unknown_parameter")
 
     # --- methods the spec does not declare: 405 (described once)
-    for path in ("/v1/profiles", "/v1/profiles/base", "/v1/profiles/base/prompt", "/v1/facets", "/health",
-                 "/metrics", "/v1/events", "/openapi.yaml"):
+    for path in ("/v1/profiles", "/v1/profiles/base", "/v1/profiles/base/lineage", "/v1/profiles/base/variables",
+                 "/v1/facets", "/health", "/metrics", "/v1/events", "/openapi.yaml"):
         undeclared("POST", path, "GET, HEAD, OPTIONS")
+    undeclared("PUT", "/v1/profiles/base/prompt", "GET, HEAD, POST, OPTIONS")
+    undeclared("DELETE", "/v1/profiles/ct-template/prompt", "GET, HEAD, POST, OPTIONS")
     undeclared("DELETE", "/v1/profiles/base/role", "GET, HEAD, OPTIONS")
     undeclared("PUT", "/version", "GET, HEAD, OPTIONS")
     undeclared("GET", "/v1/admin/reload", "POST, OPTIONS")
@@ -547,6 +595,8 @@ def main():
     ok("HEAD", "/v1/profiles/ct-stale", 200, name="HEAD stale profile", checks=[header("Warning", "299 rosterd .*")])
     ok("GET", "/v1/profiles/ct-stale/role", 200, name="GET stale profile's view",
        checks=[header("Warning", "299 rosterd .*")])
+    ok("POST", "/v1/profiles/ct-stale/prompt", 200, headers={"Content-Type": "application/json"}, data="{}",
+       name="POST stale profile's prompt (Warning)", checks=[header("Warning", "299 rosterd .*")])
     listed = send(DIRECT, "GET", "/v1/profiles?limit=500").json()["total"]
     ok("GET", "/ready", 200, name="GET /ready after the reload (served/stale/invalid partition)",
        checks=[json_is(lambda d: d["generation"] > gen and d["profiles"]["stale"] == 1

@@ -452,6 +452,7 @@ VIEWS = {
     "anti-patterns": "anti_patterns",
     "sections": "sections",
     "lineage": "lineage",
+    "variables": "variables",
 }
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 GENERATED_ID_RE = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{12}$")

@@ -191,7 +191,7 @@ def test_multiple_role_statements(tmp_path):
     prompt = render(d, "child-one-role", "prompt")
     assert prompt.count("You are ") == 1 and "# Base Worker" not in prompt
     # the one title and role statement lead, the inherited sections follow
-    assert prompt.startswith("# Release Worker\n\nYou are a release engineer.\n\n## Operating Rules\n")
+    assert prompt.startswith("# Release Worker\n\nYou are a release engineer.\n\n## Your Task\n")
     assert "## Operating Rules" in prompt  # the dropped H1's sections stay
     sections = [s["title"] for s in render(d, "child-one-role", "sections")["sections"]]
     assert "Base Worker" not in sections and "DevOps Worker" not in sections
@@ -282,3 +282,29 @@ def test_scope_over_http(tmp_path):
             assert r.status_code == 400 and r.json()["code"] == "unknown_parameter", (view, r.text)
     finally:
         srv.stop()
+
+
+# ------------------------------------------------------------ row 4: numbers
+def test_version_number_keeps_its_text_and_floats_print_shortest(tmp_path):
+    d = corpus(tmp_path, "version-number")
+    [g] = diags_of(check(d), "child-version.md", "frontmatter.number_as_string")
+    assert g["line"] == 5 and 'quote it (version: "1.10")' in g["message"]
+    raw = rosterd("render", "child-version", "--profiles", d).stdout.decode()
+    p = json.loads(raw)
+    assert p["version"] == "1.10" and p["metadata"]["version"] == "1.10"
+    assert '"temperature":0.3,' in raw and '"top_p":0.1}' in raw
+    assert "0.2999" not in raw and "0.1000" not in raw
+    srv = Server(d)
+    srv.start()
+    try:
+        items = {i["id"]: i for i in srv.api().get("/v1/profiles").json()["items"]}
+    finally:
+        srv.stop()
+    assert items["child-version"]["version"] == "1.10"
+
+
+# ------------------------------------------------------------ row 10: extends typo
+def test_extends_typo_suggests_the_id(tmp_path):
+    d = corpus(tmp_path, "extends-typo")
+    [g] = diags_of(check(d), "child-typo.md", "extends.missing")
+    assert g["line"] == 4 and 'did you mean "worker-devops"?' in g["message"]

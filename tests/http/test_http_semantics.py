@@ -76,7 +76,7 @@ def test_head_on_events_is_the_get_headers(api):
 def test_options_204_allow(api, path):
     r = api.options(path)
     assert r.status_code == 204
-    assert r.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert r.headers["Allow"] == ("GET, HEAD, POST, OPTIONS" if path.endswith("/prompt") else "GET, HEAD, OPTIONS")
     assert r.wire == b""
     assert "Access-Control-Allow-Origin" not in r.headers  # CORS is off
 

@@ -77,7 +77,7 @@ def test_one_view_renders_every_view_once(spawn):
     api = srv.api()
     before = renders(api)
     views = ("role", "competencies", "work-patterns", "tool-priorities", "output-standards",
-             "anti-patterns", "sections", "lineage")
+             "anti-patterns", "sections", "lineage", "variables")
     bodies = {v: api.get(f"/v1/profiles/worker-devops/{v}").content for v in views}
     # the first view rendered the profile once and cut every view from it
     assert renders(api) - before == len(views)
@@ -90,9 +90,9 @@ def test_prerender_renders_at_start(spawn):
     srv = spawn(args=["--prerender"])
     api = srv.api()
     n = renders(api)
-    # per served profile: the eleven views (profile, prompt and source
+    # per served profile: the twelve views (profile, prompt and source
     # included) and the prompt as JSON
-    assert n == 12 * len(served(api))
+    assert n == 13 * len(served(api))
     api.get("/v1/profiles/worker-devops/role")
     assert renders(api) == n
 

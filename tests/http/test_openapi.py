@@ -99,7 +99,7 @@ def test_spec_refs_resolve_and_ids_unique():
 def test_spec_documents_every_route_and_status():
     paths = set(SPEC.doc["paths"])
     views = ["role", "competencies", "work-patterns", "tool-priorities", "output-standards", "anti-patterns",
-             "sections", "lineage", "prompt", "source"]
+             "sections", "lineage", "variables", "prompt", "source"]
     want = {"/v1/profiles", "/v1/profiles/{id}", "/v1/facets", "/v1/diagnostics", "/v1/events",
             "/v1/admin/reload", "/openapi.yaml", "/health", "/ready", "/metrics", "/version"}
     want |= {f"/v1/profiles/{{id}}/{v}" for v in views}

@@ -292,6 +292,7 @@ static const char *const PROFILE_KEYS[] = {"id",
                                            "output_standards",
                                            "anti_patterns",
                                            "sections",
+                                           "variables",
                                            "source",
                                            "diagnostics",
                                            "stale"};

@@ -125,8 +125,10 @@ await step("getProfile", async () => {
     const lineage: string[] = data.lineage;
     const role: Schemas["Role"] = data.role;
     const sha: string = data.source.sha256;
+    const vars: Schemas["Variable"][] = data.variables;
     expectStatus(`getProfile ${id}`, response, 200,
       data.id === id && lineage[0] === id && !stale && typeof name === "string" && sha.length === 64 &&
+        vars.every((v) => typeof v.name === "string" && typeof v.required === "boolean") &&
         (role.name === null || typeof role.name === "string"));
   }
   const proj = await projections.GET("/v1/profiles/{id}", {
@@ -183,6 +185,12 @@ await step("views", async () => {
     const lin = await client.GET("/v1/profiles/{id}/lineage", path);
     const lineage: string[] = lin.data?.lineage ?? [];
     expectStatus(`getProfileLineage ${id}`, lin.response, 200, lineage[0] === id && lineage.at(-1) === "base");
+    const vv = await client.GET("/v1/profiles/{id}/variables", path);
+    const decls: Schemas["Variable"][] = vv.data?.variables ?? [];
+    const defaults: (string | null)[] = decls.map((v) => v.default);
+    expectStatus(`getProfileVariables ${id}`, vv.response, 200,
+      vv.data?.id === id && decls.length === defaults.length &&
+        decls.every((v) => typeof v.name === "string" && Number.isInteger(v.max_length) && typeof v.from === "string"));
     // the prompt: Markdown by default (parse as text), JSON with Accept: application/json
     const md1 = await client.GET("/v1/profiles/{id}/prompt", { ...path, parseAs: "text" });
     const text: string = md1.data ?? "";
@@ -216,6 +224,7 @@ await step("views", async () => {
     ["headProfileAntiPatterns", client.HEAD("/v1/profiles/{id}/anti-patterns", path)],
     ["headProfileSections", client.HEAD("/v1/profiles/{id}/sections", path)],
     ["headProfileLineage", client.HEAD("/v1/profiles/{id}/lineage", path)],
+    ["headProfileVariables", client.HEAD("/v1/profiles/{id}/variables", path)],
     ["headProfilePrompt", client.HEAD("/v1/profiles/{id}/prompt", path)],
     ["headProfileSource", client.HEAD("/v1/profiles/{id}/source", path)],
     ["optionsProfileRole", client.OPTIONS("/v1/profiles/{id}/role", path)],
@@ -226,6 +235,7 @@ await step("views", async () => {
     ["optionsProfileAntiPatterns", client.OPTIONS("/v1/profiles/{id}/anti-patterns", path)],
     ["optionsProfileSections", client.OPTIONS("/v1/profiles/{id}/sections", path)],
     ["optionsProfileLineage", client.OPTIONS("/v1/profiles/{id}/lineage", path)],
+    ["optionsProfileVariables", client.OPTIONS("/v1/profiles/{id}/variables", path)],
     ["optionsProfilePrompt", client.OPTIONS("/v1/profiles/{id}/prompt", path)],
     ["optionsProfileSource", client.OPTIONS("/v1/profiles/{id}/source", path)],
   ];
@@ -233,6 +243,55 @@ await step("views", async () => {
     const { response } = await p;
     expectStatus(name, response, name.startsWith("head") ? 200 : 204);
   }
+});
+
+// ---------------------------------------------------------------- templates
+await step("renderProfilePrompt", async () => {
+  const path = { params: { path: { id: "ct-template" } } };
+  const decl = await client.GET("/v1/profiles/{id}/variables", path);
+  const declared: Schemas["Variable"][] = decl.data?.variables ?? [];
+  const language: Schemas["Variable"] | undefined = declared.find((v) => v.name === "language");
+  const allowed: string[] | null = language?.enum ?? null;
+  expectStatus("getProfileVariables ct-template", decl.response, 200,
+    JSON.stringify(declared.map((v) => v.name)) === '["language","task"]' && language?.default === "Go" &&
+      JSON.stringify(allowed) === '["Go","Python","C"]' && declared[1]?.required === true,
+    JSON.stringify(declared));
+  // the body is typed from the contract (PromptRequest): variables are strings
+  const request: Schemas["PromptRequest"] = { variables: { task: "fix the build", language: "C" } };
+  const md = await client.POST("/v1/profiles/{id}/prompt", { ...path, body: request, parseAs: "text" });
+  const text: string = md.data ?? "";
+  expectStatus("renderProfilePrompt (Markdown)", md.response, 200,
+    text.endsWith("Do this: fix the build, in C.") &&
+      (md.response.headers.get("Content-Type") ?? "").startsWith("text/markdown") &&
+      md.response.headers.get("Cache-Control") === "no-store" && md.response.headers.get("ETag") === null,
+    text.slice(-200));
+  const acceptJson: components["parameters"]["PromptAccept"] = "application/json";
+  const js = await client.POST("/v1/profiles/{id}/prompt", {
+    ...path, body: { variables: { task: "x" } }, headers: { Accept: acceptJson },
+  });
+  const doc: Schemas["RenderedPrompt"] | undefined = js.data;
+  const values: Record<string, string> = doc?.variables ?? {};
+  const lineage: string[] = doc?.lineage ?? [];
+  expectStatus("renderProfilePrompt (Accept: application/json, defaults applied)", js.response, 200,
+    doc?.id === "ct-template" && lineage[0] === "ct-template" && values["language"] === "Go" && values["task"] === "x" &&
+      /^[0-9a-f]{64}$/.test(doc?.sha256 ?? "") && (doc?.prompt ?? "").endsWith("Do this: x, in Go."),
+    JSON.stringify(doc));
+  const bad = await client.POST("/v1/profiles/{id}/prompt", {
+    ...path, body: { variables: { language: "Rust", nope: "x" } },
+  });
+  const err = bad.error;
+  const errors: Schemas["VariableProblem"][] = err !== undefined && "errors" in err ? err.errors : [];
+  const reasons = errors.map((e) => `${e.name}:${e.reason}`).sort().join(",");
+  expectStatus("renderProfilePrompt -> 422 every offending variable", bad.response, 422,
+    reasons === "language:not_in_enum,nope:unknown,task:missing", JSON.stringify(err));
+  const missing = await client.POST("/v1/profiles/{id}/prompt", { ...path, body: {} });
+  expectStatus("renderProfilePrompt {} -> 422 missing", missing.response, 422,
+    missing.error !== undefined && "errors" in missing.error && missing.error.errors[0]?.reason === "missing");
+  const nf = await client.POST("/v1/profiles/{id}/prompt", { params: { path: { id: "nobody" } }, body: {} });
+  expectStatus("renderProfilePrompt unknown -> 404", nf.response, 404, isProblem(nf.error, "profile_not_found"));
+  const o = await client.OPTIONS("/v1/profiles/{id}/prompt", path);
+  expectStatus("optionsProfilePrompt allows POST", o.response, 204,
+    o.response.headers.get("Allow") === "GET, HEAD, POST, OPTIONS");
 });
 
 // ---------------------------------------------------------------- facets, diagnostics
