@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fuzz_files.h"
 #include "roster_base.h"
 #include "roster_index.h"
 #include "roster_render.h"
@@ -21,22 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const names[MAX_FILES] = {"a.md",      "b.md",      "c.md",
                                                  "d/base.md", "e/base.md", "f.md"};
     const char *bufs[MAX_FILES];
-    size_t lens[MAX_FILES], n = 0;
+    size_t lens[MAX_FILES];
     const char *p = (const char *)data, *end = p + size;
-    while (n < MAX_FILES) {
-        const char *sep = NULL;
-        for (const char *q = p; q + 5 <= end; q++)
-            if (memcmp(q, "\n@@@\n", 5) == 0) {
-                sep = q;
-                break;
-            }
-        bufs[n] = p;
-        lens[n] = sep && n + 1 < MAX_FILES ? (size_t)(sep - p) : (size_t)(end - p);
-        n++;
-        if (!sep || n == MAX_FILES)
-            break;
-        p = sep + 5;
-    }
+    size_t n = fuzz_split_files(p, end, MAX_FILES, bufs, lens);
     struct roster_index *ix = NULL;
     struct roster_resolution *res = NULL;
     if (roster_index_load_memory(&ix, names, bufs, lens, n, NULL) < 0)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_files.h"
 #include "roster_base.h"
 #include "roster_index.h"
 #include "roster_resolve.h"
@@ -29,26 +30,6 @@ static void expect(int ok)
 {
     if (!ok)
         abort();
-}
-
-static size_t split_files(const char *p, const char *end, const char **bufs, size_t *lens)
-{
-    size_t n = 0;
-    while (n < MAX_FILES) {
-        const char *sep = NULL;
-        for (const char *q = p; q + 5 <= end; q++)
-            if (memcmp(q, "\n@@@\n", 5) == 0) {
-                sep = q;
-                break;
-            }
-        bufs[n] = p;
-        lens[n] = sep && n + 1 < MAX_FILES ? (size_t)(sep - p) : (size_t)(end - p);
-        n++;
-        if (!sep || n == MAX_FILES)
-            break;
-        p = sep + 5;
-    }
-    return n;
 }
 
 static void render(const struct roster_template *t, const json_t *resolved, size_t prompt_len,
@@ -116,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const names[MAX_FILES] = {"a.md", "b.md", "c.md"};
     const char *bufs[MAX_FILES];
     size_t lens[MAX_FILES];
-    size_t n = split_files(p, files_end, bufs, lens);
+    size_t n = fuzz_split_files(p, files_end, MAX_FILES, bufs, lens);
     struct roster_index *ix = NULL;
     struct roster_resolution *res = NULL;
     if (roster_index_load_memory(&ix, names, bufs, lens, n, NULL) < 0)

@@ -161,6 +161,18 @@ static int json_content_type(const char *v)
     return 1;
 }
 
+/* A request refused for its size before it is read: the problem names the
+ * limit, and the connection closes after it. */
+static enum MHD_Result too_large(struct req *rq, struct MHD_Connection *c, unsigned status,
+                                 const char *code, const char *title, const char *what,
+                                 size_t limit)
+{
+    char detail[160];
+    snprintf(detail, sizeof(detail), "%s %zu bytes", what, limit);
+    rq->close = 1;
+    return roster_send_problem(rq, c, status, code, title, detail, NULL);
+}
+
 /* First call of a request that may carry a body: what the header fields
  * say decides (413, 415) before a byte of it is read. */
 static enum MHD_Result body_start(struct req *rq, struct MHD_Connection *c)
@@ -175,14 +187,10 @@ static enum MHD_Result body_start(struct req *rq, struct MHD_Connection *c)
         if (errno || end == len || *end)
             n = ULLONG_MAX; /* libmicrohttpd refused malformed ones already */
     }
-    if (n > ROSTER_BODY_MAX) {
-        char detail[120];
-        snprintf(detail, sizeof(detail), "the request body is larger than %zu bytes",
-                 ROSTER_BODY_MAX);
-        rq->close = 1;
-        return roster_send_problem(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
-                                   "Request body too large", detail, NULL);
-    }
+    if (n > ROSTER_BODY_MAX)
+        return too_large(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
+                         "Request body too large", "the request body is larger than",
+                         ROSTER_BODY_MAX);
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     const char *ce =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
@@ -270,25 +278,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         set_request_id(rq, c);
         struct header_scan hs = {0};
         MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)scan_header, &hs);
-        if (rq->raw_truncated) {
-            char detail[120];
-            snprintf(detail, sizeof(detail), "the request target is longer than %d bytes",
-                     ROSTER_TARGET_MAX);
-            rq->close = 1;
-            return roster_send_problem(rq, c, MHD_HTTP_URI_TOO_LONG, "uri_too_long",
-                                       "Request target too long", detail, NULL);
-        }
+        if (rq->raw_truncated)
+            return too_large(rq, c, MHD_HTTP_URI_TOO_LONG, "uri_too_long",
+                             "Request target too long", "the request target is longer than",
+                             ROSTER_TARGET_MAX);
         size_t line = strlen(method) + rq->raw_len + strlen(version) + 4;
-        if (line + hs.bytes > rq->srv->cfg.max_request_bytes) {
-            char detail[160];
-            snprintf(detail, sizeof(detail),
-                     "the request line and header fields are longer than %zu bytes",
-                     rq->srv->cfg.max_request_bytes);
-            rq->close = 1;
-            return roster_send_problem(rq, c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
-                                       "headers_too_large", "Request header fields too large",
-                                       detail, NULL);
-        }
+        if (line + hs.bytes > rq->srv->cfg.max_request_bytes)
+            return too_large(rq, c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large",
+                             "Request header fields too large",
+                             "the request line and header fields are longer than",
+                             rq->srv->cfg.max_request_bytes);
         if (rq->method == ROSTER_M_POST) {
             struct roster_target t;
             roster_target_parse(rq->raw, rq->raw_len, &t);

@@ -42,6 +42,16 @@ def diags_of(report, file_name, code=None):
             if g["file"].endswith(file_name) and (code is None or g["code"] == code)]
 
 
+def listed(d):
+    """GET /v1/profiles from a server on d: the summaries by id."""
+    srv = Server(d)
+    srv.start()
+    try:
+        return {i["id"]: i for i in srv.api().get("/v1/profiles").json()["items"]}
+    finally:
+        srv.stop()
+
+
 def render(d, pid, view=None, scope=None):
     args = ["render", pid, "--profiles", d]
     if view:
@@ -129,12 +139,7 @@ def test_identity_keys_are_not_inherited(tmp_path):
     assert (p["name"], p["description"], p["version"]) == (None, None, None)
     assert not {"name", "description", "version"} & set(p["metadata"])
     assert p["metadata"]["role"] == "devops"  # other keys are inherited
-    srv = Server(d)
-    srv.start()
-    try:
-        items = {i["id"]: i for i in srv.api().get("/v1/profiles").json()["items"]}
-    finally:
-        srv.stop()
+    items = listed(d)
     assert items["child-min"]["name"] is None and items["child-min"]["version"] is None
 
 
@@ -294,13 +299,7 @@ def test_version_number_keeps_its_text_and_floats_print_shortest(tmp_path):
     assert p["version"] == "1.10" and p["metadata"]["version"] == "1.10"
     assert '"temperature":0.3,' in raw and '"top_p":0.1}' in raw
     assert "0.2999" not in raw and "0.1000" not in raw
-    srv = Server(d)
-    srv.start()
-    try:
-        items = {i["id"]: i for i in srv.api().get("/v1/profiles").json()["items"]}
-    finally:
-        srv.stop()
-    assert items["child-version"]["version"] == "1.10"
+    assert listed(d)["child-version"]["version"] == "1.10"
 
 
 # ------------------------------------------------------------ row 10: extends typo

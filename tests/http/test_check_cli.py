@@ -3,13 +3,11 @@ editor or a GitHub annotation can open, --ignore), a profile's own
 `lint: {ignore: [...]}` in check and over HTTP, YAML hints, did-you-mean for
 extends, numbers kept as text, and floats printed in shortest form."""
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO, ROSTERD, clean_env, make_profiles
+from conftest import REPO, make_profiles
 from test_cli import run
 
 NO_GH = {"GITHUB_WORKSPACE": ""}  # CI sets it: these tests choose it themselves

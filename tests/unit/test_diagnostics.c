@@ -13,32 +13,8 @@
 #include "roster_text.h"
 #include "util.h"
 
-struct set {
-    struct roster_index *ix;
-    struct roster_resolution *res;
-};
-
-/* An index of in-memory files (names sorted), resolved. */
-static struct set load(const char *const *names, const char *const *texts, size_t n)
-{
-    struct set s = {0};
-    size_t lens[16];
-    ck_assert_uint_le(n, 16);
-    for (size_t i = 0; i < n; i++)
-        lens[i] = strlen(texts[i]);
-    ck_assert_int_eq(roster_index_load_memory(&s.ix, names, texts, lens, n, NULL), 0);
-    ck_assert_int_eq(roster_resolve(&s.res, s.ix), 0);
-    return s;
-}
-
-static void drop(struct set *s)
-{
-    roster_resolution_free(s->res);
-    roster_index_free(s->ix);
-}
-
 /* The diagnostics of file with code: how many; *msg the first message. */
-static size_t count(const struct set *s, const char *file, const char *code, const char **msg)
+static size_t count(const struct tree *s, const char *file, const char *code, const char **msg)
 {
     size_t n = 0;
     for (size_t i = 0; i < roster_diags_count(s->ix->diags); i++) {
@@ -83,7 +59,7 @@ START_TEST(lint_ignore_silences_own_warnings)
         "id.missing]}\n---\n# A\n\nThe a.\n",
         "---\nname: B\nversion: 1.10\n---\n# B\n\nThe b.\n",
     };
-    struct set s = load(names, texts, 2);
+    struct tree s = tree_load_memory(names, texts, 2);
     ck_assert_uint_eq(count(&s, "a.md", "frontmatter.number_as_string", NULL), 0);
     ck_assert_uint_eq(count(&s, "a.md", "id.missing", NULL), 0);
     ck_assert_uint_eq(count(&s, "a.md", "lint.invalid", NULL), 0);
@@ -92,7 +68,7 @@ START_TEST(lint_ignore_silences_own_warnings)
     ck_assert_uint_eq(roster_diags_count(s.ix->diags), 2);
     /* the value is still the authored text */
     ck_assert_str_eq(json_string_value(json_object_get(s.ix->docs[0]->meta, "version")), "1.10");
-    drop(&s);
+    tree_drop(&s);
 }
 END_TEST
 
@@ -122,7 +98,7 @@ START_TEST(lint_invalid)
         char text[300];
         snprintf(text, sizeof(text), "---\nid: a\n%s\n---\n# A\n\nThe a.\n", cases[i].lint);
         const char *names[] = {"a.md"}, *texts[] = {text};
-        struct set s = load(names, texts, 1);
+        struct tree s = tree_load_memory(names, texts, 1);
         const char *msg = NULL;
         ck_assert_msg(count(&s, "a.md", "lint.invalid", &msg) == 1, "case %zu", i);
         ck_assert_str_eq(msg, cases[i].message);
@@ -130,7 +106,7 @@ START_TEST(lint_invalid)
         ck_assert_int_eq(g->severity, ROSTER_SEV_WARNING);
         ck_assert_uint_eq(g->line, 3); /* the lint key */
         ck_assert(s.res->profiles[0].ok); /* a warning: still served */
-        drop(&s);
+        tree_drop(&s);
     }
 }
 END_TEST
@@ -141,11 +117,11 @@ START_TEST(errors_are_never_silenced)
     const char *names[] = {"a.md"};
     const char *texts[] = {"---\nid: a\nextends: nope\nlint: {ignore: [extends.missing]}\n"
                            "---\n# A\n\nThe a.\n"};
-    struct set s = load(names, texts, 1);
+    struct tree s = tree_load_memory(names, texts, 1);
     ck_assert_uint_eq(count(&s, "a.md", "extends.missing", NULL), 1);
     ck_assert_uint_eq(count(&s, "a.md", "lint.invalid", NULL), 1);
     ck_assert(!s.res->profiles[0].ok);
-    drop(&s);
+    tree_drop(&s);
 }
 END_TEST
 
@@ -160,11 +136,11 @@ START_TEST(lint_ignore_silences_resolve_warnings)
         "# Child\n\nYou are a child.\n",
         "---\nid: other\nextends: base\n---\n# Other\n\nYou are another.\n",
     };
-    struct set s = load(names, texts, 3);
+    struct tree s = tree_load_memory(names, texts, 3);
     ck_assert_uint_eq(count(&s, "other.md", "prompt.multiple_roles", NULL), 1);
     ck_assert_uint_eq(count(&s, "child.md", "prompt.multiple_roles", NULL), 0);
     ck_assert_uint_eq(roster_diags_count(s.ix->diags), 1);
-    drop(&s);
+    tree_drop(&s);
 }
 END_TEST
 
@@ -210,7 +186,7 @@ START_TEST(extends_missing_suggests)
         "---\nid: base-x-id\n---\n# B\n\nB.\n",
         "---\nid: worker-devops\n---\n# D\n\nD.\n",
     };
-    struct set s = load(names, texts, 3);
+    struct tree s = tree_load_memory(names, texts, 3);
     size_t seen = 0;
     for (size_t i = 0; i < roster_diags_count(s.ix->diags); i++) {
         const struct roster_diag *g = roster_diags_get(s.ix->diags, i);
@@ -227,7 +203,7 @@ START_TEST(extends_missing_suggests)
             ck_assert_str_eq(g->message, "extends \"zzz\": no profile has this id or file name");
     }
     ck_assert_uint_eq(seen, 3);
-    drop(&s);
+    tree_drop(&s);
 }
 END_TEST
 

@@ -13,33 +13,6 @@
 #include "roster_text.h"
 #include "util.h"
 
-struct tree {
-    struct roster_index *ix;
-    struct roster_resolution *res;
-};
-
-static struct tree load(const char *dir)
-{
-    struct tree t = {0};
-    struct roster_error err;
-    ck_assert_int_eq(roster_scan_dir(&t.ix, dir, NULL, &err), 0);
-    ck_assert_int_eq(roster_resolve(&t.res, t.ix), 0);
-    return t;
-}
-
-static void drop(struct tree *t)
-{
-    roster_resolution_free(t->res);
-    roster_index_free(t->ix);
-}
-
-static const struct roster_profile *prof(const struct tree *t, const char *id)
-{
-    struct roster_doc *d = roster_index_find(t->ix, id);
-    ck_assert_ptr_nonnull(d);
-    return &t->res->profiles[d->pos];
-}
-
 static int diag_for(const struct tree *t, const char *file, const char *code)
 {
     for (size_t i = 0; i < roster_diags_count(t->ix->diags); i++) {
@@ -52,8 +25,8 @@ static int diag_for(const struct tree *t, const char *file, const char *code)
 
 START_TEST(seed_lineage_and_sections)
 {
-    struct tree t = load(fixture("../../profiles"));
-    const struct roster_profile *p = prof(&t, "worker-devops");
+    struct tree t = tree_load(fixture("../../profiles"));
+    const struct roster_profile *p = tree_profile(&t, "worker-devops");
     ck_assert(p->ok);
     ck_assert_uint_eq(p->nchain, 2);
     ck_assert_str_eq(p->chain[0]->id, "base");
@@ -93,86 +66,86 @@ START_TEST(seed_lineage_and_sections)
     ck_assert_str_eq(json_string_value(json_object_get(p->meta, "id")), "worker-devops");
     ck_assert_ptr_nonnull(json_object_get(p->meta, "tags"));
     /* three levels */
-    const struct roster_profile *sre = prof(&t, "worker-sre");
+    const struct roster_profile *sre = tree_profile(&t, "worker-sre");
     ck_assert(sre->ok);
     ck_assert_uint_eq(sre->nchain, 3);
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
 START_TEST(cycles)
 {
-    struct tree t = load(fixture("trees/cycle"));
-    ck_assert(!prof(&t, "a")->ok);
-    ck_assert(!prof(&t, "b")->ok);
-    ck_assert(!prof(&t, "c")->ok);
-    ck_assert(!prof(&t, "self")->ok);
-    ck_assert(prof(&t, "ok")->ok);
+    struct tree t = tree_load(fixture("trees/cycle"));
+    ck_assert(!tree_profile(&t, "a")->ok);
+    ck_assert(!tree_profile(&t, "b")->ok);
+    ck_assert(!tree_profile(&t, "c")->ok);
+    ck_assert(!tree_profile(&t, "self")->ok);
+    ck_assert(tree_profile(&t, "ok")->ok);
     ck_assert(diag_for(&t, "a.md", "extends.cycle"));
     ck_assert(diag_for(&t, "self.md", "extends.cycle"));
     ck_assert(diag_for(&t, "c.md", "extends.parent_invalid"));
     const struct roster_diag *g = roster_diags_get(t.ix->diags, 0);
     ck_assert(strstr(g->message, "a -> b -> a") != NULL);
     ck_assert_uint_eq(g->line, 3);
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
 START_TEST(missing_and_ambiguous)
 {
-    struct tree t = load(fixture("trees/missing"));
-    ck_assert(!prof(&t, "child")->ok);
-    ck_assert(prof(&t, "fine")->ok);
+    struct tree t = tree_load(fixture("trees/missing"));
+    ck_assert(!tree_profile(&t, "child")->ok);
+    ck_assert(tree_profile(&t, "fine")->ok);
     ck_assert(diag_for(&t, "child.md", "extends.missing"));
-    drop(&t);
-    t = load(fixture("trees/ambiguous"));
-    ck_assert(!prof(&t, "child")->ok);
+    tree_drop(&t);
+    t = tree_load(fixture("trees/ambiguous"));
+    ck_assert(!tree_profile(&t, "child")->ok);
     ck_assert(diag_for(&t, "child.md", "extends.ambiguous"));
     const struct roster_diag *g = roster_diags_get(t.ix->diags, 0);
     ck_assert(strstr(g->message, "x/base.md") && strstr(g->message, "y/base.md"));
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
 START_TEST(stem_lookup)
 {
-    struct tree t = load(fixture("trees/stem"));
-    const struct roster_profile *p = prof(&t, "child");
+    struct tree t = tree_load(fixture("trees/stem"));
+    const struct roster_profile *p = tree_profile(&t, "child");
     ck_assert(p->ok);
     ck_assert_str_eq(p->chain[0]->id, "role-base");
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
 START_TEST(hop_limit)
 {
-    struct tree t = load(fixture("trees/deep"));
-    ck_assert(prof(&t, "p10")->ok); /* 10 hops */
-    ck_assert_uint_eq(prof(&t, "p10")->nchain, 11);
-    ck_assert(!prof(&t, "p11")->ok);
+    struct tree t = tree_load(fixture("trees/deep"));
+    ck_assert(tree_profile(&t, "p10")->ok); /* 10 hops */
+    ck_assert_uint_eq(tree_profile(&t, "p10")->nchain, 11);
+    ck_assert(!tree_profile(&t, "p11")->ok);
     ck_assert(diag_for(&t, "p11.md", "extends.too_deep"));
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
 START_TEST(list_extends_left_to_right)
 {
-    struct tree t = load(fixture("trees/multi"));
-    const struct roster_profile *p = prof(&t, "child");
+    struct tree t = tree_load(fixture("trees/multi"));
+    const struct roster_profile *p = tree_profile(&t, "child");
     ck_assert(p->ok);
     ck_assert_uint_eq(p->nchain, 3);
     ck_assert_str_eq(p->chain[0]->id, "m1");
     ck_assert_str_eq(p->chain[1]->id, "m2");
     /* m2 is applied after m1: its role wins */
     ck_assert_str_eq(json_string_value(json_object_get(p->meta, "role")), "two");
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
 START_TEST(merge_rules_and_replacement)
 {
-    struct tree t = load(fixture("trees/merge"));
-    const struct roster_profile *p = prof(&t, "child");
+    struct tree t = tree_load(fixture("trees/merge"));
+    const struct roster_profile *p = tree_profile(&t, "child");
     ck_assert(p->ok);
     json_t *map = json_object_get(p->meta, "map");
     ck_assert_int_eq(json_integer_value(json_object_get(map, "x")), 1);
@@ -192,7 +165,8 @@ START_TEST(merge_rules_and_replacement)
     ck_assert_str_eq(p->secs[1].sec->title, "Anti-Patterns");
     ck_assert_str_eq(p->secs[1].doc->id, "child");
     ck_assert_str_eq(p->secs[2].sec->title, "Keep Me");
-    char *prompt = roster_profile_prompt(p), *parent = roster_profile_prompt(prof(&t, "parent"));
+    char *prompt = roster_profile_prompt(p),
+         *parent = roster_profile_prompt(tree_profile(&t, "parent"));
     ck_assert_ptr_nonnull(prompt);
     ck_assert_ptr_nonnull(parent);
     ck_assert_ptr_null(strstr(prompt, "Parent avoid"));
@@ -202,7 +176,7 @@ START_TEST(merge_rules_and_replacement)
     ck_assert_ptr_nonnull(strstr(parent, "Parent avoid"));
     roster_free(prompt);
     roster_free(parent);
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
@@ -220,8 +194,8 @@ static size_t find_sec(const struct roster_profile *p, const char *title, const 
  * titles case-insensitively. */
 START_TEST(inherit_modes)
 {
-    struct tree t = load(fixture("trees/inherit"));
-    const struct roster_profile *p = prof(&t, "child");
+    struct tree t = tree_load(fixture("trees/inherit"));
+    const struct roster_profile *p = tree_profile(&t, "child");
     ck_assert(p->ok);
     size_t n = p->nsecs;
     ck_assert_uint_eq(find_sec(p, "Parent", "parent"), n);
@@ -246,7 +220,7 @@ START_TEST(inherit_modes)
     ck_assert_ptr_null(json_object_get(p->meta, "name"));
     ck_assert_ptr_nonnull(json_object_get(p->meta, "inherit"));
     /* an H1 of the same title replaces the parent's H1 text, not its sections */
-    const struct roster_profile *h = prof(&t, "same-h1");
+    const struct roster_profile *h = tree_profile(&t, "same-h1");
     ck_assert(h->ok);
     ck_assert_uint_eq(find_sec(h, "Parent", "parent"), h->nsecs);
     ck_assert_uint_eq(find_sec(h, "Parent", "same-h1"), 0);
@@ -257,16 +231,16 @@ START_TEST(inherit_modes)
     ck_assert_ptr_nonnull(strstr(prompt, "Same title, new statement."));
     roster_free(prompt);
     ck_assert_uint_eq(roster_diags_count(t.ix->diags), 0);
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
 START_TEST(broken_parent_takes_only_its_children)
 {
-    struct tree t = load(fixture("trees/broken"));
-    ck_assert(prof(&t, "good")->ok);
-    ck_assert(!prof(&t, "kid")->ok);
-    drop(&t);
+    struct tree t = tree_load(fixture("trees/broken"));
+    ck_assert(tree_profile(&t, "good")->ok);
+    ck_assert(!tree_profile(&t, "kid")->ok);
+    tree_drop(&t);
 }
 END_TEST
 

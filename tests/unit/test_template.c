@@ -13,33 +13,11 @@
 #include "roster_text.h"
 #include "util.h"
 
-struct tree {
-    struct roster_index *ix;
-    struct roster_resolution *res;
-};
-
 static struct tree load2(const char *a, const char *b)
 {
     const char *names[] = {"parent.md", "child.md"};
-    const char *data[] = {a, b};
-    size_t lens[] = {strlen(a), b ? strlen(b) : 0};
-    struct tree t = {0};
-    ck_assert_int_eq(roster_index_load_memory(&t.ix, names, data, lens, b ? 2 : 1, NULL), 0);
-    ck_assert_int_eq(roster_resolve(&t.res, t.ix), 0);
-    return t;
-}
-
-static void drop(struct tree *t)
-{
-    roster_resolution_free(t->res);
-    roster_index_free(t->ix);
-}
-
-static const struct roster_profile *prof(const struct tree *t, const char *id)
-{
-    struct roster_doc *d = roster_index_find(t->ix, id);
-    ck_assert_ptr_nonnull(d);
-    return &t->res->profiles[d->pos];
+    const char *texts[] = {a, b};
+    return tree_load_memory(names, texts, b ? 2 : 1);
 }
 
 static const char PARENT[] =
@@ -88,7 +66,7 @@ START_TEST(render_with_values_and_defaults)
 {
     struct tree t = load2(PARENT, NULL);
     json_t *problems = NULL;
-    char *out = render(prof(&t, "parent"),
+    char *out = render(tree_profile(&t, "parent"),
                        "{\"task\": \"fix CI\", \"repo_url\": \"https://x.test/r\"}", &problems);
     ck_assert_ptr_nonnull(out);
     ck_assert_ptr_nonnull(strstr(out, "Do fix CI in Go."));
@@ -98,13 +76,13 @@ START_TEST(render_with_values_and_defaults)
     roster_free(out);
     /* a value with braces is inserted literally, never expanded again; one
      * with quotes, a newline and non-ASCII is escaped in the JSON form */
-    out = render(prof(&t, "parent"), "{\"task\": \"say \\\"hi\\\"\\n\\u00e9\"}", &problems);
+    out = render(tree_profile(&t, "parent"), "{\"task\": \"say \\\"hi\\\"\\n\\u00e9\"}", &problems);
     ck_assert_ptr_nonnull(strstr(out, "Do say \"hi\"\n\xc3\xa9 in Go."));
     roster_free(out);
-    out = render(prof(&t, "parent"), "{\"task\": \"{{ language }}\"}", &problems);
+    out = render(tree_profile(&t, "parent"), "{\"task\": \"{{ language }}\"}", &problems);
     ck_assert_ptr_nonnull(strstr(out, "Do {{ language }} in Go."));
     roster_free(out);
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
@@ -112,7 +90,7 @@ START_TEST(every_problem_at_once)
 {
     struct tree t = load2(PARENT, NULL);
     json_t *problems = NULL;
-    char *out = render(prof(&t, "parent"),
+    char *out = render(tree_profile(&t, "parent"),
                        "{\"language\": \"Rust\", \"repo_url\": \"http://plain.test/a-very-long-"
                        "url-over-forty\", \"extra\": \"x\"}",
                        &problems);
@@ -136,7 +114,7 @@ START_TEST(every_problem_at_once)
     }
     json_decref(problems);
     problems = NULL;
-    out = render(prof(&t, "parent"), "{\"task\": 3, \"repo_url\": \"ftp://x\"}", &problems);
+    out = render(tree_profile(&t, "parent"), "{\"task\": 3, \"repo_url\": \"ftp://x\"}", &problems);
     ck_assert_ptr_null(out);
     ck_assert_uint_eq(json_array_size(problems), 2);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(problems, 0), "reason")),
@@ -144,7 +122,7 @@ START_TEST(every_problem_at_once)
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(problems, 1), "reason")),
                      "not_string");
     json_decref(problems);
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
@@ -155,7 +133,7 @@ START_TEST(inheritance_and_override)
     struct tree t =
         load2(PARENT, "---\nid: child\nextends: parent\nvariables:\n  task: {required: false, "
                       "default: review}\n---\n\n# Child\n\nAlso {{ task }}.\n");
-    const struct roster_profile *c = prof(&t, "child");
+    const struct roster_profile *c = tree_profile(&t, "child");
     struct roster_template *tp = NULL;
     char why[300];
     ck_assert_int_eq(roster_template_new(&tp, c, why, sizeof(why)), 0);
@@ -175,7 +153,7 @@ START_TEST(inheritance_and_override)
     ck_assert_ptr_nonnull(strstr(out, "Do review in Go."));
     ck_assert_ptr_nonnull(strstr(out, "Also review."));
     roster_free(out);
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
@@ -197,7 +175,7 @@ START_TEST(invalid_declarations_are_errors)
         }
     }
     ck_assert_uint_eq(n, 5);
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 
@@ -218,7 +196,7 @@ START_TEST(undeclared_and_unused)
             ck_assert_ptr_nonnull(strstr(g->message, "{{ stray }}"));
         }
     }
-    drop(&t);
+    tree_drop(&t);
 }
 END_TEST
 

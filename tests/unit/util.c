@@ -14,6 +14,10 @@
 
 #include "roster_base.h"
 #include "roster_diag.h"
+#include "roster_doc.h"
+#include "roster_index.h"
+#include "roster_resolve.h"
+#include "roster_scan.h"
 
 const char *fixture(const char *rel)
 {
@@ -143,4 +147,38 @@ json_t *profile_of(const struct roster_snapshot *s, const struct roster_sprofile
     json_t *j = json_loadb(r->body, r->len, 0, NULL);
     ck_assert_ptr_nonnull(j);
     return j;
+}
+
+struct tree tree_load(const char *dir)
+{
+    struct tree t = {0};
+    struct roster_error err;
+    ck_assert_int_eq(roster_scan_dir(&t.ix, dir, NULL, &err), 0);
+    ck_assert_int_eq(roster_resolve(&t.res, t.ix), 0);
+    return t;
+}
+
+struct tree tree_load_memory(const char *const *names, const char *const *texts, size_t n)
+{
+    struct tree t = {0};
+    size_t lens[8];
+    ck_assert_uint_le(n, 8);
+    for (size_t i = 0; i < n; i++)
+        lens[i] = strlen(texts[i]);
+    ck_assert_int_eq(roster_index_load_memory(&t.ix, names, texts, lens, n, NULL), 0);
+    ck_assert_int_eq(roster_resolve(&t.res, t.ix), 0);
+    return t;
+}
+
+void tree_drop(struct tree *t)
+{
+    roster_resolution_free(t->res);
+    roster_index_free(t->ix);
+}
+
+const struct roster_profile *tree_profile(const struct tree *t, const char *id)
+{
+    struct roster_doc *d = roster_index_find(t->ix, id);
+    ck_assert_ptr_nonnull(d);
+    return &t->res->profiles[d->pos];
 }

@@ -31,6 +31,21 @@ const struct roster_rep *rep_of(const struct roster_snapshot *s, const struct ro
 /* The full profile object of sp as the snapshot renders it (new reference). */
 json_t *profile_of(const struct roster_snapshot *s, const struct roster_sprofile *sp);
 
+/* A resolved index, for the suites that check inheritance. */
+struct roster_index;
+struct roster_resolution;
+struct roster_profile;
+struct tree {
+    struct roster_index *ix;
+    struct roster_resolution *res;
+};
+/* The profiles of a directory, or of n files in memory, resolved (asserted). */
+struct tree tree_load(const char *dir);
+struct tree tree_load_memory(const char *const *names, const char *const *texts, size_t n);
+void tree_drop(struct tree *t);
+/* The resolved profile with this id (asserted to exist). */
+const struct roster_profile *tree_profile(const struct tree *t, const char *id);
+
 int run_suite(Suite *s);
 
 #endif
