@@ -82,7 +82,7 @@ meson_tests() { # label builddir args...
 }
 # The main phase must be the whole suite, whatever configured build/ before:
 # every suite below has to be registered, or the run is a failure.
-REQUIRED_SUITES=(unit fuzz http reload contract)
+REQUIRED_SUITES=(unit fuzz http reload contract mcp)
 check_full_suite() { # builddir
   local list missing=() s
   list=$(meson test -C "$1" --list 2>/dev/null)
@@ -162,7 +162,7 @@ if [ "$QUICK" -eq 0 ]; then
   clang-format --dry-run -Werror service/*/*.[ch] include/*/*.h tests/unit/*.c \
     tests/unit/*.h fuzz/*.c
   record "clang-format" $?
-  shellcheck -x scripts/*.sh scripts/lib/*.sh bench/*.sh tests/contract/run.sh .ci/run
+  shellcheck -x scripts/*.sh scripts/lib/*.sh bench/*.sh tests/contract/run.sh tests/mcp/sdk/run.sh .ci/run
   record "shellcheck" $?
   scripts/check-layers.sh
   record "layers, banned calls, cppcheck" $?

@@ -11,6 +11,8 @@ int roster_cli_render(int argc, char **argv);
 int roster_cli_export(int argc, char **argv);
 int roster_cli_serve(int argc, char **argv);
 int roster_cli_healthcheck(int argc, char **argv);
+/* `rosterd mcp`: the MCP server over stdio (docs/mcp.md). */
+int roster_cli_mcp(int argc, char **argv);
 /* `rosterd routes`: the route table (roster_routes) as JSON lines. */
 int roster_cli_routes(int argc, char **argv);
 

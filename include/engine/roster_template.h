@@ -57,6 +57,11 @@ json_t *roster_template_declarations(const struct roster_template *t);
 int roster_template_bind(const struct roster_template *t, const json_t *values, json_t **resolved,
                          json_t **problems);
 
+/* "2 variables are not accepted: task (missing), language (not_in_enum)":
+ * the one-line summary of roster_template_bind's problems that the REST
+ * 422 and the MCP -32602 both say, into out (cut with ", ..."). */
+void roster_template_summary(const json_t *problems, char *out, size_t cap);
+
 /* The composed prompt with every placeholder replaced by its value in
  * resolved (a placeholder without one stays as written), `{{{{` written as
  * `{{`, nothing else changed. A new NUL-terminated buffer (roster_malloc)

@@ -9,6 +9,8 @@
 #include "roster_render.h"
 #include "roster_version.h"
 
+/* `rosterd mcp` (app/mcp_stdio.c) */
+
 static void help(FILE *f)
 {
     fputs("usage: rosterd COMMAND [OPTIONS]\n"
@@ -34,6 +36,9 @@ static void help(FILE *f)
           "  healthcheck  GET /health of a running server; exit 0 when it answers 200\n"
           "               [--url URL] (default from ROSTER_LISTEN, else 127.0.0.1:8080)\n"
           "  routes       print the HTTP route table, one JSON object per line\n"
+          "  mcp          a Model Context Protocol server on stdin/stdout (docs/mcp.md)\n"
+          "               [--profiles DIR] [--strict-markdown] [--page-size N] [--no-watch]\n"
+          "               newline-delimited JSON-RPC; logs JSON lines on stderr; exit 0 on EOF\n"
           "\n"
           "environment: ROSTER_PROFILES sets the default profiles directory (./profiles).\n"
           "options: --help, --version\n",
@@ -53,6 +58,7 @@ static const struct {
     {"serve", roster_cli_serve},
     {"healthcheck", roster_cli_healthcheck},
     {"routes", roster_cli_routes},
+    {"mcp", roster_cli_mcp},
 };
 
 int main(int argc, char **argv)

@@ -11,6 +11,7 @@
 #include "roster_json.h"
 #include "roster_resolve.h"
 #include "roster_template.h"
+#include "roster_text.h"
 
 struct fence {
     char ch; /* 0: not in a fenced block */
@@ -184,6 +185,31 @@ int roster_template_check_value(const json_t *decl, const regex_t *re, size_t ma
         return roster_template_problem(bad, name, "pattern_mismatch", detail);
     }
     return 0;
+}
+
+void roster_template_summary(const json_t *problems, char *out, size_t cap)
+{
+    size_t n = json_array_size(problems);
+    int w = snprintf(out, cap, "%zu variable%s not accepted", n, n == 1 ? " is" : "s are");
+    size_t at = w > 0 && (size_t)w < cap ? (size_t)w : 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *pr = json_array_get(problems, i);
+        const char *name = json_string_value(json_object_get(pr, "name"));
+        const char *reason = json_string_value(json_object_get(pr, "reason"));
+        size_t nl = name ? strlen(name) : 0;
+        /* at most 40 bytes of a name, never a cut UTF-8 sequence */
+        int quoted = (int)roster_utf8_check(name ? name : "", nl < 40 ? nl : 40);
+        char item[96];
+        int k = snprintf(item, sizeof(item), "%s%.*s (%s)", i ? ", " : ": ", quoted,
+                         name ? name : "", reason ? reason : "?");
+        if (k < 0 || (size_t)k >= sizeof(item) || at + (size_t)k + 8 >= cap) {
+            if (at + 8 < cap)
+                memcpy(out + at, ", ...", 6);
+            return;
+        }
+        memcpy(out + at, item, (size_t)k + 1);
+        at += (size_t)k;
+    }
 }
 
 /* ---- diagnostics ------------------------------------------------------------ */

@@ -432,30 +432,6 @@ static const json_t *body_values(const struct req *rq, json_t **doc, const char 
     return vars;
 }
 
-/* "2 variables are not accepted: task (missing), language (not_in_enum)". */
-static void problems_detail(const json_t *problems, char *out, size_t cap)
-{
-    size_t n = json_array_size(problems);
-    int w = snprintf(out, cap, "%zu variable%s not accepted", n, n == 1 ? " is" : "s are");
-    size_t at = w > 0 && (size_t)w < cap ? (size_t)w : 0;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *pr = json_array_get(problems, i);
-        const char *name = json_string_value(json_object_get(pr, "name"));
-        const char *reason = json_string_value(json_object_get(pr, "reason"));
-        char item[96];
-        int k = snprintf(item, sizeof(item), "%s%.*s (%s)", i ? ", " : ": ",
-                         name ? clip(name, strlen(name), 40) : 0, name ? name : "",
-                         reason ? reason : "?");
-        if (k < 0 || (size_t)k >= sizeof(item) || at + (size_t)k + 8 >= cap) {
-            if (at + 8 < cap)
-                memcpy(out + at, ", ...", 6);
-            return;
-        }
-        memcpy(out + at, item, (size_t)k + 1);
-        at += (size_t)k;
-    }
-}
-
 /* The lineage the prompt document shows: the last good one of a stale
  * profile (whose template that is). A new reference, or NULL. */
 static json_t *lineage_of(const struct roster_sprofile *sp)
@@ -550,7 +526,7 @@ static enum MHD_Result render_prompt(struct req *rq, struct MHD_Connection *c,
     }
     e = roster_template_bind(tmpl, values, &resolved, &problems);
     if (e == ROSTER_EINVAL) {
-        problems_detail(problems, why, sizeof(why));
+        roster_template_summary(problems, why, sizeof(why));
         r = roster_send_problem(rq, c, MHD_HTTP_UNPROCESSABLE_CONTENT, "invalid_variables",
                                 "Invalid variables", why, json_pack("{s:o}", "errors", problems));
         goto out_doc;

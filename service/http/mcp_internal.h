@@ -1,0 +1,50 @@
+/* Shared between mcp.c (envelope, lifecycle, dispatch) and mcp_methods.c
+ * (the methods on profiles). */
+#ifndef ROSTER_MCP_INTERNAL_H
+#define ROSTER_MCP_INTERNAL_H
+
+#include <stddef.h>
+
+#include "roster_mcp.h"
+
+struct roster_mcp_session {
+    struct roster_mcp_opts opts;
+    int initialized; /* initialize answered */
+    int client_ready; /* notifications/initialized received */
+    char version[16]; /* negotiated */
+    enum roster_mcp_level level; /* notifications/message at or above */
+    char *subs[ROSTER_MCP_MAX_SUBSCRIPTIONS]; /* subscribed URIs (roster_malloc) */
+    size_t nsubs;
+};
+
+/* A method's error: code, message, optional data (owned). */
+struct mcp_err {
+    int code;
+    char msg[512];
+    json_t *data;
+};
+
+/* Sets e (taking data). */
+void mcp_fail(struct mcp_err *e, int code, const char *msg, json_t *data);
+/* A client-given name made safe to quote in a message: at most 64 bytes,
+ * anything but [A-Za-z0-9._/:{}-] as '?'. */
+void mcp_safe_name(const char *in, char *out, size_t cap);
+/* The ETag of the bytes a roster:// URI names in snap, into out ("" when
+ * it names nothing there). */
+void mcp_uri_etag(const struct roster_snapshot *snap, const char *uri, char *out, size_t cap);
+
+/* Methods: a new result object, or NULL with e set (e->code 0: out of
+ * memory). params is an object. */
+#define MCP_METHOD(name)                                                                           \
+    json_t *name(struct roster_mcp_session *s, const struct roster_snapshot *snap,                 \
+                 const json_t *params, struct mcp_err *e)
+MCP_METHOD(mcp_prompts_list);
+MCP_METHOD(mcp_prompts_get);
+MCP_METHOD(mcp_resources_list);
+MCP_METHOD(mcp_resource_templates);
+MCP_METHOD(mcp_resources_read);
+MCP_METHOD(mcp_subscribe);
+MCP_METHOD(mcp_unsubscribe);
+MCP_METHOD(mcp_complete);
+
+#endif
