@@ -276,7 +276,8 @@ static int check_defaults(const struct roster_profile *p, struct roster_diags *d
         r = roster_diags_add(diags, ROSTER_SEV_WARNING, "template.too_many_placeholders",
                              p->doc->relpath, p->doc->variables_line, 1, p->doc->id,
                              "the composed prompt has more than %d placeholders: it cannot be "
-                             "rendered with variables (POST .../prompt answers 422)",
+                             "rendered with variables (POST .../prompt answers 500 "
+                             "template_unavailable)",
                              ROSTER_TEMPLATE_MAX_PLACEHOLDERS);
     else if (hold < 0)
         r = hold;
