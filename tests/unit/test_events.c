@@ -65,17 +65,6 @@ static const struct roster_event *event(const struct roster_events *ev, uint64_t
 
 /* ---- publish_diff ------------------------------------------------------ */
 
-static struct roster_snapshot *build(const char *dir, uint64_t gen,
-                                     const struct roster_snapshot *prev)
-{
-    struct roster_snapshot *s = NULL;
-    struct roster_error err;
-    roster_error_clear(&err);
-    struct roster_snapshot_opts o = {.dir = dir, .generation = gen, .previous = prev};
-    ck_assert_int_eq(roster_snapshot_build(&s, &o, &err), 0);
-    return s;
-}
-
 static struct roster_snapshot *s1, *s2;
 
 /* tests/fixtures/events: gen1 has a, b, c, g served and d invalid (a
@@ -84,11 +73,11 @@ static struct roster_snapshot *s1, *s2;
  * broken (served stale from gen1). */
 static void two_generations(void)
 {
-    s1 = build(fixture("events/gen1"), 1, NULL);
+    s1 = snapshot_build(fixture("events/gen1"), 1, NULL);
     ck_assert_uint_eq(s1->n, 5);
     ck_assert_uint_eq(s1->served, 4);
     ck_assert_uint_eq(s1->invalid, 1);
-    s2 = build(fixture("events/gen2"), 2, s1);
+    s2 = snapshot_build(fixture("events/gen2"), 2, s1);
     ck_assert_uint_eq(s2->n, 6);
     ck_assert_uint_eq(s2->served, 4); /* a, b, e and g (stale) */
     ck_assert_uint_eq(s2->stale, 1);
@@ -211,7 +200,7 @@ START_TEST(snapshot_diff_counts)
     /* a snapshot against itself, and against a rebuild of the same files */
     roster_snapshot_diff(s2, s2, &d);
     ck_assert(d.added == 0 && d.changed == 0 && d.removed == 0 && d.invalid == 0);
-    struct roster_snapshot *s3 = build(fixture("events/gen2"), 3, s2);
+    struct roster_snapshot *s3 = snapshot_build(fixture("events/gen2"), 3, s2);
     roster_snapshot_diff(s2, s3, &d);
     ck_assert(d.added == 0 && d.changed == 0 && d.removed == 0 && d.invalid == 0);
     /* and backwards: c comes back, e and f go, b changes, g is fresh again */

@@ -22,17 +22,6 @@ static void on_notify(void *ctx, const json_t *msg)
         json_array_append(notes, (json_t *)msg);
 }
 
-static struct roster_snapshot *build(const char *dir, uint64_t gen,
-                                     const struct roster_snapshot *prev)
-{
-    struct roster_snapshot *s = NULL;
-    struct roster_error err;
-    roster_error_clear(&err);
-    struct roster_snapshot_opts o = {.dir = dir, .generation = gen, .previous = prev};
-    ck_assert_int_eq(roster_snapshot_build(&s, &o, &err), 0);
-    return s;
-}
-
 static void new_session(size_t page_size)
 {
     struct roster_mcp_opts o = {
@@ -43,7 +32,7 @@ static void new_session(size_t page_size)
 
 static void setup(void)
 {
-    snap = build(fixture("templates"), 1, NULL);
+    snap = snapshot_build(fixture("templates"), 1, NULL);
     notes = json_array();
     ses = NULL;
     new_session(0);
@@ -250,8 +239,8 @@ static int notified(const char *method, const char *uri)
 /* tests/fixtures/events: a unchanged, b edited, c deleted, e new. */
 START_TEST(reload_notifications)
 {
-    struct roster_snapshot *g1 = build(fixture("events/gen1"), 1, NULL);
-    struct roster_snapshot *g2 = build(fixture("events/gen2"), 2, g1);
+    struct roster_snapshot *g1 = snapshot_build(fixture("events/gen1"), 1, NULL);
+    struct roster_snapshot *g2 = snapshot_build(fixture("events/gen2"), 2, g1);
     /* before initialize: nothing */
     roster_mcp_snapshot_changed(ses, g1, g2);
     ck_assert_uint_eq(json_array_size(notes), 0);
@@ -370,8 +359,8 @@ END_TEST
 
 START_TEST(allocation_failures_in_notifications)
 {
-    struct roster_snapshot *g1 = build(fixture("events/gen1"), 1, NULL);
-    struct roster_snapshot *g2 = build(fixture("events/gen2"), 2, g1);
+    struct roster_snapshot *g1 = snapshot_build(fixture("events/gen1"), 1, NULL);
+    struct roster_snapshot *g2 = snapshot_build(fixture("events/gen2"), 2, g1);
     init();
     subscribe(g1, "b");
     subscribe(g1, "c");

@@ -14,16 +14,6 @@
 #include "roster_text.h"
 #include "util.h"
 
-static struct roster_snapshot *build(const char *dir, uint64_t gen,
-                                     const struct roster_snapshot *prev)
-{
-    struct roster_snapshot *s = NULL;
-    struct roster_error err;
-    struct roster_snapshot_opts o = {.dir = dir, .generation = gen, .previous = prev};
-    ck_assert_int_eq(roster_snapshot_build(&s, &o, &err), 0);
-    return s;
-}
-
 static void copy_crlf(const char *dir, const char *src, const char *name)
 {
     size_t n;
@@ -66,8 +56,8 @@ START_TEST(crlf_renders_identically)
     char *dir = temp_dir();
     copy_crlf(dir, fixture("../../profiles/worker-devops.md"), "worker-devops.md");
     copy_crlf(dir, fixture("../../profiles/base.md"), "base.md");
-    struct roster_snapshot *lf = build(fixture("../../profiles"), 1, NULL);
-    struct roster_snapshot *crlf = build(dir, 1, NULL);
+    struct roster_snapshot *lf = snapshot_build(fixture("../../profiles"), 1, NULL);
+    struct roster_snapshot *crlf = snapshot_build(dir, 1, NULL);
     const struct roster_sprofile *a = roster_snapshot_find(lf, "worker-devops", 13);
     const struct roster_sprofile *b = roster_snapshot_find(crlf, "worker-devops", 13);
     ck_assert(a && b && a->ok && b->ok);
@@ -97,7 +87,7 @@ END_TEST
 
 START_TEST(views_etags_gzip)
 {
-    struct roster_snapshot *s = build(fixture("../../profiles"), 7, NULL);
+    struct roster_snapshot *s = snapshot_build(fixture("../../profiles"), 7, NULL);
     const struct roster_sprofile *p = roster_snapshot_find(s, "worker-devops", 13);
     json_t *view = body_json(rep_of(s, p, ROSTER_VIEW_TOOL_PRIORITIES));
     ck_assert_uint_eq(json_object_size(view), 2);
@@ -119,7 +109,7 @@ START_TEST(views_etags_gzip)
     roster_sprofile_etag(p, ROSTER_VIEW_PROFILE, 1, known, sizeof(known));
     ck_assert_str_eq(known, r->etag_gz);
     /* another generation of the same files: the same digest and ETags */
-    struct roster_snapshot *again = build(fixture("../../profiles"), 8, NULL);
+    struct roster_snapshot *again = snapshot_build(fixture("../../profiles"), 8, NULL);
     const struct roster_sprofile *p2 = roster_snapshot_find(again, "worker-devops", 13);
     ck_assert_str_eq(p2->key, p->key);
     ck_assert_str_eq(rep_of(again, p2, ROSTER_VIEW_PROFILE)->etag, r->etag);
@@ -163,7 +153,7 @@ END_TEST
  * profile; the two partition every list; all is the profile itself. */
 START_TEST(scope_partitions_items)
 {
-    struct roster_snapshot *s = build(fixture("../../profiles"), 1, NULL);
+    struct roster_snapshot *s = snapshot_build(fixture("../../profiles"), 1, NULL);
     json_t *whole = profile_of(s, roster_snapshot_find(s, "worker-sre", 10));
     json_t *own = roster_render_scoped(whole, ROSTER_SCOPE_OWN);
     json_t *inh = roster_render_scoped(whole, ROSTER_SCOPE_INHERITED);
@@ -209,9 +199,9 @@ START_TEST(last_known_good)
     char *dir = temp_dir();
     put_file(dir, "a.md", "---\nid: a\nname: A\n---\n# A\n\nGood.\n");
     put_file(dir, "b.md", "---\nid: b\nextends: a\n---\n# B\n\nChild.\n");
-    struct roster_snapshot *s1 = build(dir, 1, NULL);
+    struct roster_snapshot *s1 = snapshot_build(dir, 1, NULL);
     put_file(dir, "a.md", "---\nid: a\nname: [broken\n---\n# A\n");
-    struct roster_snapshot *s2 = build(dir, 2, s1);
+    struct roster_snapshot *s2 = snapshot_build(dir, 2, s1);
     const struct roster_sprofile *a = roster_snapshot_find(s2, "a", 1);
     ck_assert(a->ok && a->stale);
     json_t *j = body_json(rep_of(s2, a, ROSTER_VIEW_PROFILE));
@@ -230,7 +220,7 @@ START_TEST(last_known_good)
     ck_assert_uint_eq(s2->invalid, 0);
     /* fixed: fresh again; deleted: gone */
     put_file(dir, "a.md", "---\nid: a\nname: A2\n---\n# A\n\nGood.\n");
-    struct roster_snapshot *s3 = build(dir, 3, s2);
+    struct roster_snapshot *s3 = snapshot_build(dir, 3, s2);
     const struct roster_sprofile *a3 = roster_snapshot_find(s3, "a", 1);
     ck_assert(a3->ok && !a3->stale);
     json_t *j3 = profile_of(s3, a3);
@@ -242,7 +232,7 @@ START_TEST(last_known_good)
     char path[512];
     snprintf(path, sizeof(path), "%s/b.md", dir);
     remove(path);
-    struct roster_snapshot *s4 = build(dir, 4, s3);
+    struct roster_snapshot *s4 = snapshot_build(dir, 4, s3);
     ck_assert_ptr_null(roster_snapshot_find(s4, "b", 1));
     roster_snapshot_unref(s1);
     roster_snapshot_unref(s2);
@@ -255,7 +245,7 @@ END_TEST
 
 START_TEST(never_valid_is_invalid)
 {
-    struct roster_snapshot *s = build(fixture("trees/broken"), 1, NULL);
+    struct roster_snapshot *s = snapshot_build(fixture("trees/broken"), 1, NULL);
     ck_assert_uint_eq(s->served, 1);
     const struct roster_sprofile *k = roster_snapshot_find(s, "kid", 3);
     ck_assert(k && !k->ok);

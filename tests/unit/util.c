@@ -182,3 +182,14 @@ const struct roster_profile *tree_profile(const struct tree *t, const char *id)
     ck_assert_ptr_nonnull(d);
     return &t->res->profiles[d->pos];
 }
+
+struct roster_snapshot *snapshot_build(const char *dir, unsigned long long gen,
+                                       const struct roster_snapshot *prev)
+{
+    struct roster_snapshot *s = NULL;
+    struct roster_error err;
+    roster_error_clear(&err);
+    struct roster_snapshot_opts o = {.dir = dir, .generation = gen, .previous = prev};
+    ck_assert_int_eq(roster_snapshot_build(&s, &o, &err), 0);
+    return s;
+}

@@ -46,6 +46,10 @@ void tree_drop(struct tree *t);
 /* The resolved profile with this id (asserted to exist). */
 const struct roster_profile *tree_profile(const struct tree *t, const char *id);
 
+/* A snapshot of dir (generation gen, after prev or NULL), asserted. */
+struct roster_snapshot *snapshot_build(const char *dir, unsigned long long gen,
+                                       const struct roster_snapshot *prev);
+
 int run_suite(Suite *s);
 
 #endif
