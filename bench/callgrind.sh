@@ -53,16 +53,8 @@ need ninja ninja-build
 tmp=$(mktemp -d /tmp/roster-callgrind.XXXXXX)
 chmod 755 "$tmp"
 pid=
-stop() {
-    local i
-    [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
+stop() { # valgrind writes its files on the way out: up to 30 s
+    stop_process "$pid" 300
     pid=
 }
 cleanup() {

@@ -42,13 +42,14 @@ free_port() {
     echo "$p"
 }
 
-# stop_process PID: TERM, up to 15 s, then KILL; reaps it (empty PID: nothing).
+# stop_process PID [TENTHS]: TERM, up to TENTHS tenths of a second (150: 15 s),
+# then KILL; reaps it (empty PID: nothing).
 stop_process() {
-    local pid=$1 i
+    local pid=$1 tenths=${2:-150} i
     [[ -n $pid ]] || return 0
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 150; i++)); do
+        for ((i = 0; i < tenths; i++)); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done

@@ -180,23 +180,11 @@ chmod 755 "$tmp" # nginx workers run as nobody when started by root
 roster_pid=
 nginx_pid=
 
-stop_pid() { # pid signal
-    local pid=$1 sig=$2 i
-    [[ -n $pid ]] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill "-$sig" "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    stop_pid "$roster_pid" TERM
-    stop_pid "$nginx_pid" TERM
+    stop_process "$roster_pid"
+    stop_process "$nginx_pid"
     if [[ $KEEP_TMP == 1 ]]; then
         echo "kept $tmp" >&2
     else
