@@ -11,11 +11,11 @@
 #   role    GET /v1/profiles/PROFILE_ID/role       roster and nginx
 #   304     the full profile with If-None-Match    roster and nginx
 #   gzip    the full profile, Accept-Encoding gzip roster and nginx
-#   prompt  GET /v1/profiles/PROMPT_PROFILE_ID/prompt, Accept: application/json
+#   prompt  GET /v1/profiles/PROMPT_PROFILE_ID/prompt, Accept: PROMPT_ACCEPT
 #           (the template as authored, rendered once and cached)   roster only
 #   post    POST /v1/profiles/PROMPT_PROFILE_ID/prompt with {"variables":
 #           PROMPT_VARIABLES} (three variables checked and inserted on every
-#           request), Accept: application/json; wrk with bench/post-prompt.lua
+#           request), Accept: PROMPT_ACCEPT; wrk with bench/post-prompt.lua
 #                                                                  roster only
 # nginx has no equivalent of the POST, so `prompt` and `post` run on roster
 # only and the table compares post with prompt (target: post req/s >= 0.5x
@@ -49,8 +49,8 @@
 #   CASES ["full role 304 gzip prompt post"]
 #   PROMPT_PROFILE_ID [bench-template] PROMPT_VARIABLES [a JSON object of
 #     task, language and repo_url]: the profile and values of the prompt cases
-#   PROMPT_ACCEPT [application/json]: the Accept of the prompt and post load
-#     runs; text/markdown compares the two Markdown answers
+#   PROMPT_ACCEPT [text/markdown]: the Accept of the prompt and post load runs:
+#     both routes' default answer; application/json compares the JSON ones
 #   BUILD_DIR [build-release] ROSTER_PORT, NGINX_PORT [free ports]
 #   KEEP_TMP=1 keeps the temporary directory (export, configs, logs, raw results)
 #   ROSTER_ARGS: extra `rosterd serve` flags for experiments, e.g.
@@ -96,7 +96,7 @@ RETRIES=${RETRIES:-2}
 H2LOAD_CASES=${H2LOAD_CASES-304}
 H2LOAD_WARMUP=${H2LOAD_WARMUP:-1}
 CASES=${CASES:-full role 304 gzip prompt post}
-PROMPT_ACCEPT=${PROMPT_ACCEPT:-application/json}
+PROMPT_ACCEPT=${PROMPT_ACCEPT:-text/markdown}
 PROMPT_PROFILE_ID=${PROMPT_PROFILE_ID:-bench-template}
 PROMPT_VARIABLES=${PROMPT_VARIABLES:-'{"task": "Cut the CI pipeline of the payments service from 25 to under 10 minutes without dropping any check", "language": "Python", "repo_url": "https://git.example.org/payments/api.git"}'}
 NGINX=${NGINX:-/usr/sbin/nginx}
