@@ -36,6 +36,10 @@ int roster_template_check_declarations(const json_t *meta, const char *file, uns
  * ROSTER_TEMPLATE_MAX_PLACEHOLDERS placeholders, ROSTER_ENOMEM. */
 int roster_template_new(struct roster_template **out, const struct roster_profile *p, char *why,
                         size_t why_cap);
+/* The same with the declarations only (no prompt: nothing to render):
+ * what the index-time checks need, without composing every prompt. */
+int roster_template_declared(struct roster_template **out, const struct roster_profile *p,
+                             char *why, size_t why_cap);
 void roster_template_free(struct roster_template *t);
 /* 1 when every default satisfies its merged declaration; else 0 and why
  * names the first that does not (a request that relies on it gets a 422);

@@ -310,15 +310,29 @@ static int escape_segments(struct roster_template *t)
     return 0;
 }
 
+int roster_template_declared(struct roster_template **out, const struct roster_profile *p,
+                             char *why, size_t why_cap)
+{
+    struct roster_template *t = roster_calloc(1, sizeof(*t));
+    snprintf(why, why_cap, "out of memory");
+    if (!t)
+        return ROSTER_ENOMEM;
+    int r = load_vars(t, p, why, why_cap);
+    if (r < 0) {
+        roster_template_free(t);
+        return r;
+    }
+    *out = t;
+    return 0;
+}
+
 int roster_template_new(struct roster_template **out, const struct roster_profile *p, char *why,
                         size_t why_cap)
 {
-    struct roster_template *t = roster_calloc(1, sizeof(*t));
-    int r = ROSTER_ENOMEM;
-    snprintf(why, why_cap, "out of memory");
-    if (!t)
+    struct roster_template *t = NULL;
+    int r = roster_template_declared(&t, p, why, why_cap);
+    if (r < 0)
         return r;
-    r = load_vars(t, p, why, why_cap);
     if (r == 0) {
         t->prompt = roster_profile_prompt(p);
         t->prompt_len = p->prompt_len;

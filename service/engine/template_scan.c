@@ -221,11 +221,16 @@ struct usage {
     struct roster_diags *diags;
     const char *names[ROSTER_TEMPLATE_MAX_VARS]; /* used, for template.unused */
     size_t nused;
+    size_t cuts; /* escapes and declared placeholders: what rendering cuts at */
 };
 
 static int note_use(const struct roster_placeholder *ph, void *ctx)
 {
     struct usage *u = ctx;
+    char name[80];
+    snprintf(name, sizeof(name), "%.*s", (int)(ph->name_len > 64 ? 64 : ph->name_len),
+             ph->name ? ph->name : "");
+    u->cuts += ph->escape || json_object_get(u->decls, name);
     if (ph->escape)
         return 0;
     for (size_t k = 0; k < u->nused; k++)
@@ -266,13 +271,17 @@ static unsigned line_of(const char *s, size_t off)
     return l;
 }
 
-static int check_defaults(const struct roster_profile *p, struct roster_diags *diags)
+/* The declarations only: composing the prompt again for every profile at
+ * index time would double the work of a build; the placeholders were
+ * counted while scanning (u->cuts). */
+static int check_defaults(const struct roster_profile *p, const struct usage *u,
+                          struct roster_diags *diags)
 {
     struct roster_template *t = NULL;
     char why[300];
-    int r = roster_template_new(&t, p, why, sizeof(why));
+    int r = roster_template_declared(&t, p, why, sizeof(why));
     int hold = r == 0 ? roster_template_defaults_hold(t, why, sizeof(why)) : 1;
-    if (r == ROSTER_E2BIG)
+    if (r == 0 && u->cuts > ROSTER_TEMPLATE_MAX_PLACEHOLDERS)
         r = roster_diags_add(diags, ROSTER_SEV_WARNING, "template.too_many_placeholders",
                              p->doc->relpath, p->doc->variables_line, 1, p->doc->id,
                              "the composed prompt has more than %d placeholders: it cannot be "
@@ -301,7 +310,7 @@ int roster_template_check(const struct roster_profile *p, struct roster_diags *d
     for (size_t k = 0; r == 0 && k < p->nspans; k++)
         r = roster_template_scan(p->spans[k].text, p->spans[k].len, note_use, &u);
     if (r == 0 && u.decls)
-        r = check_defaults(p, diags);
+        r = check_defaults(p, &u, diags);
     const char *name;
     json_t *v;
     json_object_foreach(json_object_get(d->meta, "variables"), name, v)

@@ -110,3 +110,12 @@ def test_check_reports_undeclared_and_unused(tmp_path):
                    ("loose.md", "template.unused", 3, "info")}
     r = run("check", "--profiles", d, "--ignore", "template.undeclared", "--format", "json")
     assert "template.undeclared" not in r.stdout.decode()
+
+
+def test_too_many_placeholders_is_a_warning_not_a_failed_index(tmp_path):
+    (tmp_path / "t.md").write_text("---\nid: t\nvariables:\n  a: {default: ''}\n---\n\n"
+                                   + "x{{a}}" * 4100 + "\n")
+    r = run("check", "--profiles", tmp_path, "--format", "json")
+    report = json.loads(r.stdout)
+    assert r.returncode == 0 and report["valid"] == 1
+    assert [g["code"] for g in report["diagnostics"]] == ["template.too_many_placeholders"]
