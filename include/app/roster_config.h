@@ -27,6 +27,10 @@ struct roster_config {
     unsigned debounce_ms;
     unsigned rescan_interval;
     const char *admin_token_file;
+    unsigned mcp_max_sessions;
+    unsigned mcp_session_timeout;
+    const char *mcp_allowed_origins;
+    const char *mcp_token_file;
     int help;
 };
 

@@ -14,6 +14,7 @@
 #define ROSTER_ENOENT (-2)
 #define ROSTER_EIO (-5)
 #define ROSTER_ECANCELED (-125)
+#define ROSTER_EBUSY (-16)
 
 /* Error context, passed last as `err`. file/line/col point into the input
  * that caused the failure when there is one (line and col are 1-based,

@@ -26,6 +26,12 @@ struct roster_server_config {
     struct roster_events *events; /* NULL: /v1/events answers 404 */
     /* how far the first snapshot is, for /ready while there is none (or NULL) */
     const struct roster_progress *progress;
+    /* MCP over Streamable HTTP at /mcp (docs/mcp.md); 0 sessions: off (404) */
+    size_t mcp_max_sessions;
+    unsigned mcp_session_timeout; /* seconds a session may sit idle */
+    const char *mcp_allowed_origins; /* comma-separated, "*" for any; NULL: none */
+    const char *mcp_token; /* bearer token /mcp requires, or NULL */
+    const char *server_version; /* MCP serverInfo.version */
 };
 
 int roster_server_start(struct roster_server **out, const struct roster_server_config *cfg,
@@ -43,6 +49,9 @@ unsigned roster_server_connections(struct roster_server *s);
  * are not counted). */
 long roster_server_in_flight(struct roster_server *s);
 void roster_server_stop(struct roster_server *s);
+/* Periodic work (the serve loop calls it every tick): idle MCP sessions
+ * expire, hung-up MCP streams end, idle ones get a heartbeat. */
+void roster_server_tick(struct roster_server *s);
 /* Set by the admin endpoint; the serve loop polls it. */
 int roster_server_take_reload_request(struct roster_server *s);
 

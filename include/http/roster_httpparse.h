@@ -24,6 +24,7 @@ enum roster_route_kind {
     ROSTER_ROUTE_READY,
     ROSTER_ROUTE_METRICS,
     ROSTER_ROUTE_VERSION,
+    ROSTER_ROUTE_MCP, /* /mcp: the MCP Streamable HTTP transport */
     ROSTER_ROUTE_COUNT
 };
 
@@ -53,6 +54,7 @@ enum {
     ROSTER_ROUTE_POST = 2, /* POST (and OPTIONS) instead of GET, HEAD (and OPTIONS) */
     ROSTER_ROUTE_GET_POST = 4, /* POST as well as GET, HEAD (and OPTIONS) */
     ROSTER_ROUTE_BODY = 8, /* a POST carries a JSON body (read up to ROSTER_BODY_MAX) */
+    ROSTER_ROUTE_MCP_METHODS = 16, /* GET, POST, DELETE (and OPTIONS): no HEAD */
 };
 
 struct req;

@@ -25,6 +25,7 @@ typedef struct json_t json_t;
 #define ROSTER_MCP_INVALID_PARAMS (-32602)
 #define ROSTER_MCP_INTERNAL_ERROR (-32603)
 #define ROSTER_MCP_RESOURCE_NOT_FOUND (-32002)
+#define ROSTER_MCP_SESSION_NOT_FOUND (-32001) /* Streamable HTTP: unknown session */
 
 struct roster_mcp_opts {
     const char *server_version; /* serverInfo.version */

@@ -15,6 +15,7 @@ enum roster_method {
     ROSTER_M_HEAD,
     ROSTER_M_OPTIONS,
     ROSTER_M_POST,
+    ROSTER_M_DELETE,
     ROSTER_M_OTHER,
     ROSTER_M_COUNT
 };

@@ -45,6 +45,8 @@ void roster_config_defaults(struct roster_config *c)
     c->log_level = ROSTER_LOG_INFO;
     c->watch = 1;
     c->debounce_ms = 200;
+    c->mcp_max_sessions = 256;
+    c->mcp_session_timeout = 3600;
 }
 
 /* A decimal number written with digits only (no sign, no white space),

@@ -20,18 +20,19 @@
 #include "roster_metrics.h"
 #include "roster_reload.h"
 #include "roster_snapshot.h"
+#include "roster_version.h"
 
-/* Reads the admin token from ROSTER_ADMIN_TOKEN or a file (first line). */
-static int load_token(const struct roster_config *cfg, char *tok, size_t cap, char *why,
-                      size_t why_cap)
+/* Reads a token (the admin one, the MCP one) from the variable env or
+ * from file (its first line; the flag names it in errors). */
+static int load_token(const char *file, const char *flag, const char *env_name, char *tok,
+                      size_t cap, char *why, size_t why_cap)
 {
     tok[0] = '\0';
-    const char *env = getenv("ROSTER_ADMIN_TOKEN");
-    if (cfg->admin_token_file) {
-        FILE *f = fopen(cfg->admin_token_file, "r");
+    const char *env = getenv(env_name);
+    if (file) {
+        FILE *f = fopen(file, "r");
         if (!f) {
-            snprintf(why, why_cap, "--admin-token-file: cannot read %s: %s", cfg->admin_token_file,
-                     strerror(errno));
+            snprintf(why, why_cap, "%s: cannot read %s: %s", flag, file, strerror(errno));
             return -1;
         }
         if (!fgets(tok, (int)cap, f))
@@ -43,8 +44,9 @@ static int load_token(const struct roster_config *cfg, char *tok, size_t cap, ch
     size_t n = strlen(tok);
     while (n && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' '))
         tok[--n] = '\0';
-    if ((cfg->admin_token_file || env) && n < 16) {
-        snprintf(why, why_cap, "the admin token must be at least 16 characters");
+    if ((file || env) && n < 16) {
+        snprintf(why, why_cap, "the token of %s (or %s) must be at least 16 characters", flag,
+                 env_name);
         return -1;
     }
     return 0;
@@ -152,7 +154,7 @@ static void report_reload(void *ctx, const struct roster_reload_report *r)
 int roster_cli_serve(int argc, char **argv)
 {
     struct roster_config cfg;
-    char why[512], token[512];
+    char why[512], token[512], mcp_token[512];
     roster_config_defaults(&cfg);
     if (roster_config_parse(&cfg, argc, argv, why, sizeof(why)) < 0) {
         fprintf(stderr, "rosterd serve: %s\nTry 'rosterd serve --help'.\n", why);
@@ -162,7 +164,10 @@ int roster_cli_serve(int argc, char **argv)
         roster_config_help(stdout);
         return 0;
     }
-    if (load_token(&cfg, token, sizeof(token), why, sizeof(why)) < 0) {
+    if (load_token(cfg.admin_token_file, "--admin-token-file", "ROSTER_ADMIN_TOKEN", token,
+                   sizeof(token), why, sizeof(why)) < 0 ||
+        load_token(cfg.mcp_token_file, "--mcp-token-file", "ROSTER_MCP_TOKEN", mcp_token,
+                   sizeof(mcp_token), why, sizeof(why)) < 0) {
         fprintf(stderr, "rosterd serve: %s\n", why);
         return 2;
     }
@@ -208,6 +213,11 @@ int roster_cli_serve(int argc, char **argv)
         .admin_token = token[0] ? token : NULL,
         .events = roster_reloader_events(rl),
         .progress = roster_reloader_progress(rl),
+        .mcp_max_sessions = cfg.mcp_max_sessions,
+        .mcp_session_timeout = cfg.mcp_session_timeout,
+        .mcp_allowed_origins = cfg.mcp_allowed_origins,
+        .mcp_token = mcp_token[0] ? mcp_token : NULL,
+        .server_version = ROSTER_VERSION,
     };
     /* event streams are long-lived: they may hold at most a quarter of the
      * connections, so they can never starve ordinary requests */
@@ -253,6 +263,7 @@ int roster_cli_serve(int argc, char **argv)
         }
         if (sig == SIGHUP)
             roster_reloader_request(rl, "sighup");
+        roster_server_tick(srv);
         if (roster_server_take_reload_request(srv))
             roster_reloader_request(rl, "admin");
         roster_reloader_poll(rl);
@@ -266,5 +277,6 @@ int roster_cli_serve(int argc, char **argv)
     roster_reloader_free(rl);
     roster_metrics_free(metrics);
     explicit_bzero(token, sizeof(token));
+    explicit_bzero(mcp_token, sizeof(mcp_token));
     return rc;
 }

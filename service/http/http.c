@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mcp_hub.h"
 #include "roster_base.h"
 #include "roster_log.h"
 #include "roster_text.h"
@@ -39,6 +40,7 @@ void roster_server_swap(struct roster_server *s, struct roster_snapshot *snap)
     struct roster_snapshot *old = atomic_exchange(&s->current, snap);
     while (atomic_load(&s->acquiring) != 0)
         sched_yield();
+    roster_mcp_hub_changed(s->mcp, old, snap);
     roster_snapshot_unref(old);
 }
 
@@ -388,6 +390,33 @@ static size_t pool_bytes(const struct roster_server_config *cfg)
     return cfg->max_request_bytes + ROSTER_RESPONSE_HEADER_ROOM;
 }
 
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    return ss->ss_family == AF_INET6 &&
+           IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/* The /mcp sessions, unless they are off. */
+static int start_mcp(struct roster_server *s, char *why, size_t why_cap)
+{
+    const struct roster_server_config *cfg = &s->cfg;
+    if (!cfg->mcp_max_sessions)
+        return 0;
+    struct roster_mcp_hub_config hc = {
+        .max_sessions = cfg->mcp_max_sessions,
+        .max_streams = cfg->max_connections / 4 ? cfg->max_connections / 4 : 1,
+        .idle_timeout = cfg->mcp_session_timeout,
+        .server_version = cfg->server_version,
+    };
+    if (roster_mcp_hub_new(&s->mcp, &hc) < 0) {
+        snprintf(why, why_cap, "out of memory");
+        return ROSTER_ENOMEM;
+    }
+    return 0;
+}
+
 static int resolve_addr(const char *host, unsigned port, struct sockaddr_storage *ss, int *v6,
                         char *why, size_t why_cap)
 {
@@ -435,6 +464,11 @@ int roster_server_start(struct roster_server **out, const struct roster_server_c
         roster_free(s);
         return ROSTER_EINVAL;
     }
+    s->loopback = is_loopback(&ss);
+    if (start_mcp(s, why, why_cap) < 0) {
+        roster_free(s);
+        return ROSTER_ENOMEM;
+    }
     unsigned flags =
         MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (v6)
@@ -457,6 +491,7 @@ int roster_server_start(struct roster_server **out, const struct roster_server_c
     if (!s->daemon) {
         snprintf(why, why_cap, "cannot listen on %s:%u (address in use or not available)",
                  cfg->host, cfg->port);
+        roster_mcp_hub_free(s->mcp);
         roster_free(s);
         return ROSTER_EIO;
     }
@@ -479,6 +514,7 @@ void roster_server_drain(struct roster_server *s)
 void roster_server_quiesce(struct roster_server *s)
 {
     atomic_store(&s->draining, 1);
+    roster_mcp_hub_close(s->mcp); /* MCP streams end: their clients reconnect elsewhere */
     if (s->listen_fd == MHD_INVALID_SOCKET)
         s->listen_fd = MHD_quiesce_daemon(s->daemon);
 }
@@ -499,11 +535,18 @@ void roster_server_stop(struct roster_server *s)
 {
     if (!s)
         return;
+    roster_mcp_hub_close(s->mcp);
     MHD_stop_daemon(s->daemon);
+    roster_mcp_hub_free(s->mcp);
     if (s->listen_fd != MHD_INVALID_SOCKET)
         close(s->listen_fd);
     roster_snapshot_unref(atomic_load(&s->current));
     roster_free(s);
+}
+
+void roster_server_tick(struct roster_server *s)
+{
+    roster_mcp_hub_tick(s->mcp, roster_now_mono());
 }
 
 int roster_server_take_reload_request(struct roster_server *s)

@@ -8,7 +8,7 @@
 #include "roster_base.h"
 
 /* Constant-time comparison of a presented token with the configured one. */
-static int token_equal(const char *given, const char *want)
+int roster_token_equal(const char *given, const char *want)
 {
     size_t gl = strlen(given), wl = strlen(want);
     /* compare over the configured length whatever the input, so timing
@@ -34,7 +34,7 @@ enum MHD_Result roster_admin_reload(struct req *rq, struct MHD_Connection *c)
         return roster_send_problem(rq, c, MHD_HTTP_UNAUTHORIZED, "unauthorized", "Unauthorized",
                                    "send Authorization: Bearer <admin token>", NULL);
     }
-    if (!token_equal(auth + 7, token))
+    if (!roster_token_equal(auth + 7, token))
         return roster_send_problem(rq, c, MHD_HTTP_FORBIDDEN, "forbidden", "Forbidden",
                                    "the admin token is not valid", NULL);
     atomic_store(&rq->srv->reload_requested, 1);

@@ -46,6 +46,8 @@ struct roster_server {
     char boot_id[17];
     atomic_ullong next_request;
     atomic_long in_flight; /* requests between the URI callback and completion */
+    struct roster_mcp_hub *mcp; /* the /mcp sessions, or NULL when it is off */
+    int loopback; /* bound to a loopback address */
 };
 
 /* One request. Created by the URI log callback (the only place MHD shows
@@ -116,5 +118,10 @@ int roster_route_events(struct req *rq, struct MHD_Connection *c, const struct r
 int roster_route_reload(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
 int roster_route_text(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
 int roster_route_json(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_mcp(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+
+/* 1 when origin is listed in list (comma-separated, "*" for any; NULL or
+ * "" lists none). */
+int roster_origin_listed(const char *list, const char *origin);
 
 #endif

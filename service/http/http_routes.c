@@ -669,7 +669,8 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c)
     rq->route = t.route;
     /* the entry the path matched: an invalid id still gets its methods */
     const struct roster_route *rt = t.entry;
-    if (!rt || (t.route == ROSTER_ROUTE_EVENTS && !rq->srv->cfg.events))
+    if (!rt || (t.route == ROSTER_ROUTE_EVENTS && !rq->srv->cfg.events) ||
+        (t.route == ROSTER_ROUTE_MCP && !rq->srv->mcp))
         return roster_send_problem(rq, c, MHD_HTTP_NOT_FOUND, "route_not_found", "Route not found",
                                    "no such route; see /openapi.yaml", NULL);
     if (rq->method == ROSTER_M_OPTIONS)
@@ -677,7 +678,10 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c)
     int get = rq->method == ROSTER_M_GET || rq->method == ROSTER_M_HEAD;
     int allowed = (rt->flags & ROSTER_ROUTE_POST)       ? rq->method == ROSTER_M_POST
                   : (rt->flags & ROSTER_ROUTE_GET_POST) ? get || rq->method == ROSTER_M_POST
-                                                        : get;
+                  : (rt->flags & ROSTER_ROUTE_MCP_METHODS)
+                      ? rq->method == ROSTER_M_GET || rq->method == ROSTER_M_POST ||
+                            rq->method == ROSTER_M_DELETE
+                      : get;
     if (!allowed)
         return roster_send_allow(rq, c, MHD_HTTP_METHOD_NOT_ALLOWED, rt->allow);
     if (t.route == ROSTER_ROUTE_BAD_ID)

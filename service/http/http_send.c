@@ -19,8 +19,13 @@ static const char *cors_origin(struct req *rq, struct MHD_Connection *c)
     if (!list || !*list)
         return NULL;
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
-    if (!origin)
-        return NULL;
+    return origin && roster_origin_listed(list, origin) ? origin : NULL;
+}
+
+int roster_origin_listed(const char *list, const char *origin)
+{
+    if (!list)
+        return 0;
     size_t olen = strlen(origin);
     for (const char *p = list; *p;) {
         const char *e = strchr(p, ',');
@@ -30,12 +35,12 @@ static const char *cors_origin(struct req *rq, struct MHD_Connection *c)
         while (n && p[n - 1] == ' ')
             n--;
         if ((n == 1 && *p == '*') || (n == olen && memcmp(p, origin, n) == 0))
-            return origin;
+            return 1;
         if (!e)
             break;
         p = e + 1;
     }
-    return NULL;
+    return 0;
 }
 
 int roster_common_headers(struct req *rq, struct MHD_Connection *c, struct MHD_Response *resp)
@@ -49,9 +54,9 @@ int roster_common_headers(struct req *rq, struct MHD_Connection *c, struct MHD_R
     const char *origin = cors_origin(rq, c);
     if (origin) {
         ok = ok && MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin) == MHD_YES;
-        ok = ok &&
-             MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                                     "ETag, X-Request-Id, Warning, Roster-Generation") == MHD_YES;
+        ok = ok && MHD_add_response_header(
+                       resp, "Access-Control-Expose-Headers",
+                       "ETag, X-Request-Id, Warning, Roster-Generation, Mcp-Session-Id") == MHD_YES;
         ok = ok && MHD_add_response_header(resp, "Vary", "Origin") == MHD_YES;
     }
     if (rq->close || atomic_load(&rq->srv->draining))
@@ -271,7 +276,8 @@ enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsi
         MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
         MHD_add_response_header(resp, "Access-Control-Allow-Headers",
                                 "Accept, Accept-Encoding, If-None-Match, X-Request-Id, "
-                                "Authorization, Last-Event-ID, Content-Type");
+                                "Authorization, Last-Event-ID, Content-Type, Mcp-Session-Id, "
+                                "MCP-Protocol-Version");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
     }
     return queue(rq, c, status, resp, 0);

@@ -17,6 +17,7 @@
 #define GET_ALLOW "GET, HEAD, OPTIONS"
 #define POST_ALLOW "POST, OPTIONS"
 #define GET_POST_ALLOW "GET, HEAD, POST, OPTIONS"
+#define MCP_ALLOW "GET, POST, DELETE, OPTIONS"
 
 static const char *const NO_PARAMS[] = {NULL};
 static const char *const LIST_PARAMS[] = {"category", "role",  "extends", "q",
@@ -48,6 +49,8 @@ static const struct roster_route ROUTES[] = {
     {ROSTER_ROUTE_READY, "/ready", "ready", GET_ALLOW, NO_PARAMS, 0, 1, roster_route_json},
     {ROSTER_ROUTE_METRICS, "/metrics", "metrics", GET_ALLOW, NO_PARAMS, 0, 1, roster_route_text},
     {ROSTER_ROUTE_VERSION, "/version", "version", GET_ALLOW, NO_PARAMS, 0, 1, roster_route_json},
+    {ROSTER_ROUTE_MCP, "/mcp", "mcp", MCP_ALLOW, NO_PARAMS,
+     ROSTER_ROUTE_MCP_METHODS | ROSTER_ROUTE_BODY, 1, roster_route_mcp},
 };
 #define NROUTES (sizeof(ROUTES) / sizeof(ROUTES[0]))
 _Static_assert(NROUTES == ROSTER_ROUTE_COUNT - 2, "every routable kind has one table entry");

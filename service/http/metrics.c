@@ -24,7 +24,8 @@ struct roster_metrics {
     _Atomic double last_reload;
 };
 
-static const char *const METHODS[ROSTER_M_COUNT] = {"GET", "HEAD", "OPTIONS", "POST", "other"};
+static const char *const METHODS[ROSTER_M_COUNT] = {"GET",  "HEAD",   "OPTIONS",
+                                                    "POST", "DELETE", "other"};
 
 enum roster_method roster_method_of(const char *m)
 {
