@@ -280,6 +280,14 @@ const char *roster_mcp_sess_id(const struct mcp_sess *s)
     return s->id;
 }
 
+uint64_t roster_mcp_sess_last_message(struct mcp_sess *s)
+{
+    pthread_mutex_lock(&s->hub->lock);
+    uint64_t n = s->next_id;
+    pthread_mutex_unlock(&s->hub->lock);
+    return n;
+}
+
 void roster_mcp_sess_version(struct mcp_sess *s, char *out, size_t cap)
 {
     pthread_mutex_lock(&s->lock);

@@ -46,6 +46,9 @@ void roster_mcp_hub_release(struct roster_mcp_hub *h, struct mcp_sess *s);
  * there is none with that id. */
 int roster_mcp_hub_end(struct roster_mcp_hub *h, const char *id);
 const char *roster_mcp_sess_id(const struct mcp_sess *s);
+/* The id of the last server message queued for the session's stream
+ * (0: none yet). */
+uint64_t roster_mcp_sess_last_message(struct mcp_sess *s);
 /* The protocol version the session negotiated ("" before initialize). */
 void roster_mcp_sess_version(struct mcp_sess *s, char *out, size_t cap);
 

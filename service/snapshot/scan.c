@@ -479,7 +479,8 @@ int roster_scan(struct roster_index **out, const char *dir, const struct roster_
                              ROSTER_INDEX_MAX_FILES);
     if (r < 0)
         goto out;
-    qsort(w.paths, w.n, sizeof(*w.paths), cmp_paths);
+    if (w.n) /* an empty directory: no array at all */
+        qsort(w.paths, w.n, sizeof(*w.paths), cmp_paths);
     if (opts->progress)
         atomic_store(&opts->progress->total, w.n);
     r = roster_index_reserve(ix, w.n);
