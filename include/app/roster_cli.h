@@ -9,6 +9,10 @@
 int roster_cli_check(int argc, char **argv);
 int roster_cli_render(int argc, char **argv);
 int roster_cli_export(int argc, char **argv);
+/* `rosterd diff OLD NEW`: what changes between two profiles directories,
+ * after inheritance (docs/versions.md); exit 0 no change, 1 changes or
+ * profiles with errors, 2 on usage errors or an unreadable directory. */
+int roster_cli_diff(int argc, char **argv);
 int roster_cli_serve(int argc, char **argv);
 int roster_cli_healthcheck(int argc, char **argv);
 /* `rosterd mcp`: the MCP server over stdio (docs/mcp.md). */

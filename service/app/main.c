@@ -33,6 +33,10 @@ static void help(FILE *f)
           "               --scope keeps the items authored in it or inherited)\n"
           "  export OUT   write every representation the server sends as files\n"
           "               [--profiles DIR]\n"
+          "  diff OLD NEW what changes between two profiles directories, per resolved\n"
+          "               profile: items added/removed/moved (with from), fields, prompt\n"
+          "               diff; [--format text|json|markdown|github] [--strict-markdown]\n"
+          "               exit 0 no change, 1 changes (or profile errors), 2 on errors\n"
           "  healthcheck  GET /health of a running server; exit 0 when it answers 200\n"
           "               [--url URL] (default from ROSTER_LISTEN, else 127.0.0.1:8080)\n"
           "  routes       print the HTTP route table, one JSON object per line\n"
@@ -59,6 +63,7 @@ static const struct {
     {"healthcheck", roster_cli_healthcheck},
     {"routes", roster_cli_routes},
     {"mcp", roster_cli_mcp},
+    {"diff", roster_cli_diff},
 };
 
 int main(int argc, char **argv)
