@@ -119,7 +119,7 @@ static json_t *variables_of(const struct roster_profile *p)
     char why[300];
     if (!json_object_get(p->meta, "variables"))
         return json_array();
-    if (roster_template_new(&t, p, why, sizeof(why)) < 0)
+    if (roster_template_declared(&t, p, why, sizeof(why)) < 0)
         return NULL;
     json_t *a = roster_template_declarations(t);
     roster_template_free(t);

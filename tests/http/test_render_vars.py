@@ -119,3 +119,16 @@ def test_too_many_placeholders_is_a_warning_not_a_failed_index(tmp_path):
     report = json.loads(r.stdout)
     assert r.returncode == 0 and report["valid"] == 1
     assert [g["code"] for g in report["diagnostics"]] == ["template.too_many_placeholders"]
+
+
+def test_too_many_placeholders_still_serves_the_profile_and_its_views(tmp_path):
+    """The profile JSON lists the declarations without making the template (a
+    prompt of 4,300 placeholders cannot be one): its views answer, only the
+    rendering routes refuse."""
+    (tmp_path / "t.md").write_text("---\nid: t\nvariables:\n  a: {default: ''}\n---\n\n# T\n\n"
+                                   + "{{a}} " * 4300 + "\n")
+    for view in ("profile", "variables", "role"):
+        r = run("render", "t", "--profiles", tmp_path, "--view", view)
+        assert r.returncode == 0, (view, r.stderr)
+    assert [v["name"] for v in json.loads(run("render", "t", "--profiles", tmp_path,
+                                              "--view", "variables").stdout)["variables"]] == ["a"]
