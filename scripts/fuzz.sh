@@ -5,8 +5,8 @@
 #   scripts/fuzz.sh [--merge] [SECONDS] [HARNESS...]
 #
 # SECONDS   time per harness (default 60; 0 with --merge: merge only)
-# HARNESS   any of frontmatter markdown pipeline http template (default:
-#           all five, one after the other)
+# HARNESS   any of frontmatter markdown pipeline http template mcp (default:
+#           all six, one after the other)
 # --merge   afterwards, minimize the new inputs into fuzz/corpus/<name>
 #           (libFuzzer -merge=1: only inputs that add coverage are copied)
 #
@@ -24,7 +24,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 BUILD=build-fuzz
-ALL_HARNESSES=(frontmatter markdown pipeline http template)
+ALL_HARNESSES=(frontmatter markdown pipeline http template mcp)
 MAX_RESTARTS=${FUZZ_MAX_RESTARTS:-10}
 
 usage() {
@@ -57,6 +57,7 @@ max_len_of() { # harness
   case $1 in
     pipeline) echo 65536 ;;  # up to 6 files; bundled corpus entry is 14 KB
     template) echo 262144 ;; # files + NUL + values: a value above the 64 KiB max_length
+    mcp) echo 16384 ;;       # a session of messages; the committed seeds stay under 8 KB
     *) echo 131072 ;;        # above the 64 KiB front matter cap and the 100 KB deep-nesting seeds
   esac
 }
@@ -105,6 +106,21 @@ write_dict() { # harness file
         '"application/json"' '"text/markdown"' '"*/*"' '";q=0"' '";q=0.5"' '";q=1.000"' \
         '"gzip"' '"identity;q=0"' '"W/"' '"\"0123456789abcdef0123456789abcdef-1\""' '", "' \
         '"\x0a"' >"$2"
+      ;;
+    mcp)
+      printf '%s\n' '"\x0a"' '"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\""' '"\"jsonrpc\":\"2.0\""' \
+        '"\"id\":"' '"\"method\":"' '"\"params\":{"' '"\"result\":{}"' '"\"error\":"' '"\"cursor\":"' \
+        '"\"name\":"' '"\"arguments\":{"' '"\"uri\":"' '"\"ref\":{"' '"\"argument\":{"' '"\"type\":"' \
+        '"\"value\":"' '"\"level\":"' '"\"protocolVersion\":"' '"\"2025-11-25\""' '"\"2025-06-18\""' \
+        '"initialize"' '"notifications/initialized"' '"notifications/cancelled"' '"ping"' \
+        '"logging/setLevel"' '"prompts/list"' '"prompts/get"' '"resources/list"' \
+        '"resources/templates/list"' '"resources/read"' '"resources/subscribe"' \
+        '"resources/unsubscribe"' '"completion/complete"' '"ref/prompt"' '"ref/resource"' \
+        '"roster://profiles/"' '"roster://profiles/{id}"' '"/prompt"' '"/variables"' '"/lineage"' \
+        '"/role"' '"/source"' '"tpl-parent"' '"tpl-child"' '"tpl-plain"' '"worker"' '"zz-utf8"' \
+        '"orphan"' '"task"' '"language"' '"repo_url"' '"ticket"' '"audience"' '"mood"' '"Python"' \
+        '"Rust"' '"https://"' '"debug"' '"emergency"' '"null"' '"true"' '"[]"' '"{}"' '"\\u0000"' \
+        '"\\ud83d\\ude00"' '"9223372036854775808"' '"1e999"' '"\xff"' '"\xed\xa0\x80"' >"$2"
       ;;
   esac
 }
