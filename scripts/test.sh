@@ -162,7 +162,7 @@ if [ "$QUICK" -eq 0 ]; then
   clang-format --dry-run -Werror service/*/*.[ch] include/*/*.h tests/unit/*.c \
     tests/unit/*.h fuzz/*.c
   record "clang-format" $?
-  shellcheck -x scripts/*.sh scripts/lib/*.sh bench/*.sh tests/contract/run.sh tests/mcp/sdk/run.sh .ci/run
+  shellcheck -x scripts/*.sh scripts/lib/*.sh bench/*.sh tests/contract/run.sh tests/mcp/sdk/*.sh tests/mcp/inspector/run.sh .ci/run
   record "shellcheck" $?
   scripts/check-layers.sh
   record "layers, banned calls, cppcheck" $?

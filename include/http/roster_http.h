@@ -12,6 +12,7 @@ struct roster_metrics;
 struct roster_server;
 struct roster_events;
 struct roster_progress;
+typedef struct json_t json_t;
 
 struct roster_server_config {
     const char *host; /* numeric address or name */
@@ -52,6 +53,10 @@ void roster_server_stop(struct roster_server *s);
 /* Periodic work (the serve loop calls it every tick): idle MCP sessions
  * expire, hung-up MCP streams end, idle ones get a heartbeat. */
 void roster_server_tick(struct roster_server *s);
+/* Tells every MCP session of a reload (notifications/message at info, or
+ * error for a failed one; reload.h's roster_reload_report_json). data is
+ * borrowed; NULL does nothing. */
+void roster_server_mcp_log(struct roster_server *s, int error, const json_t *data);
 /* Set by the admin endpoint; the serve loop polls it. */
 int roster_server_take_reload_request(struct roster_server *s);
 

@@ -13,6 +13,7 @@
 
 struct roster_progress;
 struct roster_snapshot;
+typedef struct json_t json_t;
 struct roster_reloader;
 
 enum roster_reload_outcome {
@@ -35,6 +36,12 @@ struct roster_reload_report {
     size_t stale; /* SWAPPED */
     double seconds; /* SWAPPED: build time */
 };
+
+/* What MCP clients are told of a reload (notifications/message data):
+ * {"event":"reload","generation","added","changed","removed"} for SWAPPED,
+ * {"event":"reload_failed","error"} for FAILED, NULL otherwise (or without
+ * memory). A new reference. */
+json_t *roster_reload_report_json(const struct roster_reload_report *r);
 
 struct roster_reload_hooks {
     void *ctx;

@@ -95,25 +95,18 @@ static void report(void *ctx, const struct roster_reload_report *r)
     if (r->outcome == ROSTER_RELOAD_FAILED) {
         roster_log(ROSTER_LOG_ERROR, "reload_failed", "reason", 's', r->reason, "error", 's',
                    r->error ? r->error : "", ROSTER_LOG_END);
-        json_t *d =
-            json_pack("{s:s, s:s}", "event", "reload_failed", "error", r->error ? r->error : "");
-        if (d)
-            roster_mcp_log(c->session, ROSTER_MCP_ERROR, d);
-        json_decref(d);
     } else if (r->outcome == ROSTER_RELOAD_SWAPPED) {
         roster_log(ROSTER_LOG_INFO, "reload", "reason", 's', r->reason, "generation", 'u',
                    (unsigned long long)r->generation, "added", 'u',
                    (unsigned long long)r->diff.added, "changed", 'u',
                    (unsigned long long)r->diff.changed, "removed", 'u',
                    (unsigned long long)r->diff.removed, ROSTER_LOG_END);
-        json_t *d =
-            json_pack("{s:s, s:I, s:I, s:I, s:I}", "event", "reload", "generation",
-                      (json_int_t)r->generation, "added", (json_int_t)r->diff.added, "changed",
-                      (json_int_t)r->diff.changed, "removed", (json_int_t)r->diff.removed);
-        if (d)
-            roster_mcp_log(c->session, ROSTER_MCP_INFO, d);
-        json_decref(d);
     }
+    json_t *d = roster_reload_report_json(r);
+    if (d)
+        roster_mcp_log(c->session,
+                       r->outcome == ROSTER_RELOAD_FAILED ? ROSTER_MCP_ERROR : ROSTER_MCP_INFO, d);
+    json_decref(d);
 }
 
 static void handle_line(struct stdio_ctx *c)

@@ -3,6 +3,7 @@
 #include "roster_cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,11 @@ static void publish_snapshot(void *ctx, struct roster_snapshot *snap)
 static void report_reload(void *ctx, const struct roster_reload_report *r)
 {
     struct serve_ctx *sc = ctx;
+    if (sc->srv && strcmp(r->reason, "start") != 0) {
+        json_t *d = roster_reload_report_json(r); /* MCP clients hear of it too */
+        roster_server_mcp_log(sc->srv, r->outcome == ROSTER_RELOAD_FAILED, d);
+        json_decref(d);
+    }
     switch (r->outcome) {
     case ROSTER_RELOAD_STARTED:
         log_start(sc);

@@ -544,6 +544,12 @@ void roster_server_stop(struct roster_server *s)
     roster_free(s);
 }
 
+void roster_server_mcp_log(struct roster_server *s, int error, const json_t *data)
+{
+    if (data)
+        roster_mcp_hub_log(s->mcp, error ? ROSTER_MCP_ERROR : ROSTER_MCP_INFO, data);
+}
+
 void roster_server_tick(struct roster_server *s)
 {
     roster_mcp_hub_tick(s->mcp, roster_now_mono());

@@ -336,7 +336,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (st->hello_off < sizeof(HELLO) - 1) {
         r = copy_out(buf, max, HELLO, sizeof(HELLO) - 1, &st->hello_off);
     } else if (st->gone) {
-        r = MHD_CONTENT_READER_END_WITH_ERROR;
+        /* the client hung up: a normal end (an error would be logged) */
+        r = MHD_CONTENT_READER_END_OF_STREAM;
     } else if (st->replaced || !s->listed || h->closing) {
         r = MHD_CONTENT_READER_END_OF_STREAM;
     } else if (st->next <= s->next_id) {
@@ -425,11 +426,17 @@ int roster_mcp_hub_stream(struct roster_mcp_hub *h, struct mcp_sess *s, struct r
     return r == MHD_YES;
 }
 
-void roster_mcp_hub_changed(struct roster_mcp_hub *h, const struct roster_snapshot *old,
-                            const struct roster_snapshot *new)
+/* What a reload tells each session: the snapshots changed, or a log line. */
+struct broadcast {
+    const struct roster_snapshot *old, *new;
+    enum roster_mcp_level level;
+    const json_t *data;
+};
+
+/* Runs b on every listed session, each under its own lock (never the
+ * hub's: the core's notify hook takes that). */
+static void broadcast(struct roster_mcp_hub *h, const struct broadcast *b)
 {
-    if (!h || !old || !new)
-        return;
     pthread_mutex_lock(&h->lock);
     size_t n = h->n;
     struct mcp_sess **all = n ? roster_malloc(n * sizeof(*all)) : NULL;
@@ -440,11 +447,27 @@ void roster_mcp_hub_changed(struct roster_mcp_hub *h, const struct roster_snapsh
     pthread_mutex_unlock(&h->lock);
     for (size_t i = 0; all && i < n; i++) {
         pthread_mutex_lock(&all[i]->lock);
-        roster_mcp_snapshot_changed(all[i]->mcp, old, new);
+        if (b->data)
+            roster_mcp_log(all[i]->mcp, b->level, b->data);
+        else
+            roster_mcp_snapshot_changed(all[i]->mcp, b->old, b->new);
         pthread_mutex_unlock(&all[i]->lock);
         roster_mcp_hub_release(h, all[i]);
     }
     roster_free(all);
+}
+
+void roster_mcp_hub_changed(struct roster_mcp_hub *h, const struct roster_snapshot *old,
+                            const struct roster_snapshot *new)
+{
+    if (h && old && new)
+        broadcast(h, &(struct broadcast){.old = old, .new = new});
+}
+
+void roster_mcp_hub_log(struct roster_mcp_hub *h, enum roster_mcp_level level, const json_t *data)
+{
+    if (h && data)
+        broadcast(h, &(struct broadcast){.level = level, .data = data});
 }
 
 /* Suspended streams whose client hung up end now (a suspended connection

@@ -69,6 +69,8 @@ int roster_mcp_hub_stream(struct roster_mcp_hub *h, struct mcp_sess *s, struct r
 /* After a reload, before old is released: each session's notifications. */
 void roster_mcp_hub_changed(struct roster_mcp_hub *h, const struct roster_snapshot *old,
                             const struct roster_snapshot *new);
+/* roster_mcp_log on every session (those whose level allows it send). */
+void roster_mcp_hub_log(struct roster_mcp_hub *h, enum roster_mcp_level level, const json_t *data);
 /* Periodic: idle sessions are removed, hung-up streams end, idle streams
  * get a heartbeat. now: roster_now_mono(). */
 void roster_mcp_hub_tick(struct roster_mcp_hub *h, double now);

@@ -6,6 +6,7 @@
 #include "roster_reload.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -334,4 +335,15 @@ void roster_reloader_free(struct roster_reloader *rl)
     roster_events_free(rl->events);
     roster_snapshot_unref(rl->current);
     roster_free(rl);
+}
+
+json_t *roster_reload_report_json(const struct roster_reload_report *r)
+{
+    if (r->outcome == ROSTER_RELOAD_FAILED)
+        return json_pack("{s:s, s:s}", "event", "reload_failed", "error", r->error ? r->error : "");
+    if (r->outcome != ROSTER_RELOAD_SWAPPED)
+        return NULL;
+    return json_pack("{s:s, s:I, s:I, s:I, s:I}", "event", "reload", "generation",
+                     (json_int_t)r->generation, "added", (json_int_t)r->diff.added, "changed",
+                     (json_int_t)r->diff.changed, "removed", (json_int_t)r->diff.removed);
 }
