@@ -161,6 +161,14 @@ function expect(overlay, file) {
       check(dep.spec.replicas === 3, 'replicas is 3');
       check(hpa?.spec?.minReplicas === 3, 'HPA minReplicas is 3');
       check(pod.affinity?.podAntiAffinity, 'podAntiAffinity is set');
+      // one history store that every replica shares (docs/versions.md)
+      const roster = (pod.containers ?? []).find(isRoster) ?? {};
+      const dir = envValue(roster, 'ROSTER_HISTORY_DIR');
+      const mount = (roster.volumeMounts ?? []).find((m) => m.mountPath === dir);
+      const vol = (pod.volumes ?? []).find((v) => v.name === mount?.name);
+      const pvc = find('PersistentVolumeClaim', vol?.persistentVolumeClaim?.claimName);
+      check(dir && mount && !mount.readOnly, 'roster gets --history-dir (ROSTER_HISTORY_DIR) on a writable mount');
+      check(pvc?.spec?.accessModes?.includes('ReadWriteMany'), 'the history volume is a ReadWriteMany PersistentVolumeClaim');
     }
   }
   if (overlay === 'sidecar') {

@@ -14,6 +14,9 @@ int roster_cli_export(int argc, char **argv);
  * profiles with errors, 2 on usage errors or an unreadable directory. */
 int roster_cli_diff(int argc, char **argv);
 int roster_cli_serve(int argc, char **argv);
+/* `rosterd history ID`: the versions of a profile in a history store
+ * (docs/versions.md); exit 0 with versions, 1 without, 2 on usage errors. */
+int roster_cli_history(int argc, char **argv);
 int roster_cli_healthcheck(int argc, char **argv);
 /* `rosterd mcp`: the MCP server over stdio (docs/mcp.md). */
 int roster_cli_mcp(int argc, char **argv);

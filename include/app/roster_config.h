@@ -31,6 +31,8 @@ struct roster_config {
     unsigned mcp_session_timeout;
     const char *mcp_allowed_origins;
     const char *mcp_token_file;
+    const char *history_dir; /* NULL: no history store */
+    unsigned history_keep;
     int help;
 };
 

@@ -12,6 +12,7 @@ struct roster_metrics;
 struct roster_server;
 struct roster_events;
 struct roster_progress;
+struct roster_history;
 typedef struct json_t json_t;
 
 struct roster_server_config {
@@ -33,6 +34,9 @@ struct roster_server_config {
     const char *mcp_allowed_origins; /* comma-separated, "*" for any; NULL: none */
     const char *mcp_token; /* bearer token /mcp requires, or NULL */
     const char *server_version; /* MCP serverInfo.version */
+    /* the history store (--history-dir) GET .../versions reads, or NULL:
+     * only the current version of each profile is answered */
+    struct roster_history *history;
 };
 
 int roster_server_start(struct roster_server **out, const struct roster_server_config *cfg,

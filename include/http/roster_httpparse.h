@@ -14,6 +14,9 @@ enum roster_route_kind {
     ROSTER_ROUTE_PROFILES,
     ROSTER_ROUTE_PROFILE,
     ROSTER_ROUTE_PROMPT, /* /v1/profiles/{id}/prompt: the prompt view, and POST renders it */
+    ROSTER_ROUTE_VERSIONS, /* /v1/profiles/{id}/versions: the versions of a profile */
+    ROSTER_ROUTE_VERSION_PROFILE, /* /v1/profiles/{id}/versions/{digest}: one, pinned */
+    ROSTER_ROUTE_VERSION_PROMPT, /* /v1/profiles/{id}/versions/{digest}/prompt */
     ROSTER_ROUTE_VIEW, /* /v1/profiles/{id}/{view} */
     ROSTER_ROUTE_FACETS,
     ROSTER_ROUTE_DIAGNOSTICS,
@@ -29,6 +32,9 @@ enum roster_route_kind {
 };
 
 #define ROSTER_VIEW_NAME_MAX 32
+/* The longest {digest} segment kept: "sha256:" and 64 hex digits. A longer
+ * one matches the route with an empty digest (400 invalid_digest). */
+#define ROSTER_DIGEST_SEG_MAX 71
 
 struct roster_route;
 
@@ -38,6 +44,10 @@ struct roster_target {
     size_t id_len;
     char view[ROSTER_VIEW_NAME_MAX + 1]; /* percent-decoded, NUL-terminated */
     size_t view_len;
+    /* the {digest} segment, percent-decoded, NUL-terminated, not checked
+     * (the handler parses it); "" when none or not decodable */
+    char digest[ROSTER_DIGEST_SEG_MAX + 1];
+    size_t digest_len;
     const char *query; /* after '?', or NULL: a slice of the raw target */
     size_t query_len;
     const struct roster_route *entry; /* the table entry the path matched (also when the
@@ -67,7 +77,8 @@ typedef int (*roster_route_fn)(struct req *rq, struct MHD_Connection *c,
 
 struct roster_route {
     enum roster_route_kind kind;
-    const char *pattern; /* as in the contract; {id} a profile id, {view} a view name */
+    const char *pattern; /* as in the contract; {id} a profile id, {view} a view name,
+                            {digest} a version's digest */
     const char *metric; /* the `route` label of metrics and logs */
     const char *allow; /* the Allow header of OPTIONS and 405 */
     const char *const *params; /* the query parameters it takes (NULL-terminated) */

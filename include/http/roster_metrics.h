@@ -31,6 +31,8 @@ void roster_metrics_request(struct roster_metrics *m, enum roster_route_kind rou
                             enum roster_method method, unsigned status, double seconds);
 void roster_metrics_reload(struct roster_metrics *m, int ok, double unix_time);
 void roster_metrics_dir_failure(struct roster_metrics *m);
+/* A version written to the history store (ok) or not (a write error). */
+void roster_metrics_history_write(struct roster_metrics *m, int ok);
 /* Appends the exposition; snap may be NULL before the first snapshot. */
 int roster_metrics_render(const struct roster_metrics *m, const struct roster_snapshot *snap,
                           int ready, struct roster_buf *out);

@@ -33,5 +33,9 @@ json_t *roster_query_project(const json_t *o, const char *const *fields, size_t 
 /* Cursor encoding: base64url of the last id. Decoding validates the id. */
 int roster_cursor_encode(const char *id, char *out, size_t cap);
 int roster_cursor_decode(const char *cursor, char *id, size_t cap);
+/* Decodes any text roster_cursor_encode made, NUL-terminated, into out
+ * (at most cap - 1 bytes, its length in *len); ROSTER_EINVAL otherwise
+ * (out may then hold a part). Callers check what it says. */
+int roster_cursor_decode_text(const char *cursor, char *out, size_t cap, size_t *len);
 
 #endif

@@ -63,7 +63,13 @@ struct roster_sprofile {
     json_t *stale_profile; /* stale: the profile object served (read-only) */
     char *stale_warning; /* stale: the Warning header value, naming why (from the diagnostics) */
     struct roster_cache *cache; /* ok: the representations rendered so far */
-    struct roster_cache *good_cache; /* stale: the last good one (its template) */
+    struct roster_cache *good_cache; /* stale: the last good one: its template, and the
+                                        profile and prompt representations of good_key */
+    /* ok: the files of the version good_key, [{"path","sha256"}] root
+     * first (read-only), and when this process first served that version
+     * (unix time; kept across snapshots while good_key is the same) */
+    json_t *lineage_files;
+    double first_seen;
 };
 
 /* A file stem that is no profile's id: `extends` finds a parent by it, and
@@ -81,6 +87,7 @@ struct roster_snapshot {
     char generation_text[24]; /* the same in decimal: the Roster-Generation header */
     double build_seconds;
     double built_at; /* unix time */
+    int strict_markdown; /* built with --strict-markdown (part of every lineage digest) */
     struct roster_sprofile *profiles; /* sorted by id */
     size_t n;
     size_t served;
@@ -134,6 +141,21 @@ const struct roster_alias *roster_snapshot_alias(const struct roster_snapshot *s
  * build it once. 0, or negative without memory. */
 int roster_snapshot_rep(const struct roster_snapshot *s, const struct roster_sprofile *sp,
                         int which, const struct roster_rep **out);
+/* Representation `which` (ROSTER_VIEW_PROFILE, ROSTER_VIEW_PROMPT or
+ * ROSTER_REP_PROMPT_JSON) of the version good_key of a served profile: the
+ * bytes it had while it was current, the ones its digest pins. For a
+ * current profile that is roster_snapshot_rep's; a stale one keeps its
+ * last good version's. 0; ROSTER_ENOENT (not served, or not kept);
+ * ROSTER_ENOMEM. */
+int roster_snapshot_version_rep(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                                int which, const struct roster_rep **out);
+/* Representation `which` of a served, non-stale profile rendered now into
+ * *out (the caller's: roster_rep_release), the same bytes and ETag as
+ * roster_snapshot_rep, without filling the cache (a cached one is copied):
+ * for work over every profile that requests did not ask for (history
+ * recording). 0; ROSTER_EINVAL (stale or not served); ROSTER_ENOMEM. */
+int roster_snapshot_render(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                           int which, struct roster_rep *out);
 /* The full profile object of a served profile (a new reference; its
  * values may be shared, treat it as read-only), or NULL without memory. */
 json_t *roster_snapshot_profile(const struct roster_snapshot *s, const struct roster_sprofile *sp);
@@ -156,6 +178,12 @@ int roster_snapshot_prerender(const struct roster_snapshot *s, const _Atomic int
  * variant), known without rendering it. */
 void roster_sprofile_etag(const struct roster_sprofile *sp, int which, int gz, char *out,
                           size_t cap);
+
+/* The 64-hex tag of representation `which` (a roster_view, or
+ * ROSTER_REP_PROMPT_JSON) of the version with lineage digest key: its
+ * strong ETag is the first 32 digits quoted, wherever the bytes come from
+ * (a snapshot's cache or the history store). */
+void roster_rep_tag(const char *key, int which, char hex[65]);
 
 /* The gzip variant of r, compressed now when this is its first use (once,
  * thread-safe): 0 with *out set, 0 with *out NULL when gzip would not be

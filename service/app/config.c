@@ -47,6 +47,7 @@ void roster_config_defaults(struct roster_config *c)
     c->debounce_ms = 200;
     c->mcp_max_sessions = 256;
     c->mcp_session_timeout = 3600;
+    c->history_keep = 100;
 }
 
 /* A decimal number written with digits only (no sign, no white space),

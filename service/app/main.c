@@ -37,6 +37,10 @@ static void help(FILE *f)
           "               profile: items added/removed/moved (with from), fields, prompt\n"
           "               diff; [--format text|json|markdown|github] [--strict-markdown]\n"
           "               exit 0 no change, 1 changes (or profile errors), 2 on errors\n"
+          "  history ID   the versions of a profile in a history store, newest first,\n"
+          "               verified; [--history-dir DIR] (or ROSTER_HISTORY_DIR)\n"
+          "               [--format text|json]; corrupt files on stderr as\n"
+          "               FILE: history.corrupt: REASON; exit 0 with versions, 1 without\n"
           "  healthcheck  GET /health of a running server; exit 0 when it answers 200\n"
           "               [--url URL] (default from ROSTER_LISTEN, else 127.0.0.1:8080)\n"
           "  routes       print the HTTP route table, one JSON object per line\n"
@@ -64,6 +68,7 @@ static const struct {
     {"routes", roster_cli_routes},
     {"mcp", roster_cli_mcp},
     {"diff", roster_cli_diff},
+    {"history", roster_cli_history},
 };
 
 int main(int argc, char **argv)

@@ -16,6 +16,7 @@
 #include "roster_base.h"
 #include "roster_config.h"
 #include "roster_events.h"
+#include "roster_history.h"
 #include "roster_http.h"
 #include "roster_log.h"
 #include "roster_metrics.h"
@@ -90,6 +91,7 @@ struct serve_ctx {
     struct roster_metrics *metrics;
     const struct roster_config *cfg;
     struct roster_reloader *rl;
+    struct roster_history_recorder *recorder; /* --history-dir, or NULL */
     int admin;
 };
 
@@ -114,6 +116,64 @@ static void publish_snapshot(void *ctx, struct roster_snapshot *snap)
     struct serve_ctx *sc = ctx;
     if (sc->srv)
         roster_server_swap(sc->srv, roster_snapshot_ref(snap));
+    /* recorded on the recorder's thread: the loop goes on at once */
+    roster_history_recorder_submit(sc->recorder, snap);
+}
+
+/* ---- the history recorder's hooks (its thread) ------------------------- */
+
+static void history_write(void *ctx, const char *id, const char *digest, int rc,
+                          const struct roster_error *err)
+{
+    struct serve_ctx *sc = ctx;
+    char d[80];
+    snprintf(d, sizeof(d), "sha256:%s", digest);
+    roster_metrics_history_write(sc->metrics, rc > 0);
+    if (rc > 0)
+        roster_log(ROSTER_LOG_DEBUG, "history_written", "id", 's', id, "digest", 's', d,
+                   ROSTER_LOG_END);
+    else
+        roster_log(ROSTER_LOG_ERROR, "history_write_failed", "id", 's', id, "digest", 's', d,
+                   "path", 's', err->file, "error", 's', err->msg, ROSTER_LOG_END);
+}
+
+static void history_corrupt(void *ctx, const char *file, const char *reason)
+{
+    struct serve_ctx *sc = ctx;
+    roster_log(ROSTER_LOG_WARN, "history_corrupt", "code", 's', "history.corrupt", "file", 's',
+               file, "reason", 's', reason, "history_dir", 's', sc->cfg->history_dir, "action", 's',
+               "rewritten", ROSTER_LOG_END);
+}
+
+static void history_pass(void *ctx, unsigned long long generation, size_t written, size_t present,
+                         size_t failed, size_t retired, double seconds, int cancelled)
+{
+    (void)ctx;
+    roster_log(written || failed ? ROSTER_LOG_INFO : ROSTER_LOG_DEBUG, "history_recorded",
+               "generation", 'u', generation, "written", 'u', (unsigned long long)written,
+               "present", 'u', (unsigned long long)present, "failed", 'u',
+               (unsigned long long)failed, "retired", 'u', (unsigned long long)retired,
+               "duration_ms", 'f', seconds * 1000.0, "cancelled", 'b', cancelled, ROSTER_LOG_END);
+}
+
+/* The history store and its recorder (--history-dir), or neither. */
+static int history_start(struct serve_ctx *sc, struct roster_history **h, char *why, size_t cap)
+{
+    struct roster_error err;
+    roster_error_clear(&err);
+    *h = NULL;
+    if (!sc->cfg->history_dir)
+        return 0;
+    struct roster_history_hooks hooks = {
+        .ctx = sc, .write = history_write, .corrupt = history_corrupt, .pass = history_pass};
+    if (roster_history_open(h, sc->cfg->history_dir, sc->cfg->history_keep, &err) < 0 ||
+        roster_history_recorder_new(&sc->recorder, *h, &hooks, &err) < 0) {
+        snprintf(why, cap, "--history-dir: %s", err.msg);
+        roster_history_free(*h);
+        *h = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 static void report_reload(void *ctx, const struct roster_reload_report *r)
@@ -200,10 +260,13 @@ int roster_cli_serve(int argc, char **argv)
     struct serve_ctx ctx = {.metrics = metrics, .cfg = &cfg, .admin = token[0] != 0};
     struct roster_reload_hooks hooks = {
         .ctx = &ctx, .publish = publish_snapshot, .report = report_reload};
-    if (!metrics || roster_reloader_new(&rl, &ro, &hooks, why, sizeof(why)) < 0) {
+    struct roster_history *history = NULL;
+    if (!metrics || roster_reloader_new(&rl, &ro, &hooks, why, sizeof(why)) < 0 ||
+        history_start(&ctx, &history, why, sizeof(why)) < 0) {
         roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', metrics ? why : "out of memory",
                    ROSTER_LOG_END);
         fprintf(stderr, "rosterd serve: %s\n", metrics ? why : "out of memory");
+        roster_reloader_free(rl);
         roster_metrics_free(metrics);
         return 1;
     }
@@ -224,6 +287,7 @@ int roster_cli_serve(int argc, char **argv)
         .mcp_allowed_origins = cfg.mcp_allowed_origins,
         .mcp_token = mcp_token[0] ? mcp_token : NULL,
         .server_version = ROSTER_VERSION,
+        .history = history,
     };
     /* event streams are long-lived: they may hold at most a quarter of the
      * connections, so they can never starve ordinary requests */
@@ -232,6 +296,8 @@ int roster_cli_serve(int argc, char **argv)
     if (roster_server_start(&srv, &sc, metrics, why, sizeof(why)) < 0) {
         roster_log(ROSTER_LOG_ERROR, "start_failed", "reason", 's', why, ROSTER_LOG_END);
         fprintf(stderr, "rosterd serve: %s\n", why);
+        roster_history_recorder_free(ctx.recorder);
+        roster_history_free(history);
         roster_reloader_free(rl);
         roster_metrics_free(metrics);
         return 1;
@@ -279,7 +345,12 @@ int roster_cli_serve(int argc, char **argv)
     if (sfd >= 0)
         close(sfd);
     roster_reloader_detach(rl);
+    /* the pass under way ends after the file it writes; the store stays
+     * open for the requests the drain still answers */
+    roster_history_recorder_free(ctx.recorder);
+    ctx.recorder = NULL;
     drain_and_stop(srv, &cfg);
+    roster_history_free(history);
     roster_reloader_free(rl);
     roster_metrics_free(metrics);
     explicit_bzero(token, sizeof(token));

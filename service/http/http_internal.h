@@ -66,6 +66,11 @@ struct req {
     int seen; /* the first access-handler call happened */
     char allow[32]; /* Allow header of a 405 */
     int close; /* answer with Connection: close */
+    const char *digest; /* the profile answered (hex, the snapshot's): Roster-Digest */
+    /* Cache-Control of a representation sent (NULL: the server's,
+     * --cache-max-age); versioned routes send theirs (immutable) */
+    const char *cache_control;
+    const char *vary; /* Vary of a representation sent (NULL: Accept-Encoding) */
     /* the body of a route that takes one (ROSTER_ROUTE_BODY), at most
      * ROSTER_BODY_MAX bytes, NUL-terminated; freed with the request */
     char *body;
@@ -79,6 +84,10 @@ struct req {
 /* Sends a prebuilt representation (conditional GET, gzip, HEAD). */
 enum MHD_Result roster_send_rep(struct req *rq, struct MHD_Connection *c,
                                 const struct roster_rep *rep, const char *warning);
+/* Sends a representation built for this request, with its own ETags:
+ * rep (a roster_calloc'd one) is taken over and freed with the response. */
+enum MHD_Result roster_send_rep_owned(struct req *rq, struct MHD_Connection *c,
+                                      struct roster_rep *rep, const char *warning);
 /* Sends bytes built for this request (taken over, freed by MHD). */
 enum MHD_Result roster_send_dynamic(struct req *rq, struct MHD_Connection *c, unsigned status,
                                     const char *ctype, char *body, size_t len, int cacheable,
@@ -119,6 +128,26 @@ int roster_route_reload(struct req *rq, struct MHD_Connection *c, const struct r
 int roster_route_text(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
 int roster_route_json(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
 int roster_route_mcp(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+/* GET /v1/profiles/{id}/versions, .../versions/{digest}[/prompt] (http_versions.c) */
+int roster_route_versions(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_version(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+
+/* Helpers of http_routes.c that the other route modules share. */
+struct roster_param;
+/* Parses t's query against the parameters its route takes:
+ * ROSTER_ENOENT (a parameter it does not take), ROSTER_EINVAL (malformed),
+ * with why; answer either with roster_http_query_problem. */
+int roster_http_params(const struct roster_target *t, struct roster_param *p, size_t *n, char *buf,
+                       size_t cap, char *why, size_t why_cap);
+const char *roster_http_param(const struct roster_param *p, size_t n, const char *key);
+enum MHD_Result roster_http_query_problem(struct req *rq, struct MHD_Connection *c, int r,
+                                          const char *why);
+/* The quality the request's Accept gives type (0: not acceptable). */
+int roster_http_accept_quality(struct MHD_Connection *c, const char *type);
+enum MHD_Result roster_http_not_acceptable(struct req *rq, struct MHD_Connection *c,
+                                           const char *types);
+/* 404 profile_not_found for id, with the closest served ids. */
+enum MHD_Result roster_http_not_found(struct req *rq, struct MHD_Connection *c, const char *id);
 
 /* 1 when origin is listed in list (comma-separated, "*" for any; NULL or
  * "" lists none). */

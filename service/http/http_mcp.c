@@ -169,6 +169,31 @@ static int is_initialize(const json_t *msg)
     return m && strcmp(m, "initialize") == 0 && json_object_get(msg, "id");
 }
 
+/* An initialize answered by a core session that never enters the table:
+ * its error when the core refuses it (sent here, 1), else 0 (nothing sent)
+ * and only then may it take a place in the table, which can evict an idle
+ * session. The core decides what is valid; initialize is cheap to answer
+ * twice. */
+static int refused_initialize(struct req *rq, struct MHD_Connection *c, const json_t *msg,
+                              enum MHD_Result *r)
+{
+    struct roster_mcp_opts mo = {.server_version = rq->srv->cfg.server_version};
+    struct roster_mcp_session *tmp = NULL;
+    json_t *resp =
+        roster_mcp_session_new(&tmp, &mo) == 0 ? roster_mcp_handle(tmp, rq->snap, msg) : NULL;
+    roster_mcp_session_free(tmp);
+    if (resp && !json_object_get(resp, "error")) {
+        json_decref(resp);
+        return 0;
+    }
+    char *body = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+    json_decref(resp);
+    *r = body ? send_json(rq, c, MHD_HTTP_OK, body, NULL, NULL, NULL)
+              : fail(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, ROSTER_MCP_INTERNAL_ERROR,
+                     "Service Unavailable: out of memory");
+    return 1;
+}
+
 /* The answer to one message on s: 200 with the response, 202 without. */
 static enum MHD_Result answer(struct req *rq, struct MHD_Connection *c, struct mcp_sess *s,
                               const json_t *msg, int created)
@@ -224,7 +249,9 @@ static enum MHD_Result post(struct req *rq, struct MHD_Connection *c)
     enum MHD_Result r = MHD_NO;
     int created = 0;
     const char *sid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Mcp-Session-Id");
-    if (!sid && is_initialize(msg)) {
+    if (!sid && is_initialize(msg) && refused_initialize(rq, c, msg, &r)) {
+        /* answered: no session made, none evicted */
+    } else if (!sid && is_initialize(msg)) {
         int rc = roster_mcp_hub_create(h, &s);
         if (rc == ROSTER_EBUSY)
             r = fail(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, ROSTER_MCP_INTERNAL_ERROR,
@@ -251,9 +278,10 @@ static int parse_last(const char *v, uint64_t *out)
         return -1;
     uint64_t n = 0;
     for (; *v; v++) {
-        if (*v < '0' || *v > '9' || n > (UINT64_MAX - 9) / 10)
+        uint64_t d = (uint64_t)(*v - '0');
+        if (*v < '0' || *v > '9' || n > (UINT64_MAX - d) / 10)
             return -1;
-        n = n * 10 + (uint64_t)(*v - '0');
+        n = n * 10 + d;
     }
     *out = n;
     return 0;

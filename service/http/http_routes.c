@@ -322,6 +322,7 @@ int roster_route_profile(struct req *rq, struct MHD_Connection *c, const struct 
         return not_found(rq, c, id);
     if (!sp->ok)
         return invalid_profile(rq, c, sp);
+    rq->digest = sp->good_key;
     const char *warning = sp->stale ? sp->stale_warning : NULL;
     const char *fields[ROSTER_QUERY_MAX_FIELDS];
     size_t nf = 0;
@@ -495,6 +496,7 @@ static enum MHD_Result render_prompt(struct req *rq, struct MHD_Connection *c,
         return not_found(rq, c, t->id);
     if (!sp->ok)
         return invalid_profile(rq, c, sp);
+    rq->digest = sp->good_key;
     json_t *doc = NULL, *resolved = NULL, *problems = NULL;
     const char *code = NULL;
     char why[300];
@@ -700,4 +702,40 @@ enum MHD_Result roster_route(struct req *rq, struct MHD_Connection *c)
         return roster_send_problem(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "Not ready",
                                    "no snapshot is loaded yet", NULL);
     return (enum MHD_Result)rt->handler(rq, c, &t);
+}
+
+/* ---- shared with the other route modules (http_internal.h) ------------ */
+
+int roster_http_params(const struct roster_target *t, struct roster_param *p, size_t *n, char *buf,
+                       size_t cap, char *why, size_t why_cap)
+{
+    return parse_params(t, route_params(t), p, n, buf, cap, why, why_cap);
+}
+
+const char *roster_http_param(const struct roster_param *p, size_t n, const char *key)
+{
+    return param(p, n, key);
+}
+
+enum MHD_Result roster_http_query_problem(struct req *rq, struct MHD_Connection *c, int r,
+                                          const char *why)
+{
+    return query_problem(rq, c, r, why);
+}
+
+int roster_http_accept_quality(struct MHD_Connection *c, const char *type)
+{
+    return roster_accept_quality(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT), type);
+}
+
+enum MHD_Result roster_http_not_acceptable(struct req *rq, struct MHD_Connection *c,
+                                           const char *types)
+{
+    return not_acceptable(rq, c, types);
+}
+
+enum MHD_Result roster_http_not_found(struct req *rq, struct MHD_Connection *c, const char *id)
+{
+    return not_found(rq, c, id);
 }

@@ -51,12 +51,18 @@ int roster_common_headers(struct req *rq, struct MHD_Connection *c, struct MHD_R
     if (rq->snap)
         ok = ok && MHD_add_response_header(resp, "Roster-Generation", rq->snap->generation_text) ==
                        MHD_YES;
+    if (rq->digest) {
+        char d[80];
+        snprintf(d, sizeof(d), "sha256:%s", rq->digest);
+        ok = ok && MHD_add_response_header(resp, "Roster-Digest", d) == MHD_YES;
+    }
     const char *origin = cors_origin(rq, c);
     if (origin) {
         ok = ok && MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin) == MHD_YES;
         ok = ok && MHD_add_response_header(
                        resp, "Access-Control-Expose-Headers",
-                       "ETag, X-Request-Id, Warning, Roster-Generation, Mcp-Session-Id") == MHD_YES;
+                       "ETag, X-Request-Id, Warning, Roster-Generation, Roster-Digest, "
+                       "Mcp-Session-Id") == MHD_YES;
         ok = ok && MHD_add_response_header(resp, "Vary", "Origin") == MHD_YES;
     }
     if (rq->close || atomic_load(&rq->srv->draining))
@@ -126,9 +132,11 @@ static enum MHD_Result send_variant(struct req *rq, struct MHD_Connection *c,
     if (!resp)
         return MHD_NO;
     int ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) == MHD_YES &&
-             MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, rq->srv->cache_control) ==
-                 MHD_YES &&
-             MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding") == MHD_YES;
+             MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                     rq->cache_control ? rq->cache_control
+                                                       : rq->srv->cache_control) == MHD_YES &&
+             MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+                                     rq->vary ? rq->vary : "Accept-Encoding") == MHD_YES;
     if (ok && !not_modified)
         ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->ctype) == MHD_YES;
 
@@ -148,6 +156,12 @@ enum MHD_Result roster_send_rep(struct req *rq, struct MHD_Connection *c,
                                 const struct roster_rep *rep, const char *warning)
 {
     return send_variant(rq, c, rep, warning, NULL);
+}
+
+enum MHD_Result roster_send_rep_owned(struct req *rq, struct MHD_Connection *c,
+                                      struct roster_rep *rep, const char *warning)
+{
+    return send_variant(rq, c, rep, warning, rep);
 }
 
 static enum MHD_Result send_bytes(struct req *rq, struct MHD_Connection *c, unsigned status,

@@ -20,11 +20,15 @@
 #define MCP_ALLOW "GET, POST, DELETE, OPTIONS"
 
 static const char *const NO_PARAMS[] = {NULL};
+/* Path segments a target may have (the longest pattern has 6; the
+ * versions diff route to come, #16, has 7). */
+#define SEGS_MAX 7
 static const char *const LIST_PARAMS[] = {"category", "role",  "extends", "q",
                                           "fields",   "limit", "cursor",  NULL};
 static const char *const PROFILE_PARAMS[] = {"fields", "scope", NULL};
 static const char *const VIEW_PARAMS[] = {"scope", NULL};
 static const char *const DIAG_PARAMS[] = {"severity", NULL};
+static const char *const VERSIONS_PARAMS[] = {"limit", "cursor", NULL};
 
 static const struct roster_route ROUTES[] = {
     {ROSTER_ROUTE_PROFILES, "/v1/profiles", "profiles", GET_ALLOW, LIST_PARAMS,
@@ -34,6 +38,13 @@ static const struct roster_route ROUTES[] = {
     /* before {view}, which it shadows: GET and HEAD are the prompt view */
     {ROSTER_ROUTE_PROMPT, "/v1/profiles/{id}/prompt", "prompt", GET_POST_ALLOW, NO_PARAMS,
      ROSTER_ROUTE_SNAPSHOT | ROSTER_ROUTE_GET_POST | ROSTER_ROUTE_BODY, 4, roster_route_prompt},
+    /* before {view} too ("versions" is no view) */
+    {ROSTER_ROUTE_VERSIONS, "/v1/profiles/{id}/versions", "versions", GET_ALLOW, VERSIONS_PARAMS,
+     ROSTER_ROUTE_SNAPSHOT, 4, roster_route_versions},
+    {ROSTER_ROUTE_VERSION_PROFILE, "/v1/profiles/{id}/versions/{digest}", "version_profile",
+     GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 5, roster_route_version},
+    {ROSTER_ROUTE_VERSION_PROMPT, "/v1/profiles/{id}/versions/{digest}/prompt", "version_prompt",
+     GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 6, roster_route_version},
     {ROSTER_ROUTE_VIEW, "/v1/profiles/{id}/{view}", "view", GET_ALLOW, VIEW_PARAMS,
      ROSTER_ROUTE_SNAPSHOT, 4, roster_route_profile},
     {ROSTER_ROUTE_FACETS, "/v1/facets", "facets", GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 2,
@@ -131,6 +142,13 @@ static int match_route(const struct roster_route *rt, const char *const *seg, co
             if (decode_segment(seg[k], sl[k], out->id, sizeof(out->id), &out->id_len) < 0 ||
                 !roster_id_valid(out->id, out->id_len))
                 bad_id = 1;
+        } else if (plen == 8 && memcmp(p, "{digest}", 8) == 0) {
+            /* any segment: a malformed digest is the handler's 400 */
+            char *d = out->digest;
+            if (decode_segment(seg[k], sl[k], d, sizeof(out->digest), &out->digest_len) < 0) {
+                out->digest[0] = '\0';
+                out->digest_len = 0;
+            }
         } else if (plen == 6 && memcmp(p, "{view}", 6) == 0) {
             if (sl[k] == 0 ||
                 decode_segment(seg[k], sl[k], out->view, sizeof(out->view), &out->view_len) < 0)
@@ -156,15 +174,15 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
     }
     if (plen == 0 || raw[0] != '/')
         return;
-    /* Split into at most 5 segments (the longest pattern has 4). */
-    const char *seg[5];
-    size_t sl[5], n = 0;
+    /* Split into at most SEGS_MAX segments: no pattern has more. */
+    const char *seg[SEGS_MAX];
+    size_t sl[SEGS_MAX], n = 0;
     size_t i = 1;
     while (i <= plen) {
         size_t j = i;
         while (j < plen && raw[j] != '/')
             j++;
-        if (n == 5)
+        if (n == SEGS_MAX)
             return;
         seg[n] = raw + i;
         sl[n] = j - i;
@@ -183,14 +201,20 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
     }
     /* The id and view are the decoded segments of a match, and nothing
      * otherwise: a caller never sees a half-decoded id. */
+    int versioned =
+        out->route == ROSTER_ROUTE_VERSION_PROFILE || out->route == ROSTER_ROUTE_VERSION_PROMPT;
     if (out->route != ROSTER_ROUTE_PROFILE && out->route != ROSTER_ROUTE_PROMPT &&
-        out->route != ROSTER_ROUTE_VIEW) {
+        out->route != ROSTER_ROUTE_VIEW && out->route != ROSTER_ROUTE_VERSIONS && !versioned) {
         out->id_len = 0;
         out->id[0] = '\0';
     }
     if (out->route != ROSTER_ROUTE_VIEW) {
         out->view_len = 0;
         out->view[0] = '\0';
+    }
+    if (!versioned) {
+        out->digest_len = 0;
+        out->digest[0] = '\0';
     }
 }
 

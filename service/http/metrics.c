@@ -21,6 +21,7 @@ struct roster_metrics {
     atomic_ullong buckets[ROSTER_ROUTE_COUNT][NBUCKET + 1];
     atomic_ullong sum_us[ROSTER_ROUTE_COUNT];
     atomic_ullong reloads_ok, reloads_failed, dir_failures;
+    atomic_ullong history_ok, history_failed;
     _Atomic double last_reload;
 };
 
@@ -86,6 +87,11 @@ void roster_metrics_reload(struct roster_metrics *m, int ok, double unix_time)
 void roster_metrics_dir_failure(struct roster_metrics *m)
 {
     atomic_fetch_add(&m->dir_failures, 1);
+}
+
+void roster_metrics_history_write(struct roster_metrics *m, int ok)
+{
+    atomic_fetch_add(ok ? &m->history_ok : &m->history_failed, 1);
 }
 
 static int render_requests(const struct roster_metrics *m, struct roster_buf *o)
@@ -182,6 +188,11 @@ int roster_metrics_render(const struct roster_metrics *m, const struct roster_sn
                 "# TYPE roster_reloads_total counter\n"
                 "roster_reloads_total{result=\"success\"} %llu\n"
                 "roster_reloads_total{result=\"failure\"} %llu\n"
+                "# HELP roster_history_writes_total Versions written to the history store "
+                "(--history-dir) by result.\n"
+                "# TYPE roster_history_writes_total counter\n"
+                "roster_history_writes_total{result=\"ok\"} %llu\n"
+                "roster_history_writes_total{result=\"error\"} %llu\n"
                 "# HELP roster_profiles_dir_failures_total Times the profiles directory could "
                 "not be read.\n"
                 "# TYPE roster_profiles_dir_failures_total counter\n"
@@ -198,6 +209,7 @@ int roster_metrics_render(const struct roster_metrics *m, const struct roster_sn
                 "roster_build_info{version=\"%s\",revision=\"%s\"} 1\n",
                 s ? s->diag_counts[0] : 0, s ? s->diag_counts[1] : 0, s ? s->diag_counts[2] : 0,
                 atomic_load(&m->reloads_ok), atomic_load(&m->reloads_failed),
+                atomic_load(&m->history_ok), atomic_load(&m->history_failed),
                 atomic_load(&m->dir_failures), (double)atomic_load(&m->last_reload), ready ? 1 : 0,
                 ROSTER_VERSION, ROSTER_REVISION);
     return r;

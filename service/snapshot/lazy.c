@@ -11,6 +11,7 @@
 #include "roster_base.h"
 #include "roster_doc.h"
 #include "roster_index.h"
+#include "roster_json.h"
 #include "roster_resolve.h"
 #include "roster_text.h"
 
@@ -23,12 +24,17 @@ static const char *rep_name(int which)
                                            : roster_view_name((enum roster_view)which);
 }
 
+void roster_rep_tag(const char *key, int which, char hex[65])
+{
+    char in[160];
+    int n = snprintf(in, sizeof(in), "%.64s:%s", key, rep_name(which));
+    roster_sha256_hex(in, n > 0 ? (size_t)n : 0, hex);
+}
+
 /* 32 hex digits: the lineage digest and the representation's name. */
 void roster_sprofile_tag(const struct roster_sprofile *sp, int which, char hex[65])
 {
-    char in[160];
-    int n = snprintf(in, sizeof(in), "%s:%s", sp->key, rep_name(which));
-    roster_sha256_hex(in, n > 0 ? (size_t)n : 0, hex);
+    roster_rep_tag(sp->key, which, hex);
 }
 
 void roster_sprofile_etag(const struct roster_sprofile *sp, int which, int gz, char *out,
@@ -37,6 +43,13 @@ void roster_sprofile_etag(const struct roster_sprofile *sp, int which, int gz, c
     char hex[65];
     roster_sprofile_tag(sp, which, hex);
     snprintf(out, cap, "\"%.32s%s\"", hex, gz ? "-gz" : "");
+}
+
+int roster_sprofile_set_digest(const struct roster_sprofile *sp, json_t *o)
+{
+    char d[80];
+    snprintf(d, sizeof(d), "sha256:%s", sp->good_key);
+    return roster_json_set(o, "digest", json_string(d)) < 0 ? ROSTER_ENOMEM : 0;
 }
 
 int roster_snapshot_rep_json(struct roster_rep *r, const json_t *j, const char *tag)
@@ -49,8 +62,13 @@ int roster_snapshot_rep_json(struct roster_rep *r, const json_t *j, const char *
 json_t *roster_snapshot_profile(const struct roster_snapshot *s, const struct roster_sprofile *sp)
 {
     if (sp->stale_profile)
-        return json_incref(sp->stale_profile);
-    return sp->resolved ? roster_render_profile(sp->resolved, s->ix->diags) : NULL;
+        return json_incref(sp->stale_profile); /* with its last good digest */
+    json_t *o = sp->resolved ? roster_render_profile(sp->resolved, s->ix->diags) : NULL;
+    if (o && roster_sprofile_set_digest(sp, o) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 int roster_snapshot_template(const struct roster_snapshot *s, const struct roster_sprofile *sp,
@@ -121,38 +139,67 @@ static int other_views(const struct roster_sprofile *sp, const json_t *j, int do
     return 0;
 }
 
-static int render(void *vctx, int which, struct roster_rep *out)
+/* Representation `which` of a served, non-stale profile, rendered now
+ * into out: the one rendering path, for the cache (render) and for callers
+ * that must not fill it (roster_snapshot_render). A JSON view is cut from
+ * the whole profile object, which goes to *whole (a new reference) when
+ * whole is not NULL, so the cache can cut the other views from it too. */
+static int render_one(const struct roster_snapshot *s, const struct roster_sprofile *sp, int which,
+                      struct roster_rep *out, json_t **whole)
 {
-    struct render_ctx *x = vctx;
-    const struct roster_profile *p = x->sp->resolved;
+    const struct roster_profile *p = sp->resolved;
     char tag[65];
+    if (whole)
+        *whole = NULL;
     if (!p)
         return ROSTER_EINVAL; /* stale profiles are rendered at build */
-    roster_sprofile_tag(x->sp, which, tag);
-    if (which == ROSTER_VIEW_PROMPT || which == ROSTER_VIEW_SOURCE) {
-        int r =
-            which == ROSTER_VIEW_PROMPT
-                ? roster_rep_init(out, roster_profile_prompt(p), p->prompt_len, CT_MARKDOWN, tag)
-                : roster_rep_init(out, roster_strndup(p->doc->raw, p->doc->raw_len),
-                                  p->doc->raw_len, CT_MARKDOWN, tag);
-        if (r == 0)
-            atomic_fetch_add(&renders, 1);
-        return r;
-    }
-    json_t *j = which == ROSTER_REP_PROMPT_JSON ? roster_render_prompt(p)
-                                                : roster_snapshot_profile(x->s, x->sp);
+    roster_sprofile_tag(sp, which, tag);
+    if (which == ROSTER_VIEW_PROMPT)
+        return roster_rep_init(out, roster_profile_prompt(p), p->prompt_len, CT_MARKDOWN, tag);
+    if (which == ROSTER_VIEW_SOURCE)
+        return roster_rep_init(out, roster_strndup(p->doc->raw, p->doc->raw_len), p->doc->raw_len,
+                               CT_MARKDOWN, tag);
+    json_t *j =
+        which == ROSTER_REP_PROMPT_JSON ? roster_render_prompt(p) : roster_snapshot_profile(s, sp);
     json_t *part = j && is_view(which) ? roster_render_view(j, (enum roster_view)which) : NULL;
     int r = is_view(which) && !part ? ROSTER_ENOMEM
                                     : roster_snapshot_rep_json(out, part ? part : j, tag);
-    if (r == 0 && part)
+    json_decref(part);
+    if (r == 0 && whole && is_view(which))
+        *whole = j;
+    else
+        json_decref(j);
+    return r;
+}
+
+static int render(void *vctx, int which, struct roster_rep *out)
+{
+    struct render_ctx *x = vctx;
+    json_t *j = NULL;
+    int r = render_one(x->s, x->sp, which, out, &j);
+    if (r == 0 && j)
         r = other_views(x->sp, j, which);
     if (r < 0 && out->body)
         roster_rep_release(out);
     if (r == 0)
         atomic_fetch_add(&renders, 1);
-    json_decref(part);
     json_decref(j);
     return r;
+}
+
+int roster_snapshot_render(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                           int which, struct roster_rep *out)
+{
+    if (!sp->ok || sp->stale || !sp->cache || which < 0 || which >= ROSTER_REP_COUNT)
+        return ROSTER_EINVAL;
+    const struct roster_rep *have = roster_cache_peek(sp->cache, which);
+    if (have) {
+        char tag[65];
+        roster_sprofile_tag(sp, which, tag);
+        return roster_rep_init(out, roster_strndup(have->body, have->len), have->len, have->ctype,
+                               tag);
+    }
+    return render_one(s, sp, which, out, NULL);
 }
 
 int roster_snapshot_rep(const struct roster_snapshot *s, const struct roster_sprofile *sp,
@@ -162,6 +209,20 @@ int roster_snapshot_rep(const struct roster_snapshot *s, const struct roster_spr
         return ROSTER_EINVAL;
     struct render_ctx x = {.s = s, .sp = sp};
     return roster_cache_get(sp->cache, which, render, &x, out);
+}
+
+int roster_snapshot_version_rep(const struct roster_snapshot *s, const struct roster_sprofile *sp,
+                                int which, const struct roster_rep **out)
+{
+    if (!sp->ok || which < 0 || which >= ROSTER_REP_COUNT)
+        return ROSTER_ENOENT;
+    if (!sp->stale)
+        return roster_snapshot_rep(s, sp, which, out);
+    const struct roster_rep *r = sp->good_cache ? roster_cache_peek(sp->good_cache, which) : NULL;
+    if (!r)
+        return ROSTER_ENOENT;
+    *out = r;
+    return 0;
 }
 
 int roster_snapshot_prerender(const struct roster_snapshot *s, const _Atomic int *cancel)

@@ -10,8 +10,9 @@
 #include "roster_doc.h"
 #include "roster_snapshot.h"
 
-static const char *const SUMMARY_FIELDS[] = {
-    "id", "name", "category", "description", "version", "role", "extends", "lineage", "link", NULL};
+static const char *const SUMMARY_FIELDS[] = {"id",      "name",   "category", "description",
+                                             "version", "role",   "extends",  "lineage",
+                                             "link",    "digest", NULL};
 static const char *const PROFILE_FIELDS[] = {"id",
                                              "name",
                                              "category",
@@ -31,6 +32,7 @@ static const char *const PROFILE_FIELDS[] = {"id",
                                              "source",
                                              "diagnostics",
                                              "stale",
+                                             "digest",
                                              NULL};
 
 static int in_list(const char *name, const char *const *list)
@@ -171,10 +173,8 @@ int roster_cursor_encode(const char *id, char *out, size_t cap)
     return 0;
 }
 
-int roster_cursor_decode(const char *cursor, char *out, size_t cap)
+int roster_cursor_decode_text(const char *cursor, char *out, size_t cap, size_t *len)
 {
-    /* decoded into a buffer of our own: out is written only on success */
-    char id[ROSTER_ID_MAX_BUF];
     size_t n = strlen(cursor), k = 0;
     unsigned v = 0, bits = 0;
     if (n == 0 || n % 4 == 1)
@@ -187,13 +187,23 @@ int roster_cursor_decode(const char *cursor, char *out, size_t cap)
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (k + 1 >= sizeof(id) || k + 1 >= cap)
+            if (k + 1 >= cap)
                 return ROSTER_EINVAL;
-            id[k++] = (char)((v >> bits) & 0xFF);
+            out[k++] = (char)((v >> bits) & 0xFF);
         }
     }
-    id[k] = '\0';
-    if (!roster_id_valid(id, k))
+    out[k] = '\0';
+    *len = k;
+    return 0;
+}
+
+int roster_cursor_decode(const char *cursor, char *out, size_t cap)
+{
+    /* decoded into a buffer of our own: out is written only on success */
+    char id[ROSTER_ID_MAX_BUF];
+    size_t k = 0;
+    if (roster_cursor_decode_text(cursor, id, cap < sizeof(id) ? cap : sizeof(id), &k) < 0 ||
+        !roster_id_valid(id, k))
         return ROSTER_EINVAL;
     memcpy(out, id, k + 1);
     return 0;

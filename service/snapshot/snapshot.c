@@ -15,6 +15,7 @@
 #include "roster_diag.h"
 #include "roster_doc.h"
 #include "roster_index.h"
+#include "roster_json.h"
 #include "roster_scan.h"
 #include "roster_map.h"
 #include "roster_render.h"
@@ -22,10 +23,6 @@
 #include "roster_template.h"
 #include "roster_text.h"
 #include "snapshot_internal.h"
-
-/* The version of what the renderer makes of the same files: part of every
- * lineage digest, so an upgrade that renders differently changes ETags. */
-#define RENDER_FORMAT "roster-render/2"
 
 static int haystack_add(struct roster_buf *b, const char *s, size_t n)
 {
@@ -109,7 +106,7 @@ static int lineage_key(struct roster_sprofile *sp, const struct roster_profile *
 {
     struct roster_buf b;
     roster_buf_init(&b, (size_t)16 << 20);
-    int r = roster_buf_printf(&b, "%s\nstrict=%d\n", RENDER_FORMAT, strict);
+    int r = roster_buf_printf(&b, "%s\nstrict=%d\n", ROSTER_RENDER_FORMAT, strict);
     for (size_t c = 0; r == 0 && c < p->nchain; c++)
         r = roster_buf_printf(&b, "%s\n%s\n", p->chain[c]->relpath, p->chain[c]->sha256);
     char *diags = r == 0 ? json_dumps(sp->diagnostics, JSON_COMPACT) : NULL;
@@ -152,8 +149,28 @@ static int set_parents(struct roster_sprofile *sp, struct roster_doc **parents, 
     return 0;
 }
 
+/* The version's files and since when this process has served it: kept
+ * from the previous snapshot while the digest is the same (the history
+ * store and GET .../versions report them). */
+static int version_files(struct roster_sprofile *sp, const struct roster_profile *p,
+                         const struct roster_sprofile *old, double now)
+{
+    if (old && old->ok && old->lineage_files && strcmp(old->good_key, sp->good_key) == 0) {
+        sp->lineage_files = json_incref(old->lineage_files);
+        sp->first_seen = old->first_seen;
+        return 0;
+    }
+    sp->first_seen = now;
+    sp->lineage_files = json_array();
+    int r = sp->lineage_files ? 0 : ROSTER_ENOMEM;
+    for (size_t c = 0; r == 0 && c < p->nchain; c++)
+        r = roster_json_push(sp->lineage_files, json_pack("{s:s,s:s}", "path", p->chain[c]->relpath,
+                                                          "sha256", p->chain[c]->sha256));
+    return r < 0 ? ROSTER_ENOMEM : 0;
+}
+
 static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p, int strict,
-                    const struct roster_sprofile *old)
+                    const struct roster_sprofile *old, double now)
 {
     sp->ok = 1;
     sp->resolved = p;
@@ -166,6 +183,8 @@ static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p, 
     else if (r == 0)
         r = lineage_key(sp, p, strict);
     memcpy(sp->good_key, sp->key, sizeof(sp->key));
+    if (r == 0)
+        r = version_files(sp, p, old, now);
     if (r < 0)
         return r;
     /* the same lineage: the same summary, search text and rendered bytes */
@@ -177,7 +196,7 @@ static int build_ok(struct roster_sprofile *sp, const struct roster_profile *p, 
     }
     sp->summary = roster_render_summary_of(p);
     sp->cache = roster_cache_new();
-    r = sp->summary && sp->cache ? 0 : ROSTER_ENOMEM;
+    r = sp->summary && sp->cache ? roster_sprofile_set_digest(sp, sp->summary) : ROSTER_ENOMEM;
     return r == 0 ? haystack_resolved(sp, p) : r;
 }
 
@@ -215,12 +234,31 @@ static int stale_reps(const struct roster_snapshot *prev, const struct roster_sp
     return r;
 }
 
+/* The cache of the last good version of old (old's own, or the one it
+ * kept when it went stale) with the representations a client can pin by
+ * its digest (GET .../versions/{digest}: the profile and the prompt, as
+ * Markdown and JSON) rendered: the same bytes as when it was current. */
+static struct roster_cache *good_cache_of(const struct roster_snapshot *prev,
+                                          const struct roster_sprofile *old)
+{
+    if (old->stale)
+        return roster_cache_ref(old->good_cache);
+    static const int pinned[] = {ROSTER_VIEW_PROFILE, ROSTER_VIEW_PROMPT, ROSTER_REP_PROMPT_JSON};
+    const struct roster_rep *rep;
+    for (size_t k = 0; k < sizeof(pinned) / sizeof(pinned[0]); k++)
+        if (roster_snapshot_rep(prev, old, pinned[k], &rep) < 0)
+            return NULL;
+    return roster_cache_ref(old->cache);
+}
+
 /* Last known good: serve the previous version, stale, with new diagnostics. */
 static int build_stale(struct roster_sprofile *sp, const struct roster_snapshot *prev,
                        const struct roster_sprofile *old)
 {
     sp->ok = 1;
     sp->stale = 1;
+    sp->lineage_files = json_incref(old->lineage_files);
+    sp->first_seen = old->first_seen;
     /* a copy of the last good object (never parsed back from its bytes:
      * jansson's parser drops characters when memory runs out) */
     json_t *was = roster_snapshot_profile(prev, old);
@@ -254,17 +292,21 @@ static int build_stale(struct roster_sprofile *sp, const struct roster_snapshot 
     if (r == 0) {
         sp->summary = roster_render_summary(profile);
         sp->cache = roster_cache_new();
-        r = sp->summary && sp->cache ? 0 : ROSTER_ENOMEM;
+        r = sp->summary && sp->cache ? roster_sprofile_set_digest(sp, sp->summary) : ROSTER_ENOMEM;
     }
     if (r == 0)
         r = haystack_rendered(sp, profile);
     if (r == 0)
         r = stale_reps(prev, old, sp, profile);
     /* POST .../prompt renders with the last good template: made now, while
-     * the last good resolution is alive, and kept with its cache */
+     * the last good resolution is alive, and kept with its cache, which
+     * also serves the last good version by its digest */
     const struct roster_template *t = NULL;
-    if (r == 0 && roster_snapshot_template(prev, old, &t) == 0)
-        sp->good_cache = roster_cache_ref(old->good_cache ? old->good_cache : old->cache);
+    if (r == 0) {
+        (void)roster_snapshot_template(prev, old, &t); /* none: POST answers 500 */
+        sp->good_cache = good_cache_of(prev, old);
+        r = sp->good_cache ? 0 : ROSTER_ENOMEM;
+    }
     sp->stale_profile = profile;
     return r < 0 ? r : 0;
 }
@@ -439,6 +481,9 @@ static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
                           struct roster_resolution *res, const struct roster_snapshot *prev,
                           int strict)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double now = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0; /* ms */
     s->profiles = roster_calloc(ix->ndocs ? ix->ndocs : 1, sizeof(*s->profiles));
     if (!s->profiles)
         return ROSTER_ENOMEM;
@@ -457,7 +502,7 @@ static int build_profiles(struct roster_snapshot *s, struct roster_index *ix,
         const struct roster_sprofile *old =
             prev ? roster_snapshot_find(prev, d->id, strlen(d->id)) : NULL;
         if (res->profiles[i].ok) {
-            r = build_ok(sp, &res->profiles[i], strict, old);
+            r = build_ok(sp, &res->profiles[i], strict, old, now);
             s->carried += old && sp->cache == old->cache;
         } else if (old && old->ok && strcmp(old->file, d->relpath) == 0) {
             r = build_stale(sp, prev, old);
@@ -504,6 +549,7 @@ int roster_snapshot_build(struct roster_snapshot **out, const struct roster_snap
         return roster_error_set(err, ROSTER_ENOMEM, NULL, 0, 0, "out of memory");
     s->refs = 1;
     s->generation = opts->generation;
+    s->strict_markdown = opts->strict_markdown;
     snprintf(s->generation_text, sizeof(s->generation_text), "%llu",
              (unsigned long long)opts->generation);
     int r = roster_scan(&ix, opts->dir, &so, err);
@@ -555,7 +601,7 @@ static void sprofile_release(struct roster_sprofile *sp)
 {
     char *strings[] = {sp->id, sp->file, sp->source_sha256,
                        sp->stale_warning}; /* the haystack is the cache's */
-    json_t *trees[] = {sp->summary, sp->stale_profile, sp->diagnostics};
+    json_t *trees[] = {sp->summary, sp->stale_profile, sp->diagnostics, sp->lineage_files};
     for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
         roster_free(strings[k]);
     for (size_t k = 0; k < sizeof(trees) / sizeof(trees[0]); k++)

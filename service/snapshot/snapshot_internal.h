@@ -4,6 +4,11 @@
 
 #include "roster_snapshot.h"
 
+/* The version of what the renderer makes of the same files: part of every
+ * lineage digest, so an upgrade that renders differently changes ETags
+ * (and is written into every history file). */
+#define ROSTER_RENDER_FORMAT "roster-render/2"
+
 struct roster_diags;
 struct roster_index;
 typedef struct json_t json_t;
@@ -16,6 +21,9 @@ int roster_snapshot_build_aliases(struct roster_snapshot *s, const struct roster
 
 /* The 64-hex tag of representation `which` of sp (lazy.c): its ETag. */
 void roster_sprofile_tag(const struct roster_sprofile *sp, int which, char hex[65]);
+/* Sets "digest": "sha256:<the last good lineage digest>" in o (a profile
+ * object or a list summary); the same on every machine and generation. */
+int roster_sprofile_set_digest(const struct roster_sprofile *sp, json_t *o);
 /* A JSON representation of j (compact, newline) with that tag. */
 int roster_snapshot_rep_json(struct roster_rep *r, const json_t *j, const char *tag);
 /* The cache owns the profile's search text from now on (set once, before

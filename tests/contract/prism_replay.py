@@ -23,7 +23,14 @@ components/responses/MethodNotAllowed.
 
 Event streams go through the strict proxy too; Prism only answers when a
 stream ends, so they are opened first and ended last, by stopping rosterd
-(SIGTERM to ROSTERD_PID), after a reload has produced events.
+(SIGTERM to ROSTERD_PID), after a reload has produced events. The MCP
+session stream (GET /mcp) is opened the same way, after a subscription to a
+profile the reload changes, and ended by DELETE /mcp (which ends its stream).
+
+/mcp (MCP, JSON-RPC over Streamable HTTP): a body that is not JSON cannot
+go through Prism (it answers that itself) and 413 cannot either (Prism
+forwards the body re-serialized); tests/http/test_mcp_http.py checks both
+against the contract, and 401 (a server with --mcp-token-file) and 503.
 
 Environment: CONTRACT_SPEC, PRISM_STRICT, PRISM_LENIENT (base URLs),
 ROSTERD_URL, ROSTERD_PID, ADMIN_TOKEN, PROFILES_DIR (the server's copy),
@@ -269,13 +276,13 @@ ERR = COMMON + [header("Cache-Control", "no-store"), header("Content-Type", r"ap
 class Stream(threading.Thread):
     """GET /v1/events through the strict proxy; Prism answers when it ends."""
 
-    def __init__(self, name, headers):
+    def __init__(self, name, headers, path="/v1/events"):
         super().__init__(daemon=True)
-        self.name_, self.headers, self.resp, self.error = name, headers, None, None
+        self.name_, self.headers, self.resp, self.error, self.path = name, headers, None, None, path
 
     def run(self):
         try:
-            self.resp = send(STRICT, "GET", "/v1/events", self.headers, timeout=90)
+            self.resp = send(STRICT, "GET", self.path, self.headers, timeout=90)
         except requests.RequestException as e:
             self.error = e
 
@@ -347,6 +354,188 @@ def check_stream(s, expect_first=None):
     return frames
 
 
+
+# ----------------------------------------------------------------- mcp
+MCP_ACCEPT = "application/json, text/event-stream"
+MCP_JSON = ERR[:2] + [header("Cache-Control", "no-store"), header("Content-Type", "application/json")]
+
+
+def rpc(method, id_=None, params=None):
+    m = {"jsonrpc": "2.0", "method": method}
+    if id_ is not None:
+        m["id"] = id_
+    if params is not None:
+        m["params"] = params
+    return json.dumps(m)
+
+
+def mcp_headers(sid=None, **extra):
+    h = {"Content-Type": "application/json", "Accept": MCP_ACCEPT}
+    if sid:
+        h["Mcp-Session-Id"] = sid
+    h.update(extra)
+    return h
+
+
+def rpc_error(code_, id_=None):
+    """The body is a JSON-RPC error with that code (and id)."""
+    return json_is(lambda d: d.get("jsonrpc") == "2.0" and d.get("id") == id_ and d["error"]["code"] == code_,
+                   f"JSON-RPC error {code_} with id {id_!r}")
+
+
+def rpc_result(id_, pred=lambda res: True, what="result"):
+    return json_is(lambda d: d.get("id") == id_ and "error" not in d and pred(d["result"]), what)
+
+
+def mcp_open():
+    """A session subscribed to ct-child (the reload below changes it), and
+    its stream through the strict proxy, open until mcp_close."""
+    init = rpc("initialize", 1, {"protocolVersion": "2025-11-25", "capabilities": {},
+                                 "clientInfo": {"name": "contract", "version": "1"}})
+    r = ok("POST", "/mcp", 200, headers=mcp_headers(), data=init, name="POST /mcp initialize -> 200 + Mcp-Session-Id",
+           checks=MCP_JSON + [header("Mcp-Session-Id", "[0-9a-f]{32}"),
+                              rpc_result(1, lambda res: res["protocolVersion"] == "2025-11-25"
+                                         and res["serverInfo"]["name"] == "rosterd", "InitializeResult")])
+    sid = r.headers.get("Mcp-Session-Id") if r is not None else None
+    if not sid:  # (that case failed) the other cases still run, on a session made directly
+        sid = send(DIRECT, "POST", "/mcp", mcp_headers(), data=init).headers.get("Mcp-Session-Id")
+    if not sid:
+        return None, None
+    ok("POST", "/mcp", 202, headers=mcp_headers(sid), data=rpc("notifications/initialized"),
+       name="POST /mcp notification -> 202", checks=[lambda r: None if r.content == b"" else "a body"])
+    ok("POST", "/mcp", 200, headers=mcp_headers(sid), data=rpc("resources/subscribe", 2,
+                                                               {"uri": "roster://profiles/ct-child"}),
+       name="POST /mcp resources/subscribe", checks=MCP_JSON + [rpc_result(2, lambda res: res == {})])
+    stream = Stream("MCP session stream", {"Accept": "text/event-stream", "Mcp-Session-Id": sid}, path="/mcp")
+    stream.start()
+    return sid, stream
+
+
+def mcp_cases(sid):
+    """Every other answer of /mcp (the session of mcp_open stays open)."""
+    if sid is None:
+        record(False, "mcp cases", "no session")
+        return
+    h = mcp_headers(sid)
+    ok("POST", "/mcp", 200, headers=h, data=rpc("ping", "p-1"), name="POST /mcp ping -> 200 {}",
+       checks=MCP_JSON + [no_header("Mcp-Session-Id"), rpc_result("p-1", lambda res: res == {})])
+    ok("POST", "/mcp", 200, headers=dict(h, **{"MCP-Protocol-Version": "2025-11-25"}), data=rpc("prompts/list", 3),
+       name="POST /mcp prompts/list (MCP-Protocol-Version as negotiated)",
+       checks=MCP_JSON + [rpc_result(3, lambda res: any(p["name"] == "ct-template" for p in res["prompts"]))])
+    ok("POST", "/mcp", 200, headers=h, data=rpc("prompts/get", 4, {"name": "ct-template", "arguments": {"task": "t"}}),
+       name="POST /mcp prompts/get",
+       checks=MCP_JSON + [rpc_result(4, lambda res: res["messages"][0]["content"]["text"].endswith(
+           "Do this: t, in Go."))])
+    ok("POST", "/mcp", 200, headers=h, data=rpc("resources/read", 5, {"uri": "roster://profiles/nobody"}),
+       name="POST /mcp resources/read unknown -> 200 with error -32002", checks=MCP_JSON + [rpc_error(-32002, 5)])
+    ok("POST", "/mcp", 200, headers=h, data=rpc("tools/list", 6),
+       name="POST /mcp unknown method -> 200 with error -32601", checks=MCP_JSON + [rpc_error(-32601, 6)])
+    ok("POST", "/mcp", 200, headers=h, data=rpc("prompts/get", 7, {"name": "ct-template", "arguments": {"nope": "x"}}),
+       name="POST /mcp prompts/get invalid arguments -> 200 with error -32602",
+       checks=MCP_JSON + [rpc_error(-32602, 7), json_is(lambda d: d["error"]["data"]["reason"] == "invalid_arguments",
+                                                        "error.data")])
+    ok("POST", "/mcp", 202, headers=h, data=json.dumps({"jsonrpc": "2.0", "id": 99, "result": {}}),
+       name="POST /mcp a client's response -> 202")
+    ok("POST", "/mcp", 400, headers=mcp_headers(), data=rpc("ping", 8), name="POST /mcp without Mcp-Session-Id -> 400",
+       checks=MCP_JSON + [rpc_error(-32600)])
+    ok("POST", "/mcp", 404, headers=mcp_headers("0" * 32), data=rpc("ping", 9), name="POST /mcp unknown session -> 404",
+       checks=MCP_JSON + [rpc_error(-32001)])
+    ok("POST", "/mcp", 400, headers=dict(h, **{"MCP-Protocol-Version": "2025-06-18"}), data=rpc("ping", 10),
+       name="POST /mcp MCP-Protocol-Version other than negotiated -> 400", checks=MCP_JSON + [rpc_error(-32600)])
+    ok("POST", "/mcp", 403, headers=mcp_headers(Origin="http://evil.example"), data=rpc("ping", 11),
+       name="POST /mcp foreign Origin -> 403", checks=MCP_JSON + [rpc_error(-32600)])
+    ok("POST", "/mcp", 200, headers=dict(h, Origin="http://localhost:6274"), data=rpc("ping", 12),
+       name="POST /mcp Origin localhost (server on loopback) -> 200", checks=MCP_JSON + [rpc_result(12)])
+    ok("POST", "/mcp", 200, headers=mcp_headers(), data=json.dumps({"jsonrpc": "2.0", "id": 13, "method": "initialize",
+                                                                    "params": {}}),
+       name="POST /mcp failed initialize -> 200 with error, no session",
+       checks=MCP_JSON + [no_header("Mcp-Session-Id"), rpc_error(-32602, 13)])
+    ok("POST", "/mcp?x=1", 400, headers=h, data=rpc("ping", 14), name="POST /mcp?x=1 -> 400 unknown_parameter",
+       checks=ERR + [code("unknown_parameter")])
+    bad("POST", "/mcp", 400, "a batch (array)", headers=h, data=json.dumps([json.loads(rpc("ping", 15))]),
+        checks=MCP_JSON + [rpc_error(-32600)])
+    bad("POST", "/mcp", 400, "not an object", headers=h, data="42", checks=MCP_JSON + [rpc_error(-32600)])
+    bad("POST", "/mcp", 200, "no jsonrpc member", headers=h, data=json.dumps({"id": 16, "method": "ping"}),
+        checks=MCP_JSON + [rpc_error(-32600, 16)])
+    bad("POST", "/mcp", 400, "MCP-Protocol-Version enum", headers=dict(h, **{"MCP-Protocol-Version": "2024-11-05"}),
+        data=rpc("ping", 17), checks=MCP_JSON + [rpc_error(-32600)])
+    bad("POST", "/mcp", 406, "Accept pattern", headers=dict(h, Accept="text/html"), data=rpc("ping", 18),
+        checks=MCP_JSON + [rpc_error(-32600)])
+    bad("POST", "/mcp", 415, "Content-Type not declared", headers=dict(h, **{"Content-Type": "text/plain"}),
+        data=rpc("ping", 19), checks=ERR + [code("unsupported_media_type")])
+    bad("POST", "/mcp", 404, "Mcp-Session-Id pattern", headers=mcp_headers("not-a-session"), data=rpc("ping", 20),
+        checks=MCP_JSON + [rpc_error(-32001)])
+    # not here: a body that is not JSON (Prism answers it itself) and 413 (Prism
+    # re-serializes the body): tests/http/test_mcp_http.py
+    stream = {"Accept": "text/event-stream"}
+    ok("GET", "/mcp", 404, headers=dict(stream, **{"Mcp-Session-Id": "f" * 32}), name="GET /mcp unknown session -> 404",
+       checks=MCP_JSON + [rpc_error(-32001)])
+    bad("GET", "/mcp", 400, "no Mcp-Session-Id", headers=stream, checks=MCP_JSON + [rpc_error(-32600)])
+    bad("GET", "/mcp", 406, "Accept pattern", headers={"Accept": "application/json", "Mcp-Session-Id": sid},
+        checks=MCP_JSON + [rpc_error(-32600)])
+    bad("GET", "/mcp", 400, "Last-Event-ID pattern", headers=dict(stream, **{"Mcp-Session-Id": sid,
+                                                                               "Last-Event-ID": "abc"}),
+        checks=MCP_JSON + [rpc_error(-32600)])
+    ok("GET", "/mcp?x=1", 400, headers=dict(stream, **{"Mcp-Session-Id": sid}),
+       name="GET /mcp?x=1 -> 400 unknown_parameter", checks=ERR + [code("unknown_parameter")])
+    bad("DELETE", "/mcp", 400, "no Mcp-Session-Id", checks=MCP_JSON + [rpc_error(-32600)])
+    ok("DELETE", "/mcp", 404, headers={"Mcp-Session-Id": "0" * 32}, name="DELETE /mcp unknown session -> 404",
+       checks=MCP_JSON + [rpc_error(-32001)])
+    # a second session, ended at once
+    r = send(DIRECT, "POST", "/mcp", mcp_headers(), data=rpc("initialize", 1, {"protocolVersion": "2025-06-18"}))
+    other = r.headers.get("Mcp-Session-Id", "0" * 32)
+    ok("DELETE", "/mcp", 204, headers={"Mcp-Session-Id": other, "MCP-Protocol-Version": "2025-06-18"},
+       name="DELETE /mcp -> 204", checks=COMMON + [header("Cache-Control", "no-store")])
+    ok("POST", "/mcp", 404, headers=mcp_headers(other), data=rpc("ping", 21), name="POST /mcp after DELETE -> 404",
+       checks=MCP_JSON + [rpc_error(-32001)])
+    ok("OPTIONS", "/mcp", 204, checks=[header("Allow", "GET, POST, DELETE, OPTIONS")])
+    undeclared("HEAD", "/mcp", "GET, POST, DELETE, OPTIONS")
+    undeclared("PUT", "/mcp", "GET, POST, DELETE, OPTIONS")
+
+
+def mcp_close(sid, stream):
+    """DELETE ends the session and its stream; then what the stream carried
+    is validated (Prism validated the answer as a whole)."""
+    if sid is None:
+        return
+    ok("DELETE", "/mcp", 204, headers={"Mcp-Session-Id": sid}, name="DELETE /mcp (ends the open stream)")
+    stream.join(30)
+    name = "GET /mcp via Prism (session stream)"
+    r = stream.resp
+    if stream.error or r is None:
+        record(False, name, f"no answer: {stream.error}")
+        return
+    why = []
+    v = violations(r)
+    if v:
+        why.append("Prism: " + json.dumps(v)[:800])
+    if r.status_code != 200:
+        record(False, name, f"status {r.status_code}: {r.text[:200]}")
+        return
+    COVERED.add(("/mcp", "get"))
+    why += run_checks(r, [header("Mcp-Session-Id", sid), header("Cache-Control", "no-store"),
+                          header("X-Accel-Buffering", "no")])
+    media = SPEC["paths"]["/mcp"]["get"]["responses"]["200"]["content"]["text/event-stream"]
+    retry, frames = parse_sse(r.text)
+    if retry != "2000":
+        why.append(f"retry {retry!r}")
+    updated = []
+    for n, f in enumerate(frames, 1):
+        if f.get("id") != str(n) or set(f) != {"id", "data"}:
+            why.append(f"frame {n}: {f}")
+            continue
+        try:
+            data = json.loads(f["data"])
+        except ValueError:
+            why.append(f"frame {n}: data is not JSON")
+            continue
+        why += [f"frame {n}: {m}" for m in validate(data, media["schema"]["x-sse-data"])]
+        if data.get("method") == "notifications/resources/updated":
+            updated.append(data["params"]["uri"])
+    if updated != ["roster://profiles/ct-child"]:
+        why.append(f"resources/updated for {updated}, expected ct-child once")
+    record(not why, name + f": {len(frames)} messages", "; ".join(why))
+
 # ----------------------------------------------------------------- the cases
 def main():
     other_boot = "000000000000-1"
@@ -355,6 +544,7 @@ def main():
                                                         "Last-Event-ID": other_boot})]
     for s in streams:
         s.start()
+    mcp_sid, mcp_stream = mcp_open()
 
     # --- list, filters, paging
     r = ok("GET", "/v1/profiles", 200, checks=COMMON + [header("ETag", r'"[0-9a-f]{32}"'),
@@ -572,6 +762,9 @@ def main():
     undeclared("GET", "/v1/admin/reload", "POST, OPTIONS")
     undeclared("PATCH", "/v1/admin/reload", "POST, OPTIONS")
 
+    # --- mcp
+    mcp_cases(mcp_sid)
+
     # --- admin
     bad("POST", "/v1/admin/reload", 401, "no bearer token", checks=ERR + [code("unauthorized"),
                                                                          header("WWW-Authenticate", "Bearer.*")])
@@ -603,8 +796,9 @@ def main():
                        and d["profiles"]["invalid"] == 1
                        and d["profiles"]["served"] + d["profiles"]["stale"] == listed, "counts")])
 
-    # --- end the streams: stop rosterd, then validate what they carried
+    # --- end the streams: the MCP session's by DELETE, the others by stopping rosterd
     time.sleep(0.5)
+    mcp_close(mcp_sid, mcp_stream)
     os.kill(ROSTERD_PID, signal.SIGTERM)
     for s in streams:
         s.join(40)

@@ -215,7 +215,9 @@ def test_cors_allowed_origin(cors_server):
         for path in ("/v1/profiles", "/v1/profiles/fx-leaf", "/health", "/v1/profiles/nope"):
             r = api.get(path, headers={"Origin": origin})
             assert r.headers["Access-Control-Allow-Origin"] == origin
-            assert r.headers["Access-Control-Expose-Headers"] == "ETag, X-Request-Id, Warning, Roster-Generation, Mcp-Session-Id"
+            assert r.headers["Access-Control-Expose-Headers"] == (
+                "ETag, X-Request-Id, Warning, Roster-Generation, Roster-Digest, Mcp-Session-Id"
+            )
             assert "Origin" in r.headers["Vary"]
     api.close()
 

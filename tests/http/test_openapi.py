@@ -96,12 +96,39 @@ def test_spec_refs_resolve_and_ids_unique():
     assert len(ids) == len(set(ids))
 
 
+def test_every_example_is_valid_against_its_schema():
+    """A client generated from the contract learns from its examples: each one
+    must be a valid instance of the schema next to it."""
+    bad = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            if isinstance(node.get("examples"), dict) and "schema" in node:
+                for name, ex in node["examples"].items():
+                    if isinstance(ex, dict) and "value" in ex:
+                        try:
+                            SPEC.validate(ex["value"], node["schema"])
+                        except Exception as e:  # jsonschema's ValidationError
+                            bad.append(f"{where} {name}: {str(e).splitlines()[0][:200]}")
+            for k, v in node.items():
+                walk(v, f"{where}/{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}/{i}")
+
+    walk(SPEC.doc["paths"], "paths")
+    walk(SPEC.doc["components"], "components")
+    assert not bad, "\n".join(bad)
+
+
 def test_spec_documents_every_route_and_status():
     paths = set(SPEC.doc["paths"])
     views = ["role", "competencies", "work-patterns", "tool-priorities", "output-standards", "anti-patterns",
              "sections", "lineage", "variables", "prompt", "source"]
     want = {"/v1/profiles", "/v1/profiles/{id}", "/v1/facets", "/v1/diagnostics", "/v1/events",
-            "/v1/admin/reload", "/openapi.yaml", "/health", "/ready", "/metrics", "/version"}
+            "/v1/admin/reload", "/openapi.yaml", "/health", "/ready", "/metrics", "/version", "/mcp",
+            "/v1/profiles/{id}/versions", "/v1/profiles/{id}/versions/{digest}",
+            "/v1/profiles/{id}/versions/{digest}/prompt"}
     want |= {f"/v1/profiles/{{id}}/{v}" for v in views}
     assert paths == want
     statuses = set()
@@ -113,6 +140,7 @@ def test_spec_documents_every_route_and_status():
         if tpl != "/v1/admin/reload":
             assert "get" in item, tpl
     assert set(SPEC.doc["paths"]["/v1/admin/reload"]) == {"post", "options"}
+    assert set(SPEC.doc["paths"]["/mcp"]) == {"post", "get", "delete", "options"}
     prompt = SPEC.doc["paths"]["/v1/profiles/{id}/prompt"]["get"]["responses"]["200"]["content"]
     assert {"text/markdown; charset=utf-8", "application/json"} <= set(prompt)
     events = SPEC.doc["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]

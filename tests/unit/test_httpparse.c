@@ -121,6 +121,75 @@ START_TEST(targets)
 }
 END_TEST
 
+START_TEST(version_targets)
+{
+    static const char hex[] = "878c299500b1985cf0591514762e7d453555dd4377fce4b6f244afd19c5f8b44";
+    char raw[400], want[80];
+    /* the list: before {view}, which "versions" would otherwise be */
+    struct roster_target t = parse("/v1/profiles/base/versions?limit=2");
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSIONS);
+    expect_slice(t.id, t.id_len, "base");
+    ck_assert_uint_eq(t.view_len, 0);
+    ck_assert_uint_eq(t.digest_len, 0);
+    expect_slice(t.query, t.query_len, "limit=2");
+    ck_assert_int_eq(parse("/v1/profiles/base/version").route, ROSTER_ROUTE_VIEW);
+    ck_assert_int_eq(parse("/v1/profiles/base/versionsx").route, ROSTER_ROUTE_VIEW);
+    /* one version, and its prompt; the digest is kept as sent (decoded) */
+    snprintf(raw, sizeof(raw), "/v1/profiles/worker-sre/versions/sha256:%s", hex);
+    snprintf(want, sizeof(want), "sha256:%s", hex);
+    t = parse(raw);
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSION_PROFILE);
+    expect_slice(t.id, t.id_len, "worker-sre");
+    expect_slice(t.digest, t.digest_len, want);
+    ck_assert_str_eq(t.digest, want);
+    ck_assert_uint_eq(t.view_len, 0);
+    snprintf(raw, sizeof(raw), "/v1/profiles/worker-sre/versions/sha256%%3A%s/prompt?x", hex);
+    t = parse(raw);
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSION_PROMPT);
+    expect_slice(t.id, t.id_len, "worker-sre");
+    expect_slice(t.digest, t.digest_len, want);
+    expect_slice(t.query, t.query_len, "x");
+    snprintf(raw, sizeof(raw), "/v1/profiles/a/versions/%s", hex);
+    t = parse(raw);
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSION_PROFILE);
+    expect_slice(t.digest, t.digest_len, hex);
+    /* any segment routes (a malformed digest is the handler's 400); one that
+     * cannot be decoded or kept arrives empty */
+    t = parse("/v1/profiles/a/versions/nonsense");
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSION_PROFILE);
+    expect_slice(t.digest, t.digest_len, "nonsense");
+    t = parse("/v1/profiles/a/versions/");
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSION_PROFILE);
+    ck_assert_uint_eq(t.digest_len, 0);
+    t = parse("/v1/profiles/a/versions/ab%00cd/prompt");
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSION_PROMPT);
+    ck_assert_uint_eq(t.digest_len, 0);
+    ck_assert_str_eq(t.digest, "");
+    snprintf(raw, sizeof(raw), "/v1/profiles/a/versions/sha256:%s0", hex); /* 72 bytes */
+    t = parse(raw);
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSION_PROFILE);
+    ck_assert_uint_eq(t.digest_len, 0);
+    /* a bad id is still the route's (for its methods), with nothing decoded */
+    snprintf(raw, sizeof(raw), "/v1/profiles/Bad/versions/%s/prompt", hex);
+    t = parse(raw);
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_BAD_ID);
+    ck_assert_ptr_eq(t.entry, roster_route_of(ROSTER_ROUTE_VERSION_PROMPT));
+    ck_assert_uint_eq(t.id_len, 0);
+    ck_assert_uint_eq(t.digest_len, 0);
+    ck_assert_int_eq(parse("/v1/profiles/%2E%2E/versions").route, ROSTER_ROUTE_BAD_ID);
+    /* other shapes are not routes; other routes carry no digest */
+    ck_assert_int_eq(parse("/v1/profiles/a/versions/x/role").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/v1/profiles/a/versions/x/prompt/y").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/v1/profiles/a/version/x").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/v1/profiles/a/versions/x/prompt/y/z").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/v1/profiles/a/versions/x/prompt/y/z/w").route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(parse("/a/b/c/d/e/f/g/h/i").route, ROSTER_ROUTE_NOT_FOUND);
+    t = parse("/v1/profiles/a/role");
+    ck_assert_uint_eq(t.digest_len, 0);
+    ck_assert_str_eq(t.digest, "");
+}
+END_TEST
+
 static int qparse(const char *qs, struct roster_param *p, size_t *n, char *why)
 {
     static char buf[4096];
@@ -276,6 +345,15 @@ START_TEST(cursors)
     ck_assert_int_eq(roster_cursor_decode("!!!", dec, sizeof(dec)), ROSTER_EINVAL);
     ck_assert_int_eq(roster_cursor_decode("", dec, sizeof(dec)), ROSTER_EINVAL);
     ck_assert_int_eq(roster_cursor_decode("Li4", dec, sizeof(dec)), ROSTER_EINVAL); /* ".." */
+    /* any text (the versions cursor): decoded as it was, its length told */
+    size_t n = 0;
+    ck_assert_int_eq(roster_cursor_encode("v1:1712345678.125:ab", enc, sizeof(enc)), 0);
+    ck_assert_int_eq(roster_cursor_decode_text(enc, dec, sizeof(dec), &n), 0);
+    ck_assert_str_eq(dec, "v1:1712345678.125:ab");
+    ck_assert_uint_eq(n, strlen(dec));
+    ck_assert_int_eq(roster_cursor_decode(enc, dec, sizeof(dec)), ROSTER_EINVAL); /* no id */
+    ck_assert_int_eq(roster_cursor_decode_text(enc, dec, 5, &n), ROSTER_EINVAL); /* too long */
+    ck_assert_int_eq(roster_cursor_decode_text("a", dec, sizeof(dec), &n), ROSTER_EINVAL);
 }
 END_TEST
 
@@ -284,6 +362,7 @@ int main(void)
     Suite *s = suite_create("httpparse");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, targets);
+    tcase_add_test(tc, version_targets);
     tcase_add_test(tc, query_strings);
     tcase_add_test(tc, route_table);
     tcase_add_test(tc, integers);

@@ -247,13 +247,15 @@ START_TEST(empty_exposition)
                                       "roster_diagnostics{severity=\"info\"} 0",
                                       "roster_reloads_total{result=\"success\"} 0",
                                       "roster_reloads_total{result=\"failure\"} 0",
+                                      "roster_history_writes_total{result=\"ok\"} 0",
+                                      "roster_history_writes_total{result=\"error\"} 0",
                                       "roster_profiles_dir_failures_total 0",
                                       "roster_last_reload_timestamp_seconds 0.000",
                                       "roster_ready 0",
                                       "roster_build_info{version=\"" ROSTER_VERSION
                                       "\",revision=\"" ROSTER_REVISION "\"} 1"};
     expect_samples(&ex, "", all, sizeof(all) / sizeof(all[0]));
-    ck_assert_uint_eq(ex.nfam, 12);
+    ck_assert_uint_eq(ex.nfam, 13);
     roster_metrics_free(m);
 }
 END_TEST
@@ -363,6 +365,20 @@ START_TEST(reload_counters)
 }
 END_TEST
 
+START_TEST(history_write_counters)
+{
+    struct roster_metrics *m = roster_metrics_new();
+    for (int i = 0; i < 5; i++)
+        roster_metrics_history_write(m, i != 2);
+    render(m, NULL, 0, &ex);
+    ck_assert_str_eq(type_of(&ex, "roster_history_writes_total"), "counter");
+    static const char *const want[] = {"roster_history_writes_total{result=\"ok\"} 4",
+                                       "roster_history_writes_total{result=\"error\"} 1"};
+    expect_samples(&ex, "roster_history_writes_total", want, 2);
+    roster_metrics_free(m);
+}
+END_TEST
+
 START_TEST(profile_states_partition_the_snapshot)
 {
     /* tests/fixtures/metrics: gen1 serves a, b and e; in gen2 b is broken
@@ -450,6 +466,7 @@ int main(void)
     tcase_add_test(tc, empty_exposition);
     tcase_add_test(tc, requests_by_route_method_status);
     tcase_add_test(tc, reload_counters);
+    tcase_add_test(tc, history_write_counters);
     tcase_add_test(tc, profile_states_partition_the_snapshot);
     tcase_add_test(tc, render_into_small_buffer_fails);
     suite_add_tcase(s, tc);

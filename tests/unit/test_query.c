@@ -276,7 +276,7 @@ START_TEST(bad_cursors_refused)
 END_TEST
 
 static const char *const SUMMARY_KEYS[] = {"id",   "name",    "category", "description", "version",
-                                           "role", "extends", "lineage",  "link"};
+                                           "role", "extends", "lineage",  "link",        "digest"};
 static const char *const PROFILE_KEYS[] = {"id",
                                            "name",
                                            "category",
@@ -295,7 +295,8 @@ static const char *const PROFILE_KEYS[] = {"id",
                                            "variables",
                                            "source",
                                            "diagnostics",
-                                           "stale"};
+                                           "stale",
+                                           "digest"};
 #define NKEYS(a) (sizeof(a) / sizeof(a[0]))
 
 /* The keys of o, in order, are exactly keys[0..n). */
@@ -338,6 +339,7 @@ START_TEST(summary_and_profile_fields)
                               "\"link\":\"/v1/profiles/alpha-writer\"}",
                               0, NULL);
     ck_assert_ptr_nonnull(want);
+    json_object_set_new(want, "digest", json_sprintf("sha256:%s", a->good_key));
     ck_assert(json_equal(a->summary, want));
     json_decref(want);
     const struct roster_sprofile *g = roster_snapshot_find(snap, "gamma-writer", 12);
@@ -347,6 +349,7 @@ START_TEST(summary_and_profile_fields)
                       "\"lineage\":[\"gamma-writer\",\"beta-reviewer\",\"team-base\"],"
                       "\"link\":\"/v1/profiles/gamma-writer\"}",
                       0, NULL);
+    json_object_set_new(want, "digest", json_sprintf("sha256:%s", g->good_key));
     ck_assert(json_equal(g->summary, want));
     json_decref(want);
     /* the never-valid profile has no summary and is not listed */

@@ -415,6 +415,108 @@ await step("meta", async () => {
   }
 });
 
+// ---------------------------------------------------------------- mcp
+// /mcp is JSON-RPC 2.0 (MCP Streamable HTTP, docs/mcp.md): the bodies are typed
+// from the contract's JsonRpc* schemas; results are the MCP schema's, not the contract's.
+type RpcError = Schemas["JsonRpcError"];
+function rpcCode(e: unknown): number | null {
+  if (typeof e !== "object" || e === null || !("jsonrpc" in e)) return null;
+  const err: RpcError = e as RpcError;
+  return err.id === null ? err.error.code : null;
+}
+
+await step("mcp", async () => {
+  const accept = { Accept: "application/json, text/event-stream" };
+  const init: Schemas["JsonRpcRequest"] = {
+    jsonrpc: "2.0", id: 1, method: "initialize",
+    params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "contract", version: "1" } },
+  };
+  const first = await client.POST("/mcp", { body: init, headers: accept });
+  const sid = first.response.headers.get("Mcp-Session-Id") ?? "";
+  const answer: Schemas["JsonRpcResponse"] | Schemas["JsonRpcError"] | undefined = first.data;
+  const result = answer !== undefined && "result" in answer ? answer.result : undefined;
+  expectStatus("postMcp initialize -> 200 with Mcp-Session-Id", first.response, 200,
+    /^[0-9a-f]{32}$/.test(sid) && answer?.id === 1 && result?.["protocolVersion"] === "2025-11-25" &&
+      first.response.headers.get("Cache-Control") === "no-store",
+    JSON.stringify(answer).slice(0, 300));
+  const session = { header: { "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25" as const } };
+  const initialized: Schemas["JsonRpcNotification"] = { jsonrpc: "2.0", method: "notifications/initialized" };
+  const note = await client.POST("/mcp", { params: session, body: initialized, headers: accept });
+  expectStatus("postMcp notification -> 202 (no body)", note.response, 202,
+    note.data === undefined && note.response.headers.get("Content-Length") === "0");
+  const ping = await client.POST("/mcp", {
+    params: session, body: { jsonrpc: "2.0", id: "p-1", method: "ping" }, headers: accept,
+  });
+  const pong = ping.data !== undefined && "result" in ping.data ? ping.data : undefined;
+  expectStatus("postMcp ping -> 200 {}", ping.response, 200,
+    pong?.id === "p-1" && JSON.stringify(pong.result) === "{}", JSON.stringify(ping.data));
+  const get = await client.POST("/mcp", {
+    params: session, headers: accept,
+    body: { jsonrpc: "2.0", id: 2, method: "prompts/get", params: { name: "ct-template", arguments: { task: "t" } } },
+  });
+  const rendered = get.data !== undefined && "result" in get.data ? get.data.result : undefined;
+  expectStatus("postMcp prompts/get", get.response, 200,
+    JSON.stringify(rendered?.["messages"] ?? "").includes("Do this: t, in Go."),
+    JSON.stringify(get.data).slice(0, 300));
+  const unknown = await client.POST("/mcp", {
+    params: session, headers: accept, body: { jsonrpc: "2.0", id: 3, method: "tools/list" },
+  });
+  const err: RpcError | undefined = unknown.data !== undefined && "error" in unknown.data ? unknown.data : undefined;
+  expectStatus("postMcp unknown method -> 200 with error -32601", unknown.response, 200,
+    err?.id === 3 && err.error.code === -32601, JSON.stringify(unknown.data));
+  const noSession = await client.POST("/mcp", { body: { jsonrpc: "2.0", id: 4, method: "ping" }, headers: accept });
+  expectStatus("postMcp without Mcp-Session-Id -> 400 -32600", noSession.response, 400,
+    rpcCode(noSession.error) === -32600);
+  const version = await client.POST("/mcp", {
+    params: { header: { "Mcp-Session-Id": sid } }, body: { jsonrpc: "2.0", id: 5, method: "ping" },
+    headers: { ...accept, "MCP-Protocol-Version": "2024-11-05" },
+  });
+  expectStatus("postMcp MCP-Protocol-Version 2024-11-05 -> 400", version.response, 400,
+    rpcCode(version.error) === -32600);
+  const origin = await client.POST("/mcp", { body: init, headers: { ...accept, Origin: "http://evil.example" } });
+  expectStatus("postMcp foreign Origin -> 403", origin.response, 403, rpcCode(origin.error) === -32600);
+  // the session's stream: retry first; a second GET would end it
+  const ac = new AbortController();
+  const stream = await client.GET("/mcp", {
+    params: { header: { "Mcp-Session-Id": sid, Accept: "text/event-stream" } }, parseAs: "stream", signal: ac.signal,
+    headers: { Accept: "text/event-stream" },
+  });
+  let text = "";
+  if (stream.data) {
+    const reader = stream.data.getReader();
+    const timer = setTimeout(() => ac.abort(), 5000);
+    try {
+      while (!text.includes("\n\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    } catch { /* aborted */ } finally {
+      clearTimeout(timer);
+      ac.abort();
+    }
+  }
+  expectStatus("getMcp (stream opens with retry: 2000)", stream.response, 200,
+    stream.response.headers.get("Content-Type") === "text/event-stream" &&
+      stream.response.headers.get("Mcp-Session-Id") === sid && text.startsWith("retry: 2000\n"), text);
+  // (the Accept of params.header is what is sent: it must be the one that is refused)
+  const notAcceptable = await client.GET("/mcp", {
+    params: { header: { "Mcp-Session-Id": sid, Accept: "application/json" } },
+  });
+  expectStatus("getMcp Accept: application/json -> 406", notAcceptable.response, 406,
+    rpcCode(notAcceptable.error) === -32600);
+  const del = await client.DELETE("/mcp", { params: session });
+  expectStatus("deleteMcp -> 204", del.response, 204);
+  const gone = await client.POST("/mcp", {
+    params: session, body: { jsonrpc: "2.0", id: 6, method: "ping" }, headers: accept,
+  });
+  expectStatus("postMcp after DELETE -> 404 -32001", gone.response, 404, rpcCode(gone.error) === -32001);
+  const delAgain = await client.DELETE("/mcp", { params: session });
+  expectStatus("deleteMcp again -> 404", delAgain.response, 404, rpcCode(delAgain.error) === -32001);
+  const o = await client.OPTIONS("/mcp");
+  expectStatus("optionsMcp", o.response, 204, o.response.headers.get("Allow") === "GET, POST, DELETE, OPTIONS");
+});
+
 // ---------------------------------------------------------------- coverage
 const spec = readFileSync(process.env.CONTRACT_SPEC ?? "", "utf8");
 const declared = new Set<string>();
