@@ -5,6 +5,7 @@
 #   bench/run.sh                       # 3 rounds x 10 s per case and server
 #   ROUNDS=5 DURATION=20 bench/run.sh
 #   CASES=prompt,post bench/run.sh     # only the prompt template cases
+#   CASES=mcp-prompt,mcp-read bench/run.sh   # the MCP cases and their reference
 #
 # Cases (CASES, comma or space separated, default all, run in this order):
 #   full    GET /v1/profiles/PROFILE_ID            roster and nginx
@@ -17,12 +18,35 @@
 #           PROMPT_VARIABLES} (three variables checked and inserted on every
 #           request), Accept: PROMPT_ACCEPT; wrk with bench/post-prompt.lua
 #                                                                  roster only
+#   mcp-rest    GET /v1/profiles/MCP_PROFILE_ID/prompt, Accept: application/json
+#               (the reference of the two MCP cases)               roster only
+#   mcp-prompt  POST /mcp prompts/get {"name": MCP_PROFILE_ID}, no arguments
+#               (the prompt rendered with its defaults)            roster only
+#   mcp-read    POST /mcp resources/read roster://profiles/MCP_PROFILE_ID
+#               (the full profile as a JSON-RPC text content)      roster only
 # nginx has no equivalent of the POST, so `prompt` and `post` run on roster
 # only and the table compares post with prompt (target: post req/s >= 0.5x
 # prompt req/s); selecting post selects prompt too. The prompt cases serve
 # bench/profiles/*.md (bench-template: worker-devops with the variables
 # task, language, repo_url) copied next to the PROFILES they serve. nginx is
 # started (and `rosterd export` run) only when a case needs it.
+#
+# The MCP cases (#15) run on roster only and are compared with mcp-rest,
+# which runs in the same rounds (target: MCP req/s >= 0.7x mcp-rest);
+# selecting either selects mcp-rest. Before the load the script initializes
+# WRK_THREADS MCP sessions with curl (initialize, notifications/initialized)
+# and checks each: prompts/get must answer the prompt that POST .../prompt
+# with no variables renders, resources/read the bytes of GET
+# /v1/profiles/MCP_PROFILE_ID. wrk (bench/mcp.lua) gives wrk thread k session
+# k: with the default WRK_THREADS=1 all connections share one session, which
+# costs nothing with the server's one thread (a session's requests are
+# serialized, but so is everything else); WRK_THREADS=CONNECTIONS gives
+# each connection its own. A JSON-RPC error comes in a 200, which wrk does not
+# count, so after every run of mcp-rest, mcp-prompt and mcp-read the script
+# also checks the server's per-status counters of the route (/metrics: no
+# status but 200) and the bytes wrk read (at least requests x the size of the
+# checked response, which an error is far below); any error fails the case,
+# and the script exits 1.
 #
 # Both servers run on core SERVER_CPU (one thread / one worker), the load
 # generator on core CLIENT_CPU, keep-alive, CONNECTIONS connections, 127.0.0.1
@@ -46,11 +70,14 @@
 #   H2LOAD_CASES ["304"]: cases measured with h2load instead of wrk ("" = none)
 #   H2LOAD_WARMUP seconds [1]: h2load's --warm-up-time before each run
 #   PROFILE_ID [worker-devops] PROFILES directory [profiles]
-#   CASES ["full role 304 gzip prompt post"]
+#   CASES ["full role 304 gzip prompt post mcp-prompt mcp-read"]
 #   PROMPT_PROFILE_ID [bench-template] PROMPT_VARIABLES [a JSON object of
 #     task, language and repo_url]: the profile and values of the prompt cases
 #   PROMPT_ACCEPT [text/markdown]: the Accept of the prompt and post load runs:
 #     both routes' default answer; application/json compares the JSON ones
+#   MCP_PROFILE_ID [PROFILE_ID]: the profile of the MCP cases (prompts/get sends
+#     no arguments: its variables need defaults or must not be required)
+#   MCP_VERSION [2025-11-25]: the protocolVersion and MCP-Protocol-Version sent
 #   BUILD_DIR [build-release] ROSTER_PORT, NGINX_PORT [free ports]
 #   KEEP_TMP=1 keeps the temporary directory (export, configs, logs, raw results)
 #   ROSTER_ARGS: extra `rosterd serve` flags for experiments, e.g.
@@ -95,14 +122,17 @@ MAX_PSI=${MAX_PSI:-10}
 RETRIES=${RETRIES:-2}
 H2LOAD_CASES=${H2LOAD_CASES-304}
 H2LOAD_WARMUP=${H2LOAD_WARMUP:-1}
-CASES=${CASES:-full role 304 gzip prompt post}
+CASES=${CASES:-full role 304 gzip prompt post mcp-prompt mcp-read}
 PROMPT_ACCEPT=${PROMPT_ACCEPT:-text/markdown}
 PROMPT_PROFILE_ID=${PROMPT_PROFILE_ID:-bench-template}
 PROMPT_VARIABLES=${PROMPT_VARIABLES:-'{"task": "Cut the CI pipeline of the payments service from 25 to under 10 minutes without dropping any check", "language": "Python", "repo_url": "https://git.example.org/payments/api.git"}'}
+MCP_PROFILE_ID=${MCP_PROFILE_ID:-$PROFILE_ID}
+MCP_VERSION=${MCP_VERSION:-2025-11-25}
 NGINX=${NGINX:-/usr/sbin/nginx}
 TARGET_RATIO=0.8
 TARGET_P99_RATIO=1.5
 TARGET_POST_RATIO=0.5
+TARGET_MCP_RATIO=0.7
 
 read -ra roster_args <<<"${ROSTER_ARGS:-}"
 
@@ -124,8 +154,9 @@ done
     die "ROUNDS, DURATION, CONNECTIONS and WRK_THREADS must be at least 1"
 
 # --- cases ---------------------------------------------------------------------
-all_cases=(full role 304 gzip prompt post)
-declare -A roster_only=([prompt]=1 [post]=1) selected=()
+all_cases=(full role 304 gzip prompt post mcp-rest mcp-prompt mcp-read)
+declare -A roster_only=([prompt]=1 [post]=1 [mcp-rest]=1 [mcp-prompt]=1 [mcp-read]=1) selected=()
+declare -A mcp_case=([mcp-prompt]=1 [mcp-read]=1)
 for c in ${CASES//,/ }; do
     [[ " ${all_cases[*]} " == *" $c "* ]] || die "CASES: unknown case '$c' (cases: ${all_cases[*]})"
     selected[$c]=1
@@ -134,6 +165,10 @@ done
 if [[ -n ${selected[post]:-} && -z ${selected[prompt]:-} ]]; then
     echo "run.sh: post is compared with prompt, so prompt runs too" >&2
     selected[prompt]=1
+fi
+if [[ -n ${selected[mcp-prompt]:-}${selected[mcp-read]:-} && -z ${selected[mcp-rest]:-} ]]; then
+    echo "run.sh: the MCP cases are compared with mcp-rest, so mcp-rest runs too" >&2
+    selected[mcp-rest]=1
 fi
 cases=()
 need_nginx=0
@@ -148,6 +183,7 @@ has_case() { [[ -n ${selected[$1]:-} ]]; }
 need wrk wrk
 for c in $H2LOAD_CASES; do
     [[ " ${all_cases[*]} " == *" $c "* ]] || die "H2LOAD_CASES: unknown case '$c' (cases: ${all_cases[*]})"
+    [[ $c != mcp-* ]] || die "H2LOAD_CASES: the MCP cases and their reference run with wrk only"
 done
 use_h2load=0
 for c in $H2LOAD_CASES; do has_case "$c" && use_h2load=1; done
@@ -204,7 +240,7 @@ build_release
 # a reload (which would change roster's ETags) or make the two servers differ.
 [[ -d $PROFILES_SRC ]] || die "no profiles directory '$PROFILES_SRC'"
 cp -R "$PROFILES_SRC" "$tmp/profiles"
-if has_case prompt; then
+if has_case prompt || has_case mcp-rest; then
     # The template cases' profile (bench-template extends worker-devops).
     cp "$here"/profiles/*.md "$tmp/profiles/"
 fi
@@ -295,8 +331,9 @@ fi
 declare -A path=(
     [full]="/v1/profiles/$PROFILE_ID" [role]="/v1/profiles/$PROFILE_ID/role"
     [304]="/v1/profiles/$PROFILE_ID" [gzip]="/v1/profiles/$PROFILE_ID"
-    [prompt]="/v1/profiles/$PROMPT_PROFILE_ID/prompt" [post]="/v1/profiles/$PROMPT_PROFILE_ID/prompt")
-declare -A etag=() bad=() why=() tool=()
+    [prompt]="/v1/profiles/$PROMPT_PROFILE_ID/prompt" [post]="/v1/profiles/$PROMPT_PROFILE_ID/prompt"
+    [mcp-rest]="/v1/profiles/$MCP_PROFILE_ID/prompt" [mcp-prompt]=/mcp [mcp-read]=/mcp)
+declare -A etag=() bad=() why=() tool=() wire_size=()
 for c in "${all_cases[@]}"; do tool[$c]=wrk; done
 for c in $H2LOAD_CASES; do tool[$c]=h2load; done
 post_body=$tmp/post-body.json
@@ -415,8 +452,129 @@ for k, v in sent.items():
         "$(head -n 1 "$o-post422.hdr" 2>/dev/null | tr -d '\r')"
 fi
 
+if has_case mcp-rest; then
+    # The reference of the MCP cases, and the size of its answer for the
+    # bytes check after each run.
+    u=${base[roster]}
+    o=$tmp/check-roster
+    st=$(probe "$o-mcp-rest" "$u${path[mcp-rest]}" -H 'Accept: application/json')
+    ct=$(header "$o-mcp-rest.hdr" Content-Type)
+    [[ $st == 200 ]] || fail roster mcp-rest "status $st"
+    [[ $ct == application/json* ]] || fail roster mcp-rest "Content-Type '$ct'"
+    wire_size[mcp-rest]=$(($(wc -c <"$o-mcp-rest.hdr") + $(wc -c <"$o-mcp-rest.body")))
+    mcp_selected=()
+    for c in mcp-prompt mcp-read; do
+        ! has_case "$c" || mcp_selected+=("$c")
+    done
+    mcp_fail() { # message: fails every selected MCP case
+        local c
+        for c in "${mcp_selected[@]}"; do fail roster "$c" "$1"; done
+    }
+    [[ -z ${bad[mcp-rest]:-} ]] || mcp_fail "its reference, the mcp-rest case, failed"
+    # What the MCP answers must carry: the prompt that POST .../prompt with no
+    # variables renders, and the bytes of the full profile.
+    st=$(probe "$o-mcp-post" "$u${path[mcp-rest]}" -X POST -H 'Content-Type: application/json' \
+        -H 'Accept: application/json' --data-binary '{"variables": {}}')
+    [[ $st == 200 ]] || mcp_fail "POST ${path[mcp-rest]} with no variables gave status $st (a required variable without a default? pick another MCP_PROFILE_ID)"
+    st=$(probe "$o-mcp-full" "$u/v1/profiles/$MCP_PROFILE_ID")
+    [[ $st == 200 ]] || mcp_fail "GET /v1/profiles/$MCP_PROFILE_ID gave status $st"
+    /usr/bin/python3 - "$tmp" "$MCP_PROFILE_ID" "$MCP_VERSION" <<'EOF'
+import json, sys
+tmp, pid, version = sys.argv[1:]
+def write(name, message):
+    with open("%s/%s.json" % (tmp, name), "w") as f:
+        f.write(json.dumps(message, separators=(",", ":")))
+write("mcp-initialize", {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": version, "capabilities": {},
+    "clientInfo": {"name": "roster-bench", "version": "1"}}})
+write("mcp-initialized", {"jsonrpc": "2.0", "method": "notifications/initialized"})
+write("mcp-prompt", {"jsonrpc": "2.0", "id": 2, "method": "prompts/get", "params": {"name": pid}})
+write("mcp-read", {"jsonrpc": "2.0", "id": 3, "method": "resources/read",
+                   "params": {"uri": "roster://profiles/" + pid}})
+EOF
+    cat >"$tmp/mcp-check.py" <<'EOF'
+# mcp-check.py CASE ANSWER REFERENCE REQUEST: exits with a message unless
+# ANSWER is the JSON-RPC result of REQUEST that REFERENCE says it must be.
+import json, sys
+case, answer, reference, request = sys.argv[1:]
+sent = json.load(open(request))
+try:
+    got = json.load(open(answer))
+except ValueError as e:
+    sys.exit("the body is not JSON: %s" % e)
+if not isinstance(got, dict) or "error" in got or not isinstance(got.get("result"), dict):
+    sys.exit("not a JSON-RPC result: %s" % json.dumps(got)[:300])
+if got.get("jsonrpc") != "2.0" or got.get("id") != sent["id"]:
+    sys.exit("jsonrpc or id differ from the request's")
+r = got["result"]
+if case == "initialize":
+    if r.get("protocolVersion") != sent["params"]["protocolVersion"]:
+        sys.exit("protocolVersion %r, not the one sent" % r.get("protocolVersion"))
+elif case == "mcp-prompt":
+    want = json.load(open(reference))["prompt"]
+    try:
+        m = r["messages"]
+        text = m[0]["content"]["text"]
+        ok = len(m) == 1 and m[0]["role"] == "user" and m[0]["content"]["type"] == "text"
+    except (KeyError, IndexError, TypeError):
+        sys.exit("result.messages[0] is not a user text message")
+    if not ok or text != want:
+        sys.exit("the message is not the prompt POST .../prompt renders with no variables")
+elif case == "mcp-read":
+    want = open(reference, "rb").read()
+    try:
+        c = r["contents"]
+        ok = len(c) == 1 and c[0]["uri"] == sent["params"]["uri"] and c[0]["mimeType"] == "application/json"
+        text = c[0]["text"]
+    except (KeyError, IndexError, TypeError):
+        sys.exit("result.contents[0] is not a text content")
+    if not ok or text.encode() != want:
+        sys.exit("the content is not the full profile GET /v1/profiles/ID serves")
+EOF
+    declare -A mcp_ref=([mcp-prompt]=$o-mcp-post.body [mcp-read]=$o-mcp-full.body)
+    for ((k = 0; k < WRK_THREADS && ${#mcp_selected[@]} > 0; k++)); do
+        [[ -z ${bad[${mcp_selected[0]}]:-} ]] || break
+        st=$(probe "$o-mcp-init$k" "$u/mcp" -X POST -H 'Content-Type: application/json' \
+            -H 'Accept: application/json, text/event-stream' --data-binary "@$tmp/mcp-initialize.json")
+        sid=$(header "$o-mcp-init$k.hdr" Mcp-Session-Id)
+        if [[ $st != 200 || ! $sid =~ ^[0-9a-f]{32}$ ]]; then
+            mcp_fail "initialize gave status $st, Mcp-Session-Id '$sid': $(head -c 300 "$o-mcp-init$k.body" | tr -d '\r\n')"
+            break
+        fi
+        problem=$(/usr/bin/python3 "$tmp/mcp-check.py" initialize "$o-mcp-init$k.body" - \
+            "$tmp/mcp-initialize.json" 2>&1) || { mcp_fail "initialize: $problem"; break; }
+        mcp_sessions+=("$sid")
+        mcp_hdr=(-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream'
+            -H "Mcp-Session-Id: $sid" -H "MCP-Protocol-Version: $MCP_VERSION")
+        st=$(probe "$o-mcp-ready$k" "$u/mcp" -X POST "${mcp_hdr[@]}" --data-binary "@$tmp/mcp-initialized.json")
+        [[ $st == 202 ]] || { mcp_fail "notifications/initialized gave status $st, not 202"; break; }
+        for c in "${mcp_selected[@]}"; do
+            st=$(probe "$o-$c$k" "$u/mcp" -X POST "${mcp_hdr[@]}" --data-binary "@$tmp/$c.json")
+            ct=$(header "$o-$c$k.hdr" Content-Type)
+            if [[ $st != 200 ]]; then
+                fail roster "$c" "session $((k + 1)): status $st: $(head -c 300 "$o-$c$k.body" | tr -d '\r\n')"
+            elif [[ $ct != application/json* ]]; then
+                fail roster "$c" "session $((k + 1)): Content-Type '$ct'"
+            elif ! problem=$(/usr/bin/python3 "$tmp/mcp-check.py" "$c" "$o-$c$k.body" "${mcp_ref[$c]}" \
+                "$tmp/$c.json" 2>&1); then
+                fail roster "$c" "session $((k + 1)): $problem"
+            else
+                size=$(($(wc -c <"$o-$c$k.hdr") + $(wc -c <"$o-$c$k.body")))
+                [[ -z ${wire_size[$c]:-} || ${wire_size[$c]} == "$size" ]] ||
+                    fail roster "$c" "session $((k + 1)): a $size B answer, session 1's was ${wire_size[$c]} B"
+                wire_size[$c]=$size
+            fi
+        done
+    done
+    printf '%-6s MCP %s session(s) for %s wrk thread(s), profile %s: mcp-rest %s B' roster \
+        "${#mcp_sessions[@]}" "$WRK_THREADS" "$MCP_PROFILE_ID" "${wire_size[mcp-rest]}"
+    for c in "${mcp_selected[@]}"; do printf ', %s %s B' "$c" "${wire_size[$c]:-?}"; done
+    echo " (headers and body)"
+fi
+
 # --- load ----------------------------------------------------------------------
 results=$tmp/results.tsv
+declare -A failed=() # case -> why its load runs failed (mcp-rest and the MCP cases)
 : >"$results"
 mkdir -p "$tmp/wrk" "$tmp/h2load"
 psi_total() { # microseconds some task waited for a CPU, since boot
@@ -428,20 +586,56 @@ psi_since() { # psi-total-before start-us -> % of the wall time since then that 
     awk -v a="$1" -v b="$(psi_total)" -v w0="$2" -v w1="$(now_us)" \
         'BEGIN { printf "%.0f", (w1 > w0) ? 100 * (b - a) / (w1 - w0) : 0 }'
 }
+route_counts() { # route -> "status count" lines: roster's responses on that route so far
+    curl -sS --noproxy '*' --max-time 5 "${base[roster]}/metrics" 2>/dev/null |
+        awk -v r="route=\"$1\"" 'index($0, "roster_http_requests_total{") == 1 && index($0, r) {
+            st = $0; sub(/.*status="/, "", st); sub(/".*/, "", st); n[st] += $NF }
+            END { for (st in n) print st, n[st] }'
+}
+counts_since() { # before after -> "srv_200=N srv_other=N" (responses in between)
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        k = split(a, x, "\n"); for (i = 1; i <= k; i++) { split(x[i], f, " "); was[f[1]] = f[2] }
+        k = split(b, x, "\n"); for (i = 1; i <= k; i++) { split(x[i], f, " ")
+            if (f[1] == "") continue; d = f[2] - was[f[1]]; if (f[1] == "200") ok += d; else other += d }
+        printf "srv_200=%d srv_other=%d\n", ok, other }'
+}
 run_wrk() { # server case seconds [tag] -> RESULT line with psi= on stdout; full output in $tmp/wrk
     local s=$1 c=$2 secs=$3 inm='' ae='' out=$tmp/wrk/${4:-warmup}-$2-$1.txt p0 w0 psi
-    local script=$here/wrk.lua body='' hdr=()
+    local script=$here/wrk.lua body='' hdr=() route='' before='' counts=''
     [[ $c == 304 ]] && inm=${etag[$s]}
     [[ $c == gzip ]] && ae=gzip
     [[ $c == prompt || $c == post ]] && hdr=(-H "Accept: $PROMPT_ACCEPT")
     [[ $c == post ]] && script=$here/post-prompt.lua body=$(<"$post_body")
+    [[ $c == mcp-rest ]] && hdr=(-H 'Accept: application/json') route=prompt
+    [[ -n ${mcp_case[$c]:-} ]] && script=$here/mcp.lua body=$(<"$tmp/$c.json") route=mcp
+    [[ -z $route ]] || before=$(route_counts "$route")
     p0=$(psi_total) w0=$(now_us)
     WRK_IF_NONE_MATCH=$inm WRK_ACCEPT_ENCODING=$ae WRK_POST_BODY=$body \
+        WRK_MCP_BODY=$body WRK_MCP_SESSIONS="${mcp_sessions[*]}" WRK_MCP_VERSION=$MCP_VERSION \
         timeout --kill-after=5 $((secs + 30)) taskset -c "$CLIENT_CPU" \
         wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "${secs}s" --timeout 5s "${hdr[@]}" \
         -s "$script" "${base[$s]}${path[$c]}" >"$out" 2>&1 || true
     psi=$(psi_since "$p0" "$w0")
-    echo "$(grep '^RESULT' "$out" || echo "RESULT failed") psi=$psi"
+    [[ -z $route ]] || counts=" $(counts_since "$before" "$(route_counts "$route")")"
+    echo "$(grep '^RESULT' "$out" || echo "RESULT failed") psi=$psi$counts"
+}
+# answer_problem case line -> why the run's answers are not all the checked
+# one (mcp-rest and the MCP cases; nothing when they are)
+answer_problem() {
+    local c=$1 line=$2 n bytes size errs
+    n=$(field "$line" requests) bytes=$(field "$line" bytes) size=${wire_size[$c]:-0}
+    errs=$(($(field "$line" err_connect) + $(field "$line" err_read) + $(field "$line" err_write) + $(field "$line" err_status) + $(field "$line" err_timeout)))
+    if [[ $line == "RESULT failed"* || $n == 0 ]]; then
+        echo "no response completed"
+    elif ((errs > 0)); then
+        echo "wrk counted $errs errors (socket errors and statuses >= 400)"
+    elif (($(field "$line" srv_other) > 0)); then
+        echo "the server answered $(field "$line" srv_other) requests on the route with a status other than 200 (/metrics)"
+    elif (($(field "$line" srv_200) < n)); then
+        echo "wrk completed $n requests, the server counted only $(field "$line" srv_200) 200s on the route"
+    elif ((bytes < n * size)); then
+        echo "wrk read $bytes B for $n answers, less than $n x $size B (the checked answer): some were errors"
+    fi
 }
 run_h2load() { # server case seconds [tag] -> RESULT line with psi= on stdout; output in $tmp/h2load
     local s=$1 c=$2 secs=$3 tag=${4:-warmup} hdr=() want=200 out log p0 w0 psi
@@ -520,6 +714,8 @@ for c in "${cases[@]}"; do
         echo "== $c: h2load --h1 -t$WRK_THREADS -c$CONNECTIONS -m1 -D $DURATION --warm-up-time $H2LOAD_WARMUP (percentiles from its --log-file$only)"
     elif [[ $c == post ]]; then
         echo "== $c: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s -s post-prompt.lua, body $(wc -c <"$post_body") B (percentiles from wrk.lua$only)"
+    elif [[ -n ${mcp_case[$c]:-} ]]; then
+        echo "== $c: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s -s mcp.lua, body $(wc -c <"$tmp/$c.json") B, ${#mcp_sessions[@]} session(s), one per wrk thread (percentiles from wrk.lua$only)"
     else
         echo "== $c: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s (percentiles from wrk.lua$only)"
     fi
@@ -532,7 +728,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     order=("${servers[@]}")
     ((r % 2 == 0 && ${#servers[@]} == 2)) && order=(nginx roster)
     for c in "${cases[@]}"; do
-        [[ -z ${bad[$c]:-} ]] || continue
+        [[ -z ${bad[$c]:-}${failed[$c]:-} ]] || continue
         for s in "${order[@]}"; do
             [[ $s == roster || -z ${roster_only[$c]:-} ]] || continue
             for ((try = 0; try <= RETRIES; try++)); do
@@ -540,7 +736,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
                 line=$(run_load "$s" "$c" "$DURATION" "round$r")
                 psi=$(field "$line" psi)
                 ((psi > MAX_PSI && try < RETRIES)) || break
-                printf 'round %d %-5s %-6s %10s req/s  discarded: psi %s%% > %s%%, repeating\n' \
+                printf 'round %d %-10s %-6s %10s req/s  discarded: psi %s%% > %s%%, repeating\n' \
                     "$r" "$c" "$s" "$(field "$line" rps)" "$psi" "$MAX_PSI"
             done
             rps=$(field "$line" rps)
@@ -549,11 +745,25 @@ for ((r = 1; r <= ROUNDS; r++)); do
             errs=$(($(field "$line" err_connect) + $(field "$line" err_read) + $(field "$line" err_write) + $(field "$line" err_status) + $(field "$line" err_timeout)))
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$c" "$s" "$rps" "$p50" "$p99" "$errs" \
                 "$psi" >>"$results"
-            printf 'round %d %-5s %-6s %10s req/s  p50 %6s us  p99 %6s us  errors %s  psi %3s%%  waited %ss\n' \
+            printf 'round %d %-10s %-6s %10s req/s  p50 %6s us  p99 %6s us  errors %s  psi %3s%%  waited %ss\n' \
                 "$r" "$c" "$s" "$rps" "$p50" "$p99" "$errs" "$psi" "$waited"
             if [[ $line == "RESULT failed"* || $(field "$line" requests) == 0 ]]; then
                 echo "WARNING: no response completed ($s $c round $r); ${tool[$c]} printed:"
                 sed 's/^/    /' "$tmp/${tool[$c]}/round$r-$c-$s.txt"
+            fi
+            if [[ $c == mcp-rest || -n ${mcp_case[$c]:-} ]]; then
+                problem=$(answer_problem "$c" "$line")
+                if [[ -n $problem ]]; then
+                    # A case that measured errors measured nothing: it stops here.
+                    echo "FAIL round $r $c: $problem; wrk printed:"
+                    sed 's/^/    /' "$tmp/wrk/round$r-$c-$s.txt"
+                    failed[$c]="round $r: $problem"
+                    if [[ $c == mcp-rest ]]; then
+                        for m in "${!mcp_case[@]}"; do
+                            has_case "$m" && failed[$m]="its reference, mcp-rest, failed in round $r"
+                        done
+                    fi
+                fi
             fi
         done
     done
@@ -569,12 +779,15 @@ echo
 profiles_label=
 ((need_nginx == 0)) || profiles_label=", profile $PROFILE_ID"
 ! has_case prompt || profiles_label+=", prompt cases on $PROMPT_PROFILE_ID"
+! has_case mcp-rest || profiles_label+=", MCP cases on $MCP_PROFILE_ID (${#mcp_sessions[@]} session(s))"
 echo "Median of $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections$profiles_label"
 ((need_nginx == 0)) ||
     echo "Targets: roster/nginx req/s >= $TARGET_RATIO and roster/nginx p99 <= $TARGET_P99_RATIO (both servers of a case measured with the same tool)"
 ! has_case post ||
     echo "prompt and post run on roster only (nginx has no POST equivalent): post's ratio and p99 ratio are post/prompt; target post/prompt req/s >= $TARGET_POST_RATIO"
-fmt='%-6s %-6s %12s %12s %7s %17s %17s %9s  %s\n'
+! has_case mcp-rest ||
+    echo "mcp-rest, mcp-prompt and mcp-read run on roster only: the MCP cases' ratio and p99 ratio are MCP/mcp-rest; target MCP/mcp-rest req/s >= $TARGET_MCP_RATIO"
+fmt='%-10s %-6s %12s %12s %7s %17s %17s %9s  %s\n'
 # shellcheck disable=SC2059
 printf "$fmt" case tool "roster req/s" "nginx req/s" ratio "roster p50/p99" "nginx p50/p99" "p99 ratio" meets
 all_ok=1
@@ -585,20 +798,30 @@ for c in "${cases[@]}"; do
         all_ok=0
         continue
     fi
+    if [[ -n ${failed[$c]:-} ]]; then
+        # shellcheck disable=SC2059
+        printf "$fmt" "$c" "${tool[$c]}" - - - - - - "FAILED, figures void: ${failed[$c]}"
+        all_ok=0
+        continue
+    fi
     rr=$(median roster "$c" 4) nr=$(median nginx "$c" 4)
     r50=$(median roster "$c" 5) r99=$(median roster "$c" 6)
     n50=$(median nginx "$c" 5) n99=$(median nginx "$c" 6)
     zero=$(awk -F'\t' -v c="$c" '$2 == c && $4 + 0 == 0 { n++ } END { print n + 0 }' "$results")
     ((zero == 0)) || all_ok=0
     if [[ -n ${roster_only[$c]:-} ]]; then
-        # No nginx figures: prompt is the reference, post is compared with it.
-        [[ $c == post ]] && nr=$(median roster prompt 4) n99=$(median roster prompt 6)
+        # No nginx figures: prompt is the reference, post is compared with it;
+        # mcp-rest is the MCP cases' one.
+        ref=prompt tr=$TARGET_POST_RATIO
+        [[ -z ${mcp_case[$c]:-} ]] || ref=mcp-rest tr=$TARGET_MCP_RATIO
+        [[ $c == post || -n ${mcp_case[$c]:-} ]] && nr=$(median roster $ref 4) n99=$(median roster $ref 6)
         awk -v c="$c" -v t="${tool[$c]}" -v zero="$zero" -v rr="$rr" -v nr="$nr" -v r50="$r50" \
-            -v r99="$r99" -v n99="$n99" -v tr="$TARGET_POST_RATIO" -v fmt="$fmt" 'BEGIN {
+            -v r99="$r99" -v n99="$n99" -v tr="$tr" -v ref="$ref" -v fmt="$fmt" 'BEGIN {
             ratio = "-"; pr = "-"; meets = "(reference for post)"
-            if (c == "post") {
+            if (c == "mcp-rest") meets = "(reference for the MCP cases)"
+            if (c == "post" || c ~ /^mcp-(prompt|read)$/) {
                 ratio = sprintf("%.2f", nr > 0 ? rr / nr : 0); pr = n99 > 0 ? sprintf("%.2f", r99 / n99) : "-"
-                meets = (nr > 0 && rr / nr >= tr) ? "yes (post/prompt)" : "NO (req/s, post/prompt)"
+                meets = (nr > 0 && rr / nr >= tr) ? "yes (" c "/" ref ")" : "NO (req/s, " c "/" ref ")"
             }
             if (zero > 0) meets = meets ", " zero " run(s) with no response"
             printf fmt, c, t, sprintf("%.0f", rr), "-", ratio,
@@ -616,6 +839,39 @@ for c in "${cases[@]}"; do
             sprintf("%.2f/%.2f ms", r50 / 1000, r99 / 1000), sprintf("%.2f/%.2f ms", n50 / 1000, n99 / 1000),
             sprintf("%.2f", pr), meets }'
 done
+if has_case mcp-rest && [[ -z ${bad[mcp-rest]:-}${failed[mcp-rest]:-} ]]; then
+    # The MCP cases next to their reference, measured in the same rounds.
+    echo
+    echo "MCP (#15): POST /mcp against GET ${path[mcp-rest]} (Accept: application/json), same rounds; target >= $TARGET_MCP_RATIO x its req/s"
+    mfmt='%-10s %-46s %9s %9s %6s %9s %9s %6s  %s\n'
+    # shellcheck disable=SC2059
+    printf "$mfmt" case request "req/s" "REST" ratio "p99 ms" "REST" ratio target
+    for c in mcp-prompt mcp-read; do
+        has_case "$c" || continue
+        req="prompts/get {name: $MCP_PROFILE_ID}"
+        [[ $c == mcp-read ]] && req="resources/read roster://profiles/$MCP_PROFILE_ID"
+        if [[ -n ${bad[$c]:-}${failed[$c]:-} ]]; then
+            # shellcheck disable=SC2059
+            printf "$mfmt" "$c" "$req" - - - - - - "FAILED (see above)"
+            continue
+        fi
+        awk -v c="$c" -v req="$req" -v rr="$(median roster "$c" 4)" -v nr="$(median roster mcp-rest 4)" \
+            -v r99="$(median roster "$c" 6)" -v n99="$(median roster mcp-rest 6)" -v tr="$TARGET_MCP_RATIO" \
+            -v fmt="$mfmt" 'BEGIN { ratio = nr > 0 ? rr / nr : 0
+            printf fmt, c, req, sprintf("%.0f", rr), sprintf("%.0f", nr), sprintf("%.3f", ratio),
+                sprintf("%.2f", r99 / 1000), sprintf("%.2f", n99 / 1000), (n99 > 0 ? sprintf("%.2f", r99 / n99) : "-"),
+                (ratio >= tr ? "met" : "missed") }'
+    done
+    if has_case mcp-read && has_case full && [[ $MCP_PROFILE_ID == "$PROFILE_ID" &&
+        -z ${bad[mcp-read]:-}${failed[mcp-read]:-}${bad[full]:-} ]]; then
+        # resources/read carries the full profile, 2 to 3 times the prompt's
+        # bytes: the full case (same bytes over REST) tells size from MCP.
+        awk -v rr="$(median roster mcp-read 4)" -v fr="$(median roster full 4)" \
+            -v r99="$(median roster mcp-read 6)" -v f99="$(median roster full 6)" -v id="$PROFILE_ID" 'BEGIN {
+            printf "mcp-read against GET /v1/profiles/%s (the full case, the same bytes over REST): %.0f / %.0f req/s = %.2f, p99 %.2f / %.2f ms\n",
+                id, rr, fr, (fr > 0 ? rr / fr : 0), r99 / 1000, f99 / 1000 }'
+    fi
+fi
 total_errs=$(awk -F'\t' '{ n += $7 } END { print n + 0 }' "$results")
 echo "socket/status errors over all runs (wrk and h2load): $total_errs"
 awk -F'\t' '{ print $8 }' "$results" | sort -g | awk '{ a[NR] = $1 } END {

@@ -10,6 +10,7 @@
 -- done() prints one machine-readable line that run.sh parses:
 --   RESULT requests=N seconds=S rps=R p50_us=A p90_us=B p99_us=C max_us=D
 --          err_connect=.. err_read=.. err_write=.. err_status=.. err_timeout=..
+--          bytes=N (every byte read, responses cut off at the end included)
 
 local inm = os.getenv("WRK_IF_NONE_MATCH")
 if inm and inm ~= "" then
@@ -25,8 +26,8 @@ function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(
       "RESULT requests=%d seconds=%.3f rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
-      "err_connect=%d err_read=%d err_write=%d err_status=%d err_timeout=%d\n",
+      "err_connect=%d err_read=%d err_write=%d err_status=%d err_timeout=%d bytes=%d\n",
       summary.requests, secs, summary.requests / secs,
       latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-      e.connect, e.read, e.write, e.status, e.timeout))
+      e.connect, e.read, e.write, e.status, e.timeout, summary.bytes))
 end

@@ -75,8 +75,9 @@ char *roster_template_render(const struct roster_template *t, const json_t *reso
 /* The same rendering as a JSON string literal (quotes included) appended
  * to b, and the SHA-256 (hex) of the rendered text in sha: the "prompt"
  * and "sha256" of the JSON answer, with the template's text escaped once
- * when it was made, so a request escapes only its values. 0, or a
- * negative error (b then holds a partial literal). */
+ * when it was made, so a request escapes only its values. sha may be NULL
+ * (no hash: MCP's prompts/get). 0, or a negative error (b then holds a
+ * partial literal). */
 struct roster_buf;
 int roster_template_render_json(const struct roster_template *t, const json_t *resolved,
                                 struct roster_buf *b, char sha[65]);

@@ -13,6 +13,7 @@ typedef struct json_t json_t;
 
 #define ROSTER_MCP_PROTOCOL_LATEST "2025-11-25"
 #define ROSTER_MCP_MAX_MESSAGE (1024 * 1024) /* bytes of one message */
+#define ROSTER_MCP_MAX_RESPONSE ((size_t)64 << 20) /* bytes of one serialized response */
 #define ROSTER_MCP_PAGE_SIZE 100 /* items of a list page (default) */
 #define ROSTER_MCP_PAGE_MAX 1000
 #define ROSTER_MCP_MAX_SUBSCRIPTIONS 256 /* per session */
@@ -56,6 +57,15 @@ const char *roster_mcp_session_version(const struct roster_mcp_session *s);
  * answer is a prebuilt-size error object, or NULL when even that fails. */
 json_t *roster_mcp_handle(struct roster_mcp_session *s, const struct roster_snapshot *snap,
                           const json_t *msg);
+/* The same response serialized as json_dumps(JSON_COMPACT) would write it,
+ * appended to out: 1 when there is a response, 0 when there is none (a
+ * notification), negative without memory. prompts/get and resources/read,
+ * mostly one long string each, are written without building objects for
+ * them (the prompt's text escaped once per template, a representation's
+ * once per snapshot): what the HTTP transport sends. */
+struct roster_buf;
+int roster_mcp_answer(struct roster_mcp_session *s, const struct roster_snapshot *snap,
+                      const json_t *msg, struct roster_buf *out);
 /* The same for the text of one message (len bytes, not NUL-terminated):
  * Parse error (-32700, id null) for text that is not JSON, Invalid Request
  * for text over ROSTER_MCP_MAX_MESSAGE bytes. */

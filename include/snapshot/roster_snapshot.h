@@ -32,6 +32,7 @@ struct roster_rep {
     char *body;
     size_t len;
     struct roster_gz *_Atomic gz; /* NULL: not yet; else see roster_rep_gzip */
+    struct roster_gz *_Atomic jtext; /* NULL: not yet; else roster_rep_json_text's */
     char etag[96]; /* quoted */
     char etag_gz[100];
     const char *ctype;
@@ -185,6 +186,11 @@ void roster_sprofile_etag(const struct roster_sprofile *sp, int which, int gz, c
  * (a snapshot's cache or the history store). */
 void roster_rep_tag(const char *key, int which, char hex[65]);
 
+/* The body as a JSON string literal (quotes included, escaped as jansson
+ * escapes it), made on the first call and then kept like the gzip variant:
+ * MCP's resources/read puts a representation's bytes in a JSON string on
+ * every request. 0, or ROSTER_ENOMEM. */
+int roster_rep_json_text(const struct roster_rep *r, const struct roster_gz **out);
 /* The gzip variant of r, compressed now when this is its first use (once,
  * thread-safe): 0 with *out set, 0 with *out NULL when gzip would not be
  * smaller, or ROSTER_ENOMEM. */

@@ -457,16 +457,19 @@ int roster_template_render_json(const struct roster_template *t, const json_t *r
         const struct segment *s = &t->segs[k];
         json_t *v = s->var >= 0 ? json_object_get(resolved, t->vars[s->var].name) : NULL;
         if (v) {
-            roster_sha256_add(&h, json_string_value(v), json_string_length(v));
+            if (sha)
+                roster_sha256_add(&h, json_string_value(v), json_string_length(v));
             r = json_escape(b, json_string_value(v), json_string_length(v));
         } else {
-            roster_sha256_add(&h, t->prompt + s->off, s->len);
+            if (sha)
+                roster_sha256_add(&h, t->prompt + s->off, s->len);
             r = roster_buf_append(b, t->esc.data + s->esc_off, s->esc_len);
         }
     }
     if (r == 0)
         r = roster_buf_putc(b, '"');
-    roster_sha256_end(&h, sha);
+    if (sha)
+        roster_sha256_end(&h, sha);
     return r;
 }
 

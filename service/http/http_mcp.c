@@ -200,6 +200,25 @@ static enum MHD_Result answer(struct req *rq, struct MHD_Connection *c, struct m
 {
     struct roster_mcp_hub *h = rq->srv->mcp;
     int busy = 0;
+    if (!created) {
+        /* the bytes path (roster_mcp_answer): prompts/get and resources/read
+         * are written without a jansson tree for their long strings */
+        struct roster_buf b;
+        roster_buf_init(&b, ROSTER_MCP_MAX_RESPONSE);
+        int n = roster_mcp_hub_answer(h, s, rq->snap, msg, &b, &busy);
+        size_t len = 0;
+        char *body = n > 0 ? roster_buf_steal(&b, &len) : NULL;
+        roster_buf_release(&b);
+        if (busy)
+            return fail(rq, c, MHD_HTTP_TOO_MANY_REQUESTS, ROSTER_MCP_INTERNAL_ERROR,
+                        "Too Many Requests: this session has 16 requests in flight");
+        if (n == 0) /* a notification or a client's response */
+            return send_json(rq, c, MHD_HTTP_ACCEPTED, NULL, NULL, NULL, NULL);
+        if (!body)
+            return fail(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, ROSTER_MCP_INTERNAL_ERROR,
+                        "Service Unavailable: out of memory");
+        return send_json(rq, c, MHD_HTTP_OK, body, NULL, NULL, NULL);
+    }
     json_t *resp = roster_mcp_hub_handle(h, s, rq->snap, msg, &busy);
     if (busy)
         return fail(rq, c, MHD_HTTP_TOO_MANY_REQUESTS, ROSTER_MCP_INTERNAL_ERROR,

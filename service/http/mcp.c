@@ -264,6 +264,22 @@ json_t *roster_mcp_handle(struct roster_mcp_session *s, const struct roster_snap
     return request(s, snap, id, json_string_value(method), params);
 }
 
+int roster_mcp_answer(struct roster_mcp_session *s, const struct roster_snapshot *snap,
+                      const json_t *msg, struct roster_buf *out)
+{
+    int r = mcp_fast_answer(s, snap, msg, out);
+    if (r <= 0)
+        return r == 0 ? 1 : r;
+    json_t *resp = roster_mcp_handle(s, snap, msg);
+    if (!resp)
+        return 0;
+    char *d = json_dumps(resp, JSON_COMPACT);
+    json_decref(resp);
+    r = d ? roster_buf_puts(out, d) : ROSTER_ENOMEM;
+    roster_free(d);
+    return r < 0 ? r : 1;
+}
+
 json_t *roster_mcp_handle_text(struct roster_mcp_session *s, const struct roster_snapshot *snap,
                                const char *text, size_t len)
 {

@@ -304,24 +304,48 @@ void roster_mcp_sess_version(struct mcp_sess *s, char *out, size_t cap)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Counts a request in (0) or refuses it (1: the session has
+ * ROSTER_MCP_MAX_PENDING in flight). */
+static int enter(struct roster_mcp_hub *h, struct mcp_sess *s)
+{
+    pthread_mutex_lock(&h->lock);
+    int busy = s->pending >= ROSTER_MCP_MAX_PENDING;
+    if (!busy)
+        s->pending++;
+    pthread_mutex_unlock(&h->lock);
+    return busy;
+}
+
+static void leave(struct roster_mcp_hub *h, struct mcp_sess *s)
+{
+    pthread_mutex_lock(&h->lock);
+    s->pending--;
+    s->last_used = roster_now_mono();
+    pthread_mutex_unlock(&h->lock);
+}
+
 json_t *roster_mcp_hub_handle(struct roster_mcp_hub *h, struct mcp_sess *s,
                               const struct roster_snapshot *snap, const json_t *msg, int *busy)
 {
-    struct roster_mcp_hub *hub = h;
-    pthread_mutex_lock(&hub->lock);
-    *busy = s->pending >= ROSTER_MCP_MAX_PENDING;
-    if (!*busy)
-        s->pending++;
-    pthread_mutex_unlock(&hub->lock);
-    if (*busy)
+    if ((*busy = enter(h, s)))
         return NULL;
     pthread_mutex_lock(&s->lock);
     json_t *r = roster_mcp_handle(s->mcp, snap, msg);
     pthread_mutex_unlock(&s->lock);
-    pthread_mutex_lock(&hub->lock);
-    s->pending--;
-    s->last_used = roster_now_mono();
-    pthread_mutex_unlock(&hub->lock);
+    leave(h, s);
+    return r;
+}
+
+int roster_mcp_hub_answer(struct roster_mcp_hub *h, struct mcp_sess *s,
+                          const struct roster_snapshot *snap, const json_t *msg,
+                          struct roster_buf *out, int *busy)
+{
+    if ((*busy = enter(h, s)))
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    int r = roster_mcp_answer(s->mcp, snap, msg, out);
+    pthread_mutex_unlock(&s->lock);
+    leave(h, s);
     return r;
 }
 

@@ -58,6 +58,12 @@ void roster_mcp_sess_version(struct mcp_sess *s, char *out, size_t cap);
 json_t *roster_mcp_hub_handle(struct roster_mcp_hub *h, struct mcp_sess *s,
                               const struct roster_snapshot *snap, const json_t *msg, int *busy);
 
+/* The same serialized into out (roster_mcp_answer): 1 a response, 0 none,
+ * negative without memory; *busy as above. */
+int roster_mcp_hub_answer(struct roster_mcp_hub *h, struct mcp_sess *s,
+                          const struct roster_snapshot *snap, const json_t *msg,
+                          struct roster_buf *out, int *busy);
+
 /* Opens the session's SSE stream on conn (a previous one ends), from the
  * message after `last` when have_last, else from the first one no stream
  * has taken. 1 queued, 0 queuing failed (drop the connection),

@@ -33,6 +33,25 @@ void mcp_safe_name(const char *in, char *out, size_t cap);
  * it names nothing there). */
 void mcp_uri_etag(const struct roster_snapshot *snap, const char *uri, char *out, size_t cap);
 
+struct roster_sprofile;
+struct roster_buf;
+/* The served profile with this id (a prompt name), or NULL. */
+const struct roster_sprofile *mcp_served(const struct roster_snapshot *snap, const char *id);
+/* The representation a roster:// URI names: 0 with *sp and *which, or -1. */
+int mcp_parse_uri(const struct roster_snapshot *snap, const char *uri,
+                  const struct roster_sprofile **sp, int *which);
+/* A prompt's description, never empty (a new reference, NULL without
+ * memory). */
+json_t *mcp_description_of(const struct roster_snapshot *snap, const struct roster_sprofile *sp);
+/* The mimeType of a representation. */
+const char *mcp_mime_of(int which);
+/* prompts/get and resources/read answered as bytes (mcp_fast.c): 0 when
+ * the whole response was appended to b; 1 when the request is not one it
+ * answers (another method, or anything that is an error: the object path
+ * answers it, with the same errors); ROSTER_ENOMEM. */
+int mcp_fast_answer(struct roster_mcp_session *s, const struct roster_snapshot *snap,
+                    const json_t *msg, struct roster_buf *b);
+
 /* Methods: a new result object, or NULL with e set (e->code 0: out of
  * memory). params is an object. */
 #define MCP_METHOD(name)                                                                           \

@@ -16,7 +16,7 @@
 #define ID_MAX 128
 #define DESCRIPTION_MAX 300 /* bytes of a description made from the role statement */
 
-static const struct roster_sprofile *served(const struct roster_snapshot *snap, const char *id)
+const struct roster_sprofile *mcp_served(const struct roster_snapshot *snap, const char *id)
 {
     size_t n = id ? strlen(id) : 0;
     const struct roster_sprofile *sp = n && n <= ID_MAX ? roster_snapshot_find(snap, id, n) : NULL;
@@ -89,7 +89,7 @@ static json_t *first_sentence(const char *text)
 /* Never empty: the description, else the role statement's first
  * sentence, else the name, else the id. From the list summary the
  * snapshot keeps; only the fallback renders the profile. A new reference. */
-static json_t *description_of(const struct roster_snapshot *snap, const struct roster_sprofile *sp)
+json_t *mcp_description_of(const struct roster_snapshot *snap, const struct roster_sprofile *sp)
 {
     const char *d = json_string_value(json_object_get(sp->summary, "description"));
     if (d && *d)
@@ -152,7 +152,7 @@ static json_t *prompt_entry(const struct roster_snapshot *snap, const struct ros
     json_t *o = json_object();
     if (!o || roster_json_set(o, "name", json_string(sp->id)) ||
         roster_json_set(o, "title", title_of(sp)) ||
-        roster_json_set(o, "description", description_of(snap, sp)) ||
+        roster_json_set(o, "description", mcp_description_of(snap, sp)) ||
         roster_json_set(o, "arguments", arguments_of(snap, sp))) {
         json_decref(o);
         return NULL;
@@ -244,7 +244,7 @@ MCP_METHOD(mcp_prompts_get)
     (void)s;
     const char *name = json_string_value(json_object_get(params, "name"));
     const json_t *args = json_object_get(params, "arguments");
-    const struct roster_sprofile *sp = served(snap, name);
+    const struct roster_sprofile *sp = mcp_served(snap, name);
     if (!name) {
         mcp_fail(e, ROSTER_MCP_INVALID_PARAMS, "prompts/get needs a name string", NULL);
         return NULL;
@@ -263,16 +263,16 @@ MCP_METHOD(mcp_prompts_get)
     json_decref(empty);
     if (!text)
         return NULL;
-    json_t *r = json_pack("{s:o, s:[{s:s, s:{s:s, s:o}}]}", "description", description_of(snap, sp),
-                          "messages", "role", "user", "content", "type", "text", "text",
-                          json_stringn(text, len));
+    json_t *r = json_pack("{s:o, s:[{s:s, s:{s:s, s:o}}]}", "description",
+                          mcp_description_of(snap, sp), "messages", "role", "user", "content",
+                          "type", "text", "text", json_stringn(text, len));
     roster_free(text);
     return r;
 }
 
 /* The representation a roster:// URI names: 0 with *sp and *which, or -1. */
-static int parse_uri(const struct roster_snapshot *snap, const char *uri,
-                     const struct roster_sprofile **sp, int *which)
+int mcp_parse_uri(const struct roster_snapshot *snap, const char *uri,
+                  const struct roster_sprofile **sp, int *which)
 {
     size_t plen = sizeof(URI_PREFIX) - 1;
     if (!uri || strncmp(uri, URI_PREFIX, plen) != 0)
@@ -298,11 +298,11 @@ void mcp_uri_etag(const struct roster_snapshot *snap, const char *uri, char *out
     const struct roster_sprofile *sp;
     int which;
     out[0] = 0;
-    if (parse_uri(snap, uri, &sp, &which) == 0)
+    if (mcp_parse_uri(snap, uri, &sp, &which) == 0)
         roster_sprofile_etag(sp, which, 0, out, cap);
 }
 
-static const char *mime_of(int which)
+const char *mcp_mime_of(int which)
 {
     return which == ROSTER_VIEW_PROMPT ? "text/markdown" : "application/json";
 }
@@ -315,8 +315,8 @@ static int each_resource(const struct roster_snapshot *snap, const struct roster
     snprintf(uri, sizeof(uri), URI_PREFIX "%s", sp->id);
     int bad = roster_json_push(items, json_pack("{s:s, s:s, s:o, s:o, s:s}", "uri", uri, "name",
                                                 sp->id, "title", title_of(sp), "description",
-                                                description_of(snap, sp), "mimeType",
-                                                mime_of(ROSTER_VIEW_PROFILE)));
+                                                mcp_description_of(snap, sp), "mimeType",
+                                                mcp_mime_of(ROSTER_VIEW_PROFILE)));
     snprintf(uri, sizeof(uri), URI_PREFIX "%s/prompt", sp->id);
     snprintf(name, sizeof(name), "%s/prompt", sp->id);
     if (snprintf(title, sizeof(title), "%s (prompt)", t && *t ? t : sp->id) >= (int)sizeof(title))
@@ -325,7 +325,7 @@ static int each_resource(const struct roster_snapshot *snap, const struct roster
                                                    name, "title", title, "description",
                                                    "The profile's composed prompt (Markdown), "
                                                    "placeholders unrendered",
-                                                   "mimeType", mime_of(ROSTER_VIEW_PROMPT)));
+                                                   "mimeType", mcp_mime_of(ROSTER_VIEW_PROMPT)));
     return bad ? -1 : 0;
 }
 
@@ -374,7 +374,7 @@ static const char *resource_of(const struct roster_snapshot *snap, const json_t 
         mcp_fail(e, ROSTER_MCP_INVALID_PARAMS, msg, NULL);
         return NULL;
     }
-    if (parse_uri(snap, uri, sp, which) < 0) {
+    if (mcp_parse_uri(snap, uri, sp, which) < 0) {
         unknown_uri(e, uri);
         return NULL;
     }
@@ -392,8 +392,8 @@ MCP_METHOD(mcp_resources_read)
         return NULL;
     if (roster_snapshot_rep(snap, sp, which, &rep) < 0)
         return NULL;
-    return json_pack("{s:[{s:s, s:s, s:s%}]}", "contents", "uri", uri, "mimeType", mime_of(which),
-                     "text", rep->body, rep->len);
+    return json_pack("{s:[{s:s, s:s, s:s%}]}", "contents", "uri", uri, "mimeType",
+                     mcp_mime_of(which), "text", rep->body, rep->len);
 }
 
 MCP_METHOD(mcp_subscribe)
@@ -451,7 +451,7 @@ static int complete_prompt(const struct roster_snapshot *snap, const json_t *ref
                            const char *prefix, json_t *values, size_t *total, struct mcp_err *e)
 {
     const char *name = json_string_value(json_object_get(ref, "name"));
-    const struct roster_sprofile *sp = served(snap, name);
+    const struct roster_sprofile *sp = mcp_served(snap, name);
     if (!sp) {
         unknown_prompt(e, name ? name : "");
         return -1;

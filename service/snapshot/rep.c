@@ -2,6 +2,7 @@
  * use (exactly sized, so a cached one costs what it weighs). */
 #include "roster_snapshot.h"
 
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +75,32 @@ int roster_rep_gzip(const struct roster_rep *cr, const struct roster_gz **out)
     return 0;
 }
 
+int roster_rep_json_text(const struct roster_rep *cr, const struct roster_gz **out)
+{
+    struct roster_rep *r = (struct roster_rep *)(uintptr_t)cr; /* filled once, atomically */
+    struct roster_gz *z = atomic_load_explicit(&r->jtext, memory_order_acquire);
+    if (!z) {
+        json_t *j = json_stringn(r->body, r->len);
+        char *d = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        size_t n = d ? strlen(d) : 0;
+        struct roster_gz *mine = d ? roster_malloc(sizeof(*mine) + n) : NULL;
+        json_decref(j);
+        if (!mine) {
+            roster_free(d);
+            return ROSTER_ENOMEM;
+        }
+        mine->len = n;
+        memcpy(mine->data, d, n);
+        roster_free(d);
+        if (atomic_compare_exchange_strong(&r->jtext, &z, mine))
+            z = mine;
+        else
+            roster_free(mine); /* another request made it first */
+    }
+    *out = z;
+    return 0;
+}
+
 int roster_rep_init(struct roster_rep *r, char *body, size_t len, const char *ctype,
                     const char *tag)
 {
@@ -97,6 +124,7 @@ void roster_rep_release(struct roster_rep *r)
 {
     struct roster_gz *z = atomic_load(&r->gz);
     roster_free(r->body);
+    roster_free(atomic_load(&r->jtext));
     if (z != &not_smaller)
         roster_free(z);
     memset(r, 0, sizeof(*r));

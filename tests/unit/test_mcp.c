@@ -210,6 +210,59 @@ START_TEST(read_serves_the_rep_bytes)
 }
 END_TEST
 
+/* The bytes path (roster_mcp_answer) writes what json_dumps(JSON_COMPACT)
+ * writes for the object path's response: for the methods it answers
+ * itself (prompts/get, resources/read), their errors, and the rest. */
+START_TEST(bytes_path_matches_the_object_path)
+{
+    static const char *const msgs[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"prompts/get\",\"params\":"
+        "{\"name\":\"tpl-child\",\"arguments\":{\"task\":\"fix \\\"it\\\"\\n\\u00e9 "
+        "<\\/>\\t\\u0001\",\"language\":\"C\"}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"method\":\"prompts/get\",\"params\":"
+        "{\"name\":\"tpl-plain\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"prompts/get\",\"params\":"
+        "{\"name\":\"tpl-child\",\"arguments\":null}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"prompts/get\",\"params\":"
+        "{\"name\":\"tpl-child\",\"arguments\":{\"language\":\"Rust\"}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"prompts/get\",\"params\":"
+        "{\"name\":\"nobody\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"resources/read\",\"params\":"
+        "{\"uri\":\"roster://profiles/tpl-child\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"resources/read\",\"params\":"
+        "{\"uri\":\"roster://profiles/tpl-child/prompt\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"resources/read\",\"params\":"
+        "{\"uri\":\"roster://profiles/tpl-parent/variables\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"resources/read\",\"params\":"
+        "{\"uri\":\"roster://profiles/tpl-child/source\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":15,\"method\":\"resources/read\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":16,\"method\":\"prompts/list\"}",
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+    };
+    for (int before = 1; before >= 0; before--) {
+        /* before: the session is not initialized yet (every answer an error) */
+        for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+            json_t *m = json_loads(msgs[i], 0, NULL);
+            ck_assert_msg(m != NULL, "%zu", i);
+            json_t *want = roster_mcp_handle(ses, snap, m);
+            char *w = want ? json_dumps(want, JSON_COMPACT) : NULL;
+            struct roster_buf b;
+            roster_buf_init(&b, ROSTER_MCP_MAX_RESPONSE);
+            int n = roster_mcp_answer(ses, snap, m, &b);
+            ck_assert_int_eq(n, want != NULL);
+            if (w)
+                ck_assert_msg(strcmp(b.data, w) == 0, "message %zu:\n%s\n%s", i, b.data, w);
+            roster_buf_release(&b);
+            roster_free(w);
+            json_decref(want);
+            json_decref(m);
+        }
+        if (before)
+            init();
+    }
+}
+END_TEST
+
 static void subscribe(const struct roster_snapshot *s, const char *id)
 {
     char text[256];
@@ -351,6 +404,20 @@ START_TEST(allocation_failures)
                 ck_assert_msg(!r || json_object_get(r, "result") || json_object_get(r, "error"),
                               "message %zu, allocation %ld", m, n);
                 json_decref(r);
+                /* the bytes path: a whole response, or nothing and an error */
+                if (is_init)
+                    new_session(0);
+                struct roster_buf b;
+                roster_buf_init(&b, ROSTER_MCP_MAX_RESPONSE);
+                roster_alloc_fail_at(n, sticky);
+                int k = roster_mcp_answer(ses, snap, msg, &b);
+                roster_alloc_fail_at(0, 0);
+                json_t *parsed = k > 0 ? json_loads(b.data, 0, NULL) : NULL;
+                ck_assert_msg(k <= 0 || json_object_get(parsed, "result") ||
+                                  json_object_get(parsed, "error"),
+                              "bytes path: message %zu, allocation %ld", m, n);
+                json_decref(parsed);
+                roster_buf_release(&b);
             }
         json_decref(msg);
     }
@@ -394,6 +461,7 @@ int main(void)
     tcase_add_test(tc, prompts_page_by_id);
     tcase_add_test(tc, prompt_get_and_problems);
     tcase_add_test(tc, read_serves_the_rep_bytes);
+    tcase_add_test(tc, bytes_path_matches_the_object_path);
     tcase_add_test(tc, reload_notifications);
     tcase_add_test(tc, log_levels);
     tcase_add_test(tc, completion_caps_and_counts);
