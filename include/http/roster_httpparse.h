@@ -17,6 +17,7 @@ enum roster_route_kind {
     ROSTER_ROUTE_VERSIONS, /* /v1/profiles/{id}/versions: the versions of a profile */
     ROSTER_ROUTE_VERSION_PROFILE, /* /v1/profiles/{id}/versions/{digest}: one, pinned */
     ROSTER_ROUTE_VERSION_PROMPT, /* /v1/profiles/{id}/versions/{digest}/prompt */
+    ROSTER_ROUTE_VERSION_DIFF, /* /v1/profiles/{id}/versions/{digest}/diff/{other} */
     ROSTER_ROUTE_VIEW, /* /v1/profiles/{id}/{view} */
     ROSTER_ROUTE_FACETS,
     ROSTER_ROUTE_DIAGNOSTICS,
@@ -48,6 +49,8 @@ struct roster_target {
      * (the handler parses it); "" when none or not decodable */
     char digest[ROSTER_DIGEST_SEG_MAX + 1];
     size_t digest_len;
+    char other[ROSTER_DIGEST_SEG_MAX + 1]; /* the {other} digest (the diff route), likewise */
+    size_t other_len;
     const char *query; /* after '?', or NULL: a slice of the raw target */
     size_t query_len;
     const struct roster_route *entry; /* the table entry the path matched (also when the

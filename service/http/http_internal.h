@@ -131,6 +131,8 @@ int roster_route_mcp(struct req *rq, struct MHD_Connection *c, const struct rost
 /* GET /v1/profiles/{id}/versions, .../versions/{digest}[/prompt] (http_versions.c) */
 int roster_route_versions(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
 int roster_route_version(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+int roster_route_version_diff(struct req *rq, struct MHD_Connection *c,
+                              const struct roster_target *t);
 
 /* Helpers of http_routes.c that the other route modules share. */
 struct roster_param;

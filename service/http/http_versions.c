@@ -149,12 +149,13 @@ static int list_item(struct listing *l, const struct roster_history_entry *e)
     snprintf(digest, sizeof(digest), "sha256:%s", e->digest);
     snprintf(link, sizeof(link), "/v1/profiles/%s/versions/%s", l->id, digest);
     json_t *lineage = r == 0 ? json_incref(v.lineage) : json_incref(l->sp->lineage_files);
-    json_t *item = json_pack("{s:s,s:f,s:f,s:b,s:o,s:s}", "digest", digest, "first_seen",
-                             r == 0 ? v.first_seen : e->first_seen, "last_seen",
-                             current  ? l->now
-                             : r == 0 ? v.last_seen
-                                      : e->last_seen,
-                             "current", current, "lineage", lineage, "link", link);
+    double first = r == 0 ? v.first_seen : e->first_seen;
+    json_t *item =
+        json_pack("{s:s,s:f,s:f,s:b,s:o,s:s}", "digest", digest, "first_seen", first, "last_seen",
+                  current  ? (l->now > first ? l->now : first)
+                  : r == 0 ? v.last_seen
+                           : e->last_seen,
+                  "current", current, "lineage", lineage, "link", link);
     roster_history_version_release(&v);
     return roster_json_push(l->items, item) < 0 ? ROSTER_ENOMEM : 1;
 }
@@ -209,7 +210,10 @@ int roster_route_versions(struct req *rq, struct MHD_Connection *c, const struct
                         .h = h,
                         .items = json_array(),
                         .skipped = json_array(),
-                        .now = roster_history_now()};
+                        /* the snapshot's build time: the latest that served
+                         * the current version, and the same in every answer of
+                         * a generation (a stable ETag, 304s) */
+                        .now = rq->snap->built_at};
     struct roster_history_entry *v = NULL;
     struct roster_history_skips sk = {0};
     struct roster_error err;
@@ -217,7 +221,7 @@ int roster_route_versions(struct req *rq, struct MHD_Connection *c, const struct
     size_t n = 0;
     enum MHD_Result out;
     r = h ? roster_history_list(h, t->id, &v, &n, &sk, &err) : ROSTER_ENOENT;
-    if (r == ROSTER_ENOENT && !sp) {
+    if (r == ROSTER_ENOENT && !l.sp) { /* neither served nor stored (also: invalid) */
         out = roster_http_not_found(rq, c, t->id);
         goto done;
     }

@@ -45,6 +45,8 @@ static const struct roster_route ROUTES[] = {
      GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 5, roster_route_version},
     {ROSTER_ROUTE_VERSION_PROMPT, "/v1/profiles/{id}/versions/{digest}/prompt", "version_prompt",
      GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 6, roster_route_version},
+    {ROSTER_ROUTE_VERSION_DIFF, "/v1/profiles/{id}/versions/{digest}/diff/{other}", "version_diff",
+     GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 7, roster_route_version_diff},
     {ROSTER_ROUTE_VIEW, "/v1/profiles/{id}/{view}", "view", GET_ALLOW, VIEW_PARAMS,
      ROSTER_ROUTE_SNAPSHOT, 4, roster_route_profile},
     {ROSTER_ROUTE_FACETS, "/v1/facets", "facets", GET_ALLOW, NO_PARAMS, ROSTER_ROUTE_SNAPSHOT, 2,
@@ -142,12 +144,14 @@ static int match_route(const struct roster_route *rt, const char *const *seg, co
             if (decode_segment(seg[k], sl[k], out->id, sizeof(out->id), &out->id_len) < 0 ||
                 !roster_id_valid(out->id, out->id_len))
                 bad_id = 1;
-        } else if (plen == 8 && memcmp(p, "{digest}", 8) == 0) {
+        } else if ((plen == 8 && memcmp(p, "{digest}", 8) == 0) ||
+                   (plen == 7 && memcmp(p, "{other}", 7) == 0)) {
             /* any segment: a malformed digest is the handler's 400 */
-            char *d = out->digest;
-            if (decode_segment(seg[k], sl[k], d, sizeof(out->digest), &out->digest_len) < 0) {
-                out->digest[0] = '\0';
-                out->digest_len = 0;
+            char *d = plen == 8 ? out->digest : out->other;
+            size_t *dl = plen == 8 ? &out->digest_len : &out->other_len;
+            if (decode_segment(seg[k], sl[k], d, sizeof(out->digest), dl) < 0) {
+                d[0] = '\0';
+                *dl = 0;
             }
         } else if (plen == 6 && memcmp(p, "{view}", 6) == 0) {
             if (sl[k] == 0 ||
@@ -201,8 +205,9 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
     }
     /* The id and view are the decoded segments of a match, and nothing
      * otherwise: a caller never sees a half-decoded id. */
-    int versioned =
-        out->route == ROSTER_ROUTE_VERSION_PROFILE || out->route == ROSTER_ROUTE_VERSION_PROMPT;
+    int versioned = out->route == ROSTER_ROUTE_VERSION_PROFILE ||
+                    out->route == ROSTER_ROUTE_VERSION_PROMPT ||
+                    out->route == ROSTER_ROUTE_VERSION_DIFF;
     if (out->route != ROSTER_ROUTE_PROFILE && out->route != ROSTER_ROUTE_PROMPT &&
         out->route != ROSTER_ROUTE_VIEW && out->route != ROSTER_ROUTE_VERSIONS && !versioned) {
         out->id_len = 0;
@@ -215,6 +220,10 @@ void roster_target_parse(const char *raw, size_t len, struct roster_target *out)
     if (!versioned) {
         out->digest_len = 0;
         out->digest[0] = '\0';
+    }
+    if (out->route != ROSTER_ROUTE_VERSION_DIFF) {
+        out->other_len = 0;
+        out->other[0] = '\0';
     }
 }
 

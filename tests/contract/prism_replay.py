@@ -27,6 +27,13 @@ stream ends, so they are opened first and ended last, by stopping rosterd
 session stream (GET /mcp) is opened the same way, after a subscription to a
 profile the reload changes, and ended by DELETE /mcp (which ends its stream).
 
+The versions routes (docs/versions.md "History"; rosterd runs with a
+temporary --history-dir) are replayed on the current version of worker-sre,
+and after the reload on ct-child's earlier version, from the store. Prism
+forwards JSON re-serialized (without its final newline), so that a pinned
+version is byte for byte what the unversioned route sent is checked on a
+direct request.
+
 /mcp (MCP, JSON-RPC over Streamable HTTP): a body that is not JSON cannot
 go through Prism (it answers that itself) and 413 cannot either (Prism
 forwards the body re-serialized); tests/http/test_mcp_http.py checks both
@@ -34,7 +41,7 @@ against the contract, and 401 (a server with --mcp-token-file) and 503.
 
 Environment: CONTRACT_SPEC, PRISM_STRICT, PRISM_LENIENT (base URLs),
 ROSTERD_URL, ROSTERD_PID, ADMIN_TOKEN, PROFILES_DIR (the server's copy),
-CONTRACT_RESULTS (a file: one `PASS\tname` / `FAIL\tname\twhy` line per check).
+HISTORY_DIR (its --history-dir), CONTRACT_RESULTS (a file: one `PASS\tname` / `FAIL\tname\twhy` line per check).
 """
 import json
 import os
@@ -57,6 +64,7 @@ DIRECT = os.environ["ROSTERD_URL"]
 ROSTERD_PID = int(os.environ["ROSTERD_PID"])
 TOKEN = os.environ["ADMIN_TOKEN"]
 PROFILES = Path(os.environ["PROFILES_DIR"])
+HISTORY = Path(os.environ["HISTORY_DIR"])
 RESULTS = Path(os.environ["CONTRACT_RESULTS"])
 TIMEOUT = 15
 PRISM_ERRORS = "https://stoplight.io/prism/errors#"
@@ -536,6 +544,270 @@ def mcp_close(sid, stream):
         why.append(f"resources/updated for {updated}, expected ct-child once")
     record(not why, name + f": {len(frames)} messages", "; ".join(why))
 
+
+# ----------------------------------------------------------------- versions
+IMMUTABLE = "public, max-age=31536000, immutable"
+ZERO_DIGEST = "sha256:" + "0" * 64
+VARY_ACCEPT = r"Accept, Accept-Encoding(, Origin)?"
+
+
+def digest_of(pid):
+    """The current digest of a profile, asked directly (no proxy)."""
+    try:
+        return send(DIRECT, "GET", f"/v1/profiles/{pid}").json()["digest"]
+    except (requests.RequestException, ValueError, KeyError):
+        return ZERO_DIGEST
+
+
+def pinned(digest):
+    """What every answer about one version carries (200, 304, HEAD)."""
+    return [header("Cache-Control", re.escape(IMMUTABLE)), header("Roster-Digest", re.escape(digest)),
+            header("ETag", r'"[0-9a-f]{32}(-gz)?"')]
+
+
+def identical(want, headers=None):
+    """The version's bytes and ETag, asked again directly with the same
+    Accept (Prism forwards JSON re-serialized, without its final newline),
+    are `want`: those of another route (a path, asked directly now with
+    `headers`) or a (body, ETag) captured before an edit."""
+    def chk(r):
+        path = r.request.path_url
+        got = send(DIRECT, "GET", path, {"Accept": r.request.headers.get("Accept", "*/*")})
+        if isinstance(want, str):
+            w = send(DIRECT, "GET", want, headers)
+            body, etag, what = w.content, w.headers.get("ETag"), f"GET {want}"
+        else:
+            (body, etag), what = want, "the bytes before the edit"
+        if got.content != body or got.headers.get("ETag") != etag:
+            return (f"GET {path}: {len(got.content)} bytes, ETag {got.headers.get('ETag')}; {what}: "
+                    f"{len(body)} bytes, ETag {etag}")
+        return None
+    return chk
+
+
+def versions_current():
+    """The three versions routes on the current version of worker-sre (its
+    digest from GET /v1/profiles/{id}): listing, paging, pinned profile and
+    prompt in both media types, 304, HEAD, OPTIONS, and every error."""
+    pid = "worker-sre"
+    base = f"/v1/profiles/{pid}"
+    digest = digest_of(pid)
+    link = f"{base}/versions/{digest}"
+    lineage = ["base.md", "worker-devops.md", "worker-sre.md"]
+    ok("GET", f"{base}/versions", 200, name=f"GET {base}/versions (the current version)", checks=COMMON + [
+        header("Content-Type", "application/json"), header("Cache-Control", "no-cache"),
+        header("ETag", r'"[0-9a-f]{32}"'),
+        header("Roster-Digest", re.escape(digest)),
+        json_is(lambda d: d["id"] == pid and d["history"] is True and d["next_cursor"] is None and d["skipped"] == []
+                and [(i["digest"], i["current"], i["link"]) for i in d["items"]] == [(digest, True, link)]
+                and [f["path"] for f in d["items"][0]["lineage"]] == lineage
+                and d["items"][0]["last_seen"] >= d["items"][0]["first_seen"] > 0, "one current version")])
+    # (If-None-Match: *: the listing's ETag changes with every answer, since
+    # the current version's last_seen is "now")
+    ok("GET", f"{base}/versions", 304, headers={"If-None-Match": "*"},
+       name=f"GET {base}/versions If-None-Match: * -> 304",
+       checks=[header("Roster-Digest", re.escape(digest))])
+    ok("GET", f"{base}/versions?limit=1", 200, checks=[json_is(
+        lambda d: len(d["items"]) == 1 and d["next_cursor"] is None, "the only version: no next page")])
+    ok("HEAD", f"{base}/versions", 200, checks=[header("Content-Type", "application/json"),
+                                                header("Roster-Digest", re.escape(digest))])
+    ok("HEAD", "/v1/profiles/nobody/versions", 404)
+    ok("OPTIONS", f"{base}/versions", 204, checks=[header("Allow", "GET, HEAD, OPTIONS")])
+    ok("GET", "/v1/profiles/worker-sr/versions", 404, checks=ERR + [
+        code("profile_not_found"), json_is(lambda d: "worker-sre" in d["suggestions"], "suggestions")])
+    ok("GET", f"{base}/versions", 406, headers={"Accept": "text/markdown"},
+       name=f"GET {base}/versions Accept: text/markdown -> 406", checks=ERR + [code("not_acceptable")])
+    ok("GET", f"{base}/versions?x=1", 400, checks=ERR + [code("unknown_parameter")],
+       name=f"GET {base}/versions?x=1 -> 400 unknown_parameter")
+    bad("GET", f"{base}/versions?limit=0", 400, "limit below 1", checks=ERR + [code("invalid_query")])
+    bad("GET", f"{base}/versions?cursor=***", 400, "cursor pattern", checks=ERR + [code("invalid_query")])
+    ok("GET", f"{base}/versions?cursor=abc", 400, checks=ERR + [code("invalid_query")],
+       name=f"GET {base}/versions?cursor=<not issued> -> 400 invalid_query")
+    bad("GET", "/v1/profiles/Base/versions", 400, "id pattern", checks=ERR + [code("invalid_id")])
+
+    # the profile pinned by its current digest: GET /v1/profiles/{id}'s bytes and ETag
+    ok("GET", link, 200, name=f"GET {base}/versions/<current digest> (= GET {base}, immutable)", checks=COMMON + [
+        header("Content-Type", "application/json"), header("Vary", "Accept-Encoding(, Origin)?"), *pinned(digest),
+        identical(base), json_is(lambda d: d["digest"] == digest and d["stale"] is False, "the version")])
+    vetag = send(DIRECT, "GET", link).headers.get("ETag", '"x"')
+    ok("GET", link, 304, headers={"If-None-Match": vetag}, name=f"GET {base}/versions/<digest> If-None-Match -> 304",
+       checks=pinned(digest))
+    ok("GET", f"{base}/versions/{digest[7:]}", 200, name=f"GET {base}/versions/<64 digits alone>",
+       checks=pinned(digest) + [identical(base)])
+    ok("GET", f"{base}/versions/{digest[7:].upper()}", 200, name=f"GET {base}/versions/<64 upper-case digits>",
+       checks=pinned(digest))
+    ok("GET", link, 200, headers={"Accept-Encoding": "gzip"}, name=f"GET {base}/versions/<digest> gzip",
+       checks=pinned(digest) + [header("ETag", r'"[0-9a-f]{32}-gz"')])
+    ok("HEAD", link, 200, name=f"HEAD {base}/versions/<digest>", checks=pinned(digest))
+    ok("HEAD", link, 304, headers={"If-None-Match": vetag}, name=f"HEAD {base}/versions/<digest> If-None-Match -> 304")
+    ok("OPTIONS", link, 204, name=f"OPTIONS {base}/versions/<digest>", checks=[header("Allow", "GET, HEAD, OPTIONS")])
+    bad("GET", f"{base}/versions/sha256:abc", 400, "digest pattern", checks=ERR + [code("invalid_digest")])
+    bad("GET", f"{base}/versions/md5:{'0' * 32}", 400, "digest pattern", checks=ERR + [code("invalid_digest")])
+    bad("HEAD", f"{base}/versions/sha256:abc", 400, "digest pattern")
+    ok("GET", f"{base}/versions/{ZERO_DIGEST}", 404, name=f"GET {base}/versions/<unknown digest> -> 404",
+       checks=ERR + [code("version_not_found"), json_is(lambda d: "no stored version" in d["detail"], "detail")])
+    ok("HEAD", f"{base}/versions/{ZERO_DIGEST}", 404, name=f"HEAD {base}/versions/<unknown digest> -> 404")
+    ok("GET", f"/v1/profiles/base/versions/{digest}", 404, name="GET another profile's digest -> 404 version_not_found",
+       checks=ERR + [code("version_not_found")])
+    ok("GET", f"/v1/profiles/worker-sr/versions/{digest}", 404, name="GET .../versions/<digest> of no profile -> 404",
+       checks=ERR + [code("profile_not_found"), json_is(lambda d: "worker-sre" in d["suggestions"], "suggestions")])
+    ok("GET", f"{link}?x=1", 400, name=f"GET {base}/versions/<digest>?x=1 -> 400 unknown_parameter",
+       checks=ERR + [code("unknown_parameter")])
+    ok("GET", link, 406, headers={"Accept": "text/markdown"},
+       name=f"GET {base}/versions/<digest> Accept: text/markdown -> 406",
+       checks=ERR + [code("not_acceptable")])
+    bad("GET", f"/v1/profiles/Base/versions/{digest}", 400, "id pattern", checks=ERR + [code("invalid_id")])
+
+    # its prompt, by Accept: GET .../prompt's bytes and ETag for each media type
+    prompt = f"{link}/prompt"
+    md, js = {"Accept": "text/markdown"}, {"Accept": "application/json"}
+    ok("GET", prompt, 200, headers=md, name=f"GET {base}/versions/<digest>/prompt (Markdown, = GET {base}/prompt)",
+       checks=COMMON + [header("Content-Type", r"text/markdown; charset=utf-8"), header("Vary", VARY_ACCEPT),
+                        *pinned(digest), identical(f"{base}/prompt", md)])
+    ok("GET", prompt, 200, headers={"Accept": "*/*"},
+       name=f"GET {base}/versions/<digest>/prompt Accept: */* -> Markdown",
+       checks=[header("Content-Type", r"text/markdown; charset=utf-8"), identical(f"{base}/prompt", md)])
+    ok("GET", prompt, 200, headers=js, name=f"GET {base}/versions/<digest>/prompt (Accept: application/json)",
+       checks=COMMON + [header("Content-Type", "application/json"), header("Vary", VARY_ACCEPT), *pinned(digest),
+                        identical(f"{base}/prompt", js),
+                        json_is(lambda d: d["id"] == pid and d["lineage"][0] == pid, "PromptDocument")])
+    for h, what in ((md, "Markdown"), (js, "JSON")):
+        tag = send(DIRECT, "GET", prompt, h).headers.get("ETag", '"x"')
+        ok("GET", prompt, 304, headers=dict(h, **{"If-None-Match": tag}),
+           name=f"GET {base}/versions/<digest>/prompt ({what}) If-None-Match -> 304", checks=pinned(digest))
+    mdtag = send(DIRECT, "GET", prompt, md).headers.get("ETag", '"x"')
+    ok("GET", prompt, 200, headers=dict(js, **{"If-None-Match": mdtag}),
+       name=f"GET {base}/versions/<digest>/prompt the Markdown ETag, Accept: application/json -> 200",
+       checks=[header("Content-Type", "application/json")])
+    ok("HEAD", prompt, 200, headers=js, name=f"HEAD {base}/versions/<digest>/prompt (Accept: application/json)",
+       checks=[header("Content-Type", "application/json"), *pinned(digest)])
+    ok("HEAD", prompt, 200, headers=md, name=f"HEAD {base}/versions/<digest>/prompt (Markdown)",
+       checks=[header("Content-Type", r"text/markdown; charset=utf-8")])
+    ok("OPTIONS", prompt, 204, name=f"OPTIONS {base}/versions/<digest>/prompt",
+       checks=[header("Allow", "GET, HEAD, OPTIONS")])
+    bad("GET", prompt, 406, "Accept outside the enum", headers={"Accept": "text/html"},
+        checks=ERR + [code("not_acceptable")])
+    bad("GET", f"{base}/versions/{'0' * 63}/prompt", 400, "digest pattern", headers=md,
+        checks=ERR + [code("invalid_digest")])
+    ok("GET", f"{base}/versions/{ZERO_DIGEST}/prompt", 404, headers=js,
+       name=f"GET {base}/versions/<unknown digest>/prompt -> 404", checks=ERR + [code("version_not_found")])
+    ok("HEAD", f"{base}/versions/{ZERO_DIGEST}/prompt", 404, headers=md,
+       name=f"HEAD {base}/versions/<unknown digest>/prompt -> 404")
+    ok("GET", f"{prompt}?x=1", 400, headers=md, name=f"GET {base}/versions/<digest>/prompt?x=1 -> 400",
+       checks=ERR + [code("unknown_parameter")])
+    for path in (f"{base}/versions", link, prompt):
+        undeclared("POST", path, "GET, HEAD, OPTIONS")
+    undeclared("DELETE", link, "GET, HEAD, OPTIONS")
+
+
+def version_capture(pid):
+    """A profile's current version as the unversioned routes send it (before
+    an edit): digest, profile bytes and ETag, prompt bytes and ETag by type."""
+    base = f"/v1/profiles/{pid}"
+    got = {"digest": digest_of(pid)}
+    for key, path, h in (("profile", base, None), ("md", f"{base}/prompt", {"Accept": "text/markdown"}),
+                         ("json", f"{base}/prompt", {"Accept": "application/json"})):
+        r = send(DIRECT, "GET", path, h)
+        got[key] = (r.content, r.headers.get("ETag"))
+    return got
+
+
+def wait_stored(pid, digest):
+    """The store records each snapshot on its own thread: wait (bounded) for
+    the version's file, so that an edit cannot outrun it."""
+    f = HISTORY / "profiles" / pid / (digest.split(":", 1)[-1] + ".v1")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not f.exists():
+        time.sleep(0.1)
+    record(f.exists(), f"{pid}: version {digest[:19]}... is in the history store", f"no {f}")
+
+
+def versions_stored(old, stale_digest):
+    """After the reload: ct-child's earlier version (old, captured before the
+    edit) comes from the history store byte for byte; the listing has two
+    versions, paged by limit=1 and the cursor; ct-stale's digest is its last
+    good version's, served as it was (not stale)."""
+    pid = "ct-child"
+    base = f"/v1/profiles/{pid}"
+    new = digest_of(pid)
+    record(new != old["digest"] and new != ZERO_DIGEST, f"{pid}: the edit made a new digest",
+           f"{old['digest']} -> {new}")
+    ok("GET", f"{base}/versions", 200, name=f"GET {base}/versions after the edit (two, newest first)", checks=[
+        header("Roster-Digest", re.escape(new)),
+        json_is(lambda d: [(i["digest"], i["current"]) for i in d["items"]] == [(new, True), (old["digest"], False)]
+                and d["items"][0]["first_seen"] >= d["items"][1]["first_seen"] and d["next_cursor"] is None, "items")])
+    r = ok("GET", f"{base}/versions?limit=1", 200, name=f"GET {base}/versions?limit=1 after the edit (page 1)",
+           checks=[json_is(lambda d: [i["digest"] for i in d["items"]] == [new] and d["next_cursor"], "page 1")])
+    try:
+        cursor = r.json()["next_cursor"] if r is not None and r.status_code == 200 else None
+    except ValueError:
+        cursor = None
+    cursor = cursor or send(DIRECT, "GET", f"{base}/versions?limit=1").json().get("next_cursor") or "x"
+    ok("GET", f"{base}/versions?limit=1&cursor={cursor}", 200, name=f"GET {base}/versions?limit=1&cursor= (page 2)",
+       checks=[json_is(lambda d: [(i["digest"], i["current"], i["link"]) for i in d["items"]]
+                       == [(old["digest"], False, f"{base}/versions/{old['digest']}")] and d["next_cursor"] is None,
+                       "page 2: the earlier version, last page")])
+    ok("HEAD", f"{base}/versions?limit=1&cursor={cursor}", 200, name=f"HEAD {base}/versions?limit=1&cursor=")
+
+    link = f"{base}/versions/{old['digest']}"
+    md, js = {"Accept": "text/markdown"}, {"Accept": "application/json"}
+    ok("GET", link, 200, name=f"GET {base}/versions/<earlier digest> (from the store, byte-identical)",
+       checks=COMMON + [*pinned(old["digest"]), identical(old["profile"]),
+                        json_is(lambda d: d["digest"] == old["digest"] and "changed" not in d["description"], "old")])
+    ok("GET", link, 304, headers={"If-None-Match": old["profile"][1] or '"x"'},
+       name=f"GET {base}/versions/<earlier digest> If-None-Match -> 304", checks=pinned(old["digest"]))
+    ok("HEAD", link, 200, name=f"HEAD {base}/versions/<earlier digest>", checks=pinned(old["digest"]))
+    ok("GET", link + "/prompt", 200, headers=md, name=f"GET {base}/versions/<earlier digest>/prompt (Markdown, stored)",
+       checks=[header("Content-Type", r"text/markdown; charset=utf-8"), header("Vary", VARY_ACCEPT),
+               *pinned(old["digest"]), identical(old["md"], md)])
+    ok("GET", link + "/prompt", 200, headers=js, name=f"GET {base}/versions/<earlier digest>/prompt (JSON, stored)",
+       checks=[header("Content-Type", "application/json"), *pinned(old["digest"]), identical(old["json"], js)])
+    ok("GET", link + "/prompt", 304, headers=dict(js, **{"If-None-Match": old["json"][1] or '"x"'}),
+       name=f"GET {base}/versions/<earlier digest>/prompt (JSON) If-None-Match -> 304", checks=pinned(old["digest"]))
+    ok("HEAD", link + "/prompt", 200, headers=md, name=f"HEAD {base}/versions/<earlier digest>/prompt (Markdown)",
+       checks=[header("Content-Type", r"text/markdown; charset=utf-8"), *pinned(old["digest"])])
+    ok("GET", f"{base}/versions/{new}", 200, name=f"GET {base}/versions/<new digest> (the current one)",
+       checks=pinned(new) + [identical(base), json_is(lambda d: "changed" in d["description"], "new")])
+
+    # a stale profile: its digest is its last good version's, served as it was
+    sbase = "/v1/profiles/ct-stale"
+    ok("GET", f"{sbase}/versions/{stale_digest}", 200, name="GET a stale profile's version (its last good one)",
+       checks=pinned(stale_digest) + [no_header("Warning"),
+                                      json_is(lambda d: d["stale"] is False and d["digest"] == stale_digest, "good")])
+    ok("GET", f"{sbase}/versions", 200, name="GET a stale profile's versions (its last good one is current)",
+       checks=[header("Roster-Digest", re.escape(stale_digest)),
+               json_is(lambda d: [(i["digest"], i["current"]) for i in d["items"]] == [(stale_digest, True)], "items")])
+
+def versions_diff(old):
+    """GET .../versions/{digest}/diff/{other}: ct-child's earlier version (from
+    the store) against its current one, and the errors."""
+    base = "/v1/profiles/ct-child"
+    new = digest_of("ct-child")
+    link = f"{base}/versions/{old['digest']}/diff/{new}"
+    r = ok("GET", link, 200, name=f"GET {base}/versions/<earlier>/diff/<current> (immutable)", checks=COMMON + [
+        header("Cache-Control", re.escape("public, max-age=31536000, immutable")), header("Roster-Digest", re.escape(new)),
+        json_is(lambda d: d["from"] == old["digest"] and d["to"] == new and d["changed"] is True
+                and (d["fields"] or d["views"] or (d["prompt_diff"] or "").startswith("--- ")), "the diff")])
+    tag = r.headers.get("ETag") if r is not None else '"x"'
+    ok("GET", link, 304, headers={"If-None-Match": tag or '"x"'}, name=f"GET {base}/versions/<a>/diff/<b> If-None-Match -> 304")
+    ok("GET", f"{base}/versions/{new}/diff/{new}", 200, name=f"GET {base}/versions/<b>/diff/<b> (nothing changed)",
+       checks=[json_is(lambda d: d["changed"] is False and d["prompt_diff"] is None and d["views"] == {}, "same")])
+    ok("HEAD", link, 200, name=f"HEAD {base}/versions/<a>/diff/<b>")
+    ok("OPTIONS", link, 204, name=f"OPTIONS {base}/versions/<a>/diff/<b>", checks=[header("Allow", "GET, HEAD, OPTIONS")])
+    bad("GET", f"{base}/versions/{old['digest']}/diff/sha256:abc", 400, "digest pattern",
+        checks=ERR + [code("invalid_digest")])
+    ok("GET", f"{base}/versions/{old['digest']}/diff/{ZERO_DIGEST}", 404,
+       name=f"GET {base}/versions/<a>/diff/<unknown> -> 404", checks=ERR + [code("version_not_found")])
+    ok("HEAD", f"{base}/versions/{ZERO_DIGEST}/diff/{new}", 404, name=f"HEAD {base}/versions/<unknown>/diff/<b> -> 404")
+    ok("GET", f"/v1/profiles/worker-sr/versions/{new}/diff/{new}", 404,
+       name="GET .../diff of no profile -> 404", checks=ERR + [code("profile_not_found")])
+    ok("GET", f"{link}?x=1", 400, name=f"GET {base}/versions/<a>/diff/<b>?x=1 -> 400",
+       checks=ERR + [code("unknown_parameter")])
+    ok("GET", link, 406, headers={"Accept": "text/markdown"}, name=f"GET {base}/versions/<a>/diff/<b> Accept: text/markdown -> 406",
+       checks=ERR + [code("not_acceptable")])
+    undeclared("POST", link, "GET, HEAD, OPTIONS")
+
+
 # ----------------------------------------------------------------- the cases
 def main():
     other_boot = "000000000000-1"
@@ -700,6 +972,9 @@ def main():
     ok("OPTIONS", "/v1/profiles", 204, checks=[header("Allow", "GET, HEAD, OPTIONS")])
     ok("OPTIONS", "/v1/profiles/base", 204)
 
+    # --- versions: the current one (the stored ones after the reload below)
+    versions_current()
+
     # --- facets, diagnostics
     ok("GET", "/v1/facets", 200, checks=[json_is(lambda d: d["categories"].get("worker") == 2, "facets")])
     ok("GET", "/v1/facets?x=1", 400, checks=ERR + [code("unknown_parameter")], name="GET /v1/facets?x=1 -> 400")
@@ -773,6 +1048,9 @@ def main():
     ok("OPTIONS", "/v1/admin/reload", 204, checks=[header("Allow", "POST, OPTIONS")])
 
     # --- a reload: one profile changes, one goes stale; events are published
+    child_v1 = version_capture("ct-child")
+    stale_digest = digest_of("ct-stale")
+    wait_stored("ct-child", child_v1["digest"])
     gen = send(DIRECT, "GET", "/ready").json()["generation"]
     child = PROFILES / "ct-child.md"
     child.write_text(child.read_text().replace("Contract child", "Contract child, changed"))
@@ -795,6 +1073,9 @@ def main():
        checks=[json_is(lambda d: d["generation"] > gen and d["profiles"]["stale"] == 1
                        and d["profiles"]["invalid"] == 1
                        and d["profiles"]["served"] + d["profiles"]["stale"] == listed, "counts")])
+    # --- versions after the edit: the earlier one from the history store
+    versions_stored(child_v1, stale_digest)
+    versions_diff(child_v1)
 
     # --- end the streams: the MCP session's by DELETE, the others by stopping rosterd
     time.sleep(0.5)

@@ -122,9 +122,11 @@ ADMIN_TOKEN="contract-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$ADMIN_TOKEN" >"$WORK/admin-token"
 chmod 600 "$WORK/admin-token"
 # --max-request-bytes 16384: the 431 cases stay within what Prism (Node's
-# --max-http-header-size) forwards
+# --max-http-header-size) forwards. --history-dir: the TypeScript client edits
+# ct-versions and the replay's reload edits ct-child, so their earlier versions
+# are served from the store (pinned by digest)
 "$ROSTERD" serve --listen 127.0.0.1:0 --profiles "$WORK/profiles" --watch 0 --max-request-bytes 16384 \
-  --admin-token-file "$WORK/admin-token" 2>"$WORK/rosterd.log" >/dev/null &
+  --admin-token-file "$WORK/admin-token" --history-dir "$WORK/history" 2>"$WORK/rosterd.log" >/dev/null &
 ROSTERD_PID=$!
 PIDS+=("$ROSTERD_PID")
 PORT=""
@@ -184,7 +186,8 @@ ts_client() {
   local rc=0 before
   before=$(fails)
   (cd "$dir" && ROSTERD_URL="$ROSTERD_URL" ADMIN_TOKEN="$ADMIN_TOKEN" CONTRACT_SPEC="$CONTRACT_SPEC" \
-    CONTRACT_RESULTS="$RESULTS" timeout 180 node out/client.mjs) || rc=$?
+    PROFILES_DIR="$WORK/profiles" HISTORY_DIR="$WORK/history" CONTRACT_RESULTS="$RESULTS" \
+    timeout 180 node out/client.mjs) || rc=$?
   # a non-zero exit without FAIL lines (a crash, a timeout) is a failure of its own
   if [ "$rc" -ne 0 ] && [ "$(fails)" -eq "$before" ]; then
     fail "ts: client run" "exit $rc"
@@ -202,7 +205,7 @@ else
   before=$(fails)
   CONTRACT_SPEC="$CONTRACT_SPEC" PRISM_STRICT="http://127.0.0.1:$STRICT_PORT" \
     PRISM_LENIENT="http://127.0.0.1:$LENIENT_PORT" ROSTERD_URL="$ROSTERD_URL" ROSTERD_PID="$ROSTERD_PID" \
-    ADMIN_TOKEN="$ADMIN_TOKEN" PROFILES_DIR="$WORK/profiles" CONTRACT_RESULTS="$RESULTS" \
+    ADMIN_TOKEN="$ADMIN_TOKEN" PROFILES_DIR="$WORK/profiles" HISTORY_DIR="$WORK/history" CONTRACT_RESULTS="$RESULTS" \
     timeout 300 "$PY" "$HERE/prism_replay.py" || rc=$?
   if [ "$rc" -ne 0 ] && [ "$(fails)" -eq "$before" ]; then
     fail "prism: replay" "exit $rc"

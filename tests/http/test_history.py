@@ -322,7 +322,8 @@ def test_without_history_dir_only_the_current_version(api):
     assert r.status_code == 404 and r.json()["code"] == "profile_not_found"
     assert api.get(f"/v1/profiles/Upper/versions/{cur['digest']}").json()["code"] == "invalid_id"
     assert api.get("/v1/profiles/Upper/versions").json()["code"] == "invalid_id"
-    assert versions(api, "fx-broken")["items"] == []
+    r = api.get("/v1/profiles/fx-broken/versions")  # never served, nothing stored
+    assert r.status_code == 404 and r.json()["code"] == "profile_not_found"
     # Accept: the profile is JSON only; the prompt Markdown or JSON
     r = api.get(f"/v1/profiles/worker-sre/versions/{cur['digest']}", headers={"Accept": "text/html"})
     assert r.status_code == 406
@@ -577,3 +578,60 @@ def test_two_servers_share_one_history(rosterd, tmp_path):
     finally:
         assert a.stop() == 0 and b.stop() == 0
     assert verify_store(hist) >= len(seen)
+
+
+def test_diff_between_two_versions(spawn, tmp_path):
+    """GET .../versions/{a}/diff/{b}: `rosterd diff`'s comparison of two
+    pinned versions (one stored, one current), immutable; the reverse diff
+    mirrors it; a version with itself changes nothing."""
+    hist = tmp_path / "hist"
+    srv = spawn(args=["--history-dir", str(hist), "--debounce-ms", "50"])
+    api = srv.api()
+    wait_recorded(srv, 1)
+    old = snapshot_of(api, "worker-sre")
+    f = srv.profiles / "worker-devops.md"
+    f.write_text(f.read_text() + "\n## Extra Notes\n\nOne more line for the diff.\n")
+    wait_generation(api, 2)
+    wait_recorded(srv, 2)
+    new = snapshot_of(api, "worker-sre")
+    assert old["digest"] != new["digest"]
+    path = f"/v1/profiles/worker-sre/versions/{old['digest']}/diff/{new['digest']}"
+    r = api.get(path, headers=ID)
+    assert r.status_code == 200, r.content[:500]
+    assert r.headers["Cache-Control"] == IMMUTABLE
+    d = r.json()
+    assert (d["id"], d["from"], d["to"]) == ("worker-sre", old["digest"], new["digest"])
+    assert d["changed"] is True
+    assert "+One more line for the diff." in d["prompt_diff"]
+    assert d["prompt_lines"]["added"] >= 1
+    again = api.get(path, headers={**ID, "If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304
+    back = api.get(f"/v1/profiles/worker-sre/versions/{new['digest']}/diff/{old['digest']}",
+                   headers=ID).json()
+    assert back["prompt_lines"] == {"added": d["prompt_lines"]["removed"],
+                                    "removed": d["prompt_lines"]["added"]}
+    same = api.get(f"/v1/profiles/worker-sre/versions/{new['digest']}/diff/{new['digest']}",
+                   headers=ID).json()
+    assert same["changed"] is False and same["prompt_diff"] is None
+    # errors: a malformed digest, one this profile never had, no such profile
+    r = api.get(f"/v1/profiles/worker-sre/versions/{old['digest']}/diff/sha256:abc")
+    assert r.status_code == 400 and r.json()["code"] == "invalid_digest"
+    r = api.get(f"/v1/profiles/worker-sre/versions/{old['digest']}/diff/sha256:{'0' * 64}")
+    assert r.status_code == 404 and r.json()["code"] == "version_not_found"
+    base = api.get("/v1/profiles/base").json()["digest"]
+    r = api.get(f"/v1/profiles/worker-sre/versions/{base}/diff/{new['digest']}")
+    assert r.status_code == 404 and r.json()["code"] == "version_not_found"
+    r = api.get(f"/v1/profiles/nobody/versions/{old['digest']}/diff/{new['digest']}")
+    assert r.status_code == 404 and r.json()["code"] == "profile_not_found"
+
+
+def test_listing_etag_is_stable_within_a_generation_and_invalid_is_404(spawn):
+    srv = spawn(args=["--debounce-ms", "50"])
+    api = srv.api()
+    a = api.get("/v1/profiles/worker-sre/versions", headers=ID)
+    b = api.get("/v1/profiles/worker-sre/versions", headers={**ID, "If-None-Match": a.headers["ETag"]})
+    assert b.status_code == 304
+    (srv.profiles / "zz-broken.md").write_text("---\nid: zz-broken\nextends: [nope\n---\n# B\n")
+    wait_generation(api, 2)
+    r = api.get("/v1/profiles/zz-broken/versions")
+    assert r.status_code == 404 and r.json()["code"] == "profile_not_found"

@@ -128,7 +128,8 @@ def test_spec_documents_every_route_and_status():
     want = {"/v1/profiles", "/v1/profiles/{id}", "/v1/facets", "/v1/diagnostics", "/v1/events",
             "/v1/admin/reload", "/openapi.yaml", "/health", "/ready", "/metrics", "/version", "/mcp",
             "/v1/profiles/{id}/versions", "/v1/profiles/{id}/versions/{digest}",
-            "/v1/profiles/{id}/versions/{digest}/prompt"}
+            "/v1/profiles/{id}/versions/{digest}/prompt",
+            "/v1/profiles/{id}/versions/{digest}/diff/{other}"}
     want |= {f"/v1/profiles/{{id}}/{v}" for v in views}
     assert paths == want
     statuses = set()

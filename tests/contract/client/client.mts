@@ -5,9 +5,12 @@
 // compile when the contract makes a field optional or changes its type.
 //
 // Environment: ROSTERD_URL, ADMIN_TOKEN, CONTRACT_SPEC (the spec the types were
-// generated from), CONTRACT_RESULTS (file: one `PASS\tname` / `FAIL\tname\twhy`
-// line per check).
-import { appendFileSync, readFileSync } from "node:fs";
+// generated from), PROFILES_DIR and HISTORY_DIR (the server's profiles copy and
+// --history-dir: the versions cases edit ct-versions.md and reload),
+// CONTRACT_RESULTS (file: one `PASS\tname` / `FAIL\tname\twhy` line per check).
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema.js";
 
@@ -292,6 +295,279 @@ await step("renderProfilePrompt", async () => {
   const o = await client.OPTIONS("/v1/profiles/{id}/prompt", path);
   expectStatus("optionsProfilePrompt allows POST", o.response, 204,
     o.response.headers.get("Allow") === "GET, HEAD, POST, OPTIONS");
+});
+
+// ---------------------------------------------------------------- versions
+// docs/versions.md "History". rosterd runs with --history-dir (run.sh): the
+// current version of worker-sre is pinned by the digest GET /v1/profiles/{id}
+// gives; ct-versions is edited here and reloaded, so its first version is then
+// served from the store and its listing has two pages of one.
+const immutable = "public, max-age=31536000, immutable";
+const zeroDigest: components["parameters"]["VersionDigestPath"] = "sha256:" + "0".repeat(64);
+
+function pinnedHeaders(response: Response, digest: string): boolean {
+  return response.headers.get("Cache-Control") === immutable && response.headers.get("Roster-Digest") === digest &&
+    /^"[0-9a-f]{32}(-gz)?"$/.test(response.headers.get("ETag") ?? "");
+}
+
+await step("versions (current)", async () => {
+  const id = "worker-sre";
+  const path = { params: { path: { id } } };
+  const prof = await client.GET("/v1/profiles/{id}", path);
+  const digest: Schemas["Digest"] = prof.data?.digest ?? "";
+  const list = await client.GET("/v1/profiles/{id}/versions", path);
+  const page: Schemas["ProfileVersionList"] | undefined = list.data;
+  const item: Schemas["ProfileVersion"] | undefined = page?.items[0];
+  const files: Schemas["ProfileVersionFile"][] = item?.lineage ?? [];
+  const history: boolean = page?.history ?? false;
+  const skipped: Schemas["ProfileVersionSkipped"][] = page?.skipped ?? [];
+  const firstSeen: number = item?.first_seen ?? -1;
+  expectStatus("listProfileVersions (one current version, the digest of GET /v1/profiles/{id})", list.response, 200,
+    /^sha256:[0-9a-f]{64}$/.test(digest) && history && page?.items.length === 1 && item?.digest === digest &&
+      item.current && item.link === `/v1/profiles/${id}/versions/${digest}` && firstSeen > 0 &&
+      item.last_seen >= firstSeen &&
+      JSON.stringify(files.map((f) => f.path)) === '["base.md","worker-devops.md","worker-sre.md"]' &&
+      page.next_cursor === null && skipped.length === 0 && list.response.headers.get("Roster-Digest") === digest,
+    JSON.stringify(page).slice(0, 400));
+  // (If-None-Match: *: the listing's ETag changes with every answer, since the
+  // current version's last_seen is "now")
+  const again = await client.GET("/v1/profiles/{id}/versions", {
+    params: { path: { id }, header: { "If-None-Match": "*" } },
+  });
+  expectStatus("listProfileVersions If-None-Match: * -> 304", again.response, 304,
+    again.response.headers.get("Roster-Digest") === digest);
+  const one = await client.GET("/v1/profiles/{id}/versions", { params: { path: { id }, query: { limit: 1 } } });
+  expectStatus("listProfileVersions limit=1 (the only version: no next page)", one.response, 200,
+    one.data?.items.length === 1 && one.data.next_cursor === null);
+  const nf = await client.GET("/v1/profiles/{id}/versions", { params: { path: { id: "worker-sr" } } });
+  expectStatus("listProfileVersions unknown -> 404 profile_not_found", nf.response, 404,
+    isProblem(nf.error, "profile_not_found") && (nf.error?.suggestions ?? []).includes("worker-sre"));
+  const badLimit = await client.GET("/v1/profiles/{id}/versions", { params: { path: { id }, query: { limit: 0 } } });
+  expectStatus("listProfileVersions limit=0 -> 400 invalid_query", badLimit.response, 400,
+    isProblem(badLimit.error, "invalid_query"));
+  const badCursor = await client.GET("/v1/profiles/{id}/versions", {
+    params: { path: { id }, query: { cursor: "abc" } },
+  });
+  expectStatus("listProfileVersions cursor not issued -> 400 invalid_query", badCursor.response, 400,
+    isProblem(badCursor.error, "invalid_query"));
+
+  // the version pinned by the current digest: the bytes and ETag of GET /v1/profiles/{id}
+  const pin = { params: { path: { id, digest } } };
+  const v = await client.GET("/v1/profiles/{id}/versions/{digest}", pin);
+  const pinned: Schemas["Profile"] | undefined = v.data;
+  expectStatus("getProfileVersion (current digest) = GET /v1/profiles/{id}, immutable", v.response, 200,
+    pinned?.digest === digest && pinned.id === id && !pinned.stale &&
+      JSON.stringify(pinned) === JSON.stringify(prof.data) && pinnedHeaders(v.response, digest) &&
+      v.response.headers.get("ETag") === prof.response.headers.get("ETag"),
+    `Cache-Control ${v.response.headers.get("Cache-Control")}, ` +
+      `ETag ${v.response.headers.get("ETag")} vs ${prof.response.headers.get("ETag")}`);
+  const vEtag = v.response.headers.get("ETag") ?? "";
+  const v304 = await client.GET("/v1/profiles/{id}/versions/{digest}", {
+    params: { path: { id, digest }, header: { "If-None-Match": vEtag } },
+  });
+  expectStatus("getProfileVersion If-None-Match -> 304 (immutable)", v304.response, 304,
+    pinnedHeaders(v304.response, digest));
+  const hex = await client.GET("/v1/profiles/{id}/versions/{digest}", {
+    params: { path: { id, digest: digest.slice("sha256:".length).toUpperCase() } },
+  });
+  expectStatus("getProfileVersion by the 64 digits alone (upper case)", hex.response, 200,
+    hex.data?.digest === digest && hex.response.headers.get("Roster-Digest") === digest);
+  const invalid = await client.GET("/v1/profiles/{id}/versions/{digest}", {
+    params: { path: { id, digest: "sha256:abc" } },
+  });
+  expectStatus("getProfileVersion sha256:abc -> 400 invalid_digest", invalid.response, 400,
+    isProblem(invalid.error, "invalid_digest") && invalid.response.headers.get("Cache-Control") === "no-store");
+  const unknown = await client.GET("/v1/profiles/{id}/versions/{digest}", {
+    params: { path: { id, digest: zeroDigest } },
+  });
+  expectStatus("getProfileVersion unknown digest -> 404 version_not_found", unknown.response, 404,
+    isProblem(unknown.error, "version_not_found"));
+  const otherProfile = await client.GET("/v1/profiles/{id}/versions/{digest}", {
+    params: { path: { id: "base", digest } },
+  });
+  expectStatus("getProfileVersion another profile's digest -> 404 version_not_found", otherProfile.response, 404,
+    isProblem(otherProfile.error, "version_not_found"));
+  const noProfile = await client.GET("/v1/profiles/{id}/versions/{digest}", {
+    params: { path: { id: "nobody", digest } },
+  });
+  expectStatus("getProfileVersion unknown profile -> 404 profile_not_found", noProfile.response, 404,
+    isProblem(noProfile.error, "profile_not_found"));
+
+  // its prompt: Markdown by default, the PromptDocument with Accept: application/json
+  const md = await client.GET("/v1/profiles/{id}/prompt", { ...path, parseAs: "text" });
+  const vmd = await client.GET("/v1/profiles/{id}/versions/{digest}/prompt", { ...pin, parseAs: "text" });
+  const text: string = vmd.data ?? "";
+  expectStatus("getProfileVersionPrompt (Markdown) = GET .../prompt, immutable, Vary: Accept", vmd.response, 200,
+    text.startsWith("# ") && text === md.data && pinnedHeaders(vmd.response, digest) &&
+      (vmd.response.headers.get("Content-Type") ?? "").startsWith("text/markdown") &&
+      (vmd.response.headers.get("Vary") ?? "").startsWith("Accept, Accept-Encoding") &&
+      vmd.response.headers.get("ETag") === md.response.headers.get("ETag"),
+    `Vary ${vmd.response.headers.get("Vary")}, ETag ${vmd.response.headers.get("ETag")}`);
+  const acceptJson: components["parameters"]["PromptAccept"] = "application/json";
+  const pj = await client.GET("/v1/profiles/{id}/prompt", { ...path, headers: { Accept: acceptJson } });
+  const vj = await client.GET("/v1/profiles/{id}/versions/{digest}/prompt", {
+    ...pin, headers: { Accept: acceptJson },
+  });
+  const doc: Schemas["PromptDocument"] | undefined = vj.data;
+  expectStatus("getProfileVersionPrompt (Accept: application/json) = the PromptDocument", vj.response, 200,
+    doc?.id === id && /^[0-9a-f]{64}$/.test(doc.sha256) && doc.prompt === text &&
+      JSON.stringify(doc) === JSON.stringify(pj.data) && pinnedHeaders(vj.response, digest) &&
+      vj.response.headers.get("Content-Type") === "application/json",
+    JSON.stringify(doc).slice(0, 200));
+  const mdEtag = vmd.response.headers.get("ETag") ?? "";
+  const p304 = await client.GET("/v1/profiles/{id}/versions/{digest}/prompt", {
+    params: { path: { id, digest }, header: { "If-None-Match": mdEtag } }, parseAs: "text",
+  });
+  expectStatus("getProfileVersionPrompt If-None-Match -> 304", p304.response, 304,
+    pinnedHeaders(p304.response, digest));
+  const other = await client.GET("/v1/profiles/{id}/versions/{digest}/prompt", {
+    params: { path: { id, digest }, header: { "If-None-Match": mdEtag } }, headers: { Accept: acceptJson },
+  });
+  expectStatus("getProfileVersionPrompt the Markdown ETag with Accept: application/json -> 200", other.response, 200,
+    other.data?.id === id);
+  const pInvalid = await client.GET("/v1/profiles/{id}/versions/{digest}/prompt", {
+    params: { path: { id, digest: "0".repeat(63) } }, parseAs: "text",
+  });
+  expectStatus("getProfileVersionPrompt 63 digits -> 400 invalid_digest", pInvalid.response, 400,
+    isProblem(pInvalid.error, "invalid_digest"));
+  const pUnknown = await client.GET("/v1/profiles/{id}/versions/{digest}/prompt", {
+    params: { path: { id, digest: zeroDigest } }, headers: { Accept: acceptJson },
+  });
+  expectStatus("getProfileVersionPrompt unknown digest -> 404 version_not_found", pUnknown.response, 404,
+    isProblem(pUnknown.error, "version_not_found"));
+
+  const heads: [string, Promise<{ response: Response }>, number, string][] = [
+    ["headProfileVersions", client.HEAD("/v1/profiles/{id}/versions", path), 200, ""],
+    ["headProfileVersion", client.HEAD("/v1/profiles/{id}/versions/{digest}", pin), 200, digest],
+    ["headProfileVersionPrompt", client.HEAD("/v1/profiles/{id}/versions/{digest}/prompt", pin), 200, digest],
+    ["headProfileVersion unknown digest -> 404",
+      client.HEAD("/v1/profiles/{id}/versions/{digest}", { params: { path: { id, digest: zeroDigest } } }), 404, ""],
+    ["optionsProfileVersions", client.OPTIONS("/v1/profiles/{id}/versions", path), 204, ""],
+    ["optionsProfileVersion", client.OPTIONS("/v1/profiles/{id}/versions/{digest}", pin), 204, ""],
+    ["optionsProfileVersionPrompt", client.OPTIONS("/v1/profiles/{id}/versions/{digest}/prompt", pin), 204, ""],
+  ];
+  for (const [name, p, status, pinnedDigest] of heads) {
+    const { response } = await p;
+    const allow = response.headers.get("Allow");
+    expectStatus(name, response, status,
+      status !== 204 || allow === "GET, HEAD, OPTIONS",
+      `Allow ${allow}`);
+    if (pinnedDigest) check(`${name}: immutable, Roster-Digest`, pinnedHeaders(response, pinnedDigest));
+  }
+});
+
+await step("versions (stored)", async () => {
+  const id = "ct-versions";
+  const path = { params: { path: { id } } };
+  const profilesDir = process.env.PROFILES_DIR ?? "";
+  const historyDir = process.env.HISTORY_DIR ?? "";
+  // version one, as the unversioned routes send it now
+  const before = await client.GET("/v1/profiles/{id}", { ...path, parseAs: "text" });
+  const oldBody: string = before.data ?? "";
+  const oldEtag = before.response.headers.get("ETag") ?? "";
+  const oldDigest: Schemas["Digest"] = before.response.headers.get("Roster-Digest") ?? "";
+  const oldMd = (await client.GET("/v1/profiles/{id}/prompt", { ...path, parseAs: "text" })).data ?? "";
+  const acceptJson: components["parameters"]["PromptAccept"] = "application/json";
+  const oldJson = (await client.GET("/v1/profiles/{id}/prompt", {
+    ...path, parseAs: "text", headers: { Accept: acceptJson },
+  })).data ?? "";
+  // the store records each snapshot on its own thread: wait for version one's file
+  const stored = join(historyDir, "profiles", id, `${oldDigest.slice("sha256:".length)}.v1`);
+  for (let i = 0; i < 100 && !existsSync(stored); i++) await sleep(100);
+  check("ct-versions: version one is in the history store", existsSync(stored), `no ${stored}`);
+  // version two, and a reload
+  const file = join(profilesDir, "ct-versions.md");
+  writeFileSync(file, readFileSync(file, "utf8").replaceAll("ersion one", "ersion two"));
+  const gen: number = (await client.GET("/ready")).data?.generation ?? 0;
+  const reload = await client.POST("/v1/admin/reload", { headers: { Authorization: `Bearer ${token}` } });
+  let now = gen;
+  for (let i = 0; i < 100 && now <= gen; i++) {
+    await sleep(100);
+    now = (await client.GET("/ready")).data?.generation ?? gen;
+  }
+  const cur = await client.GET("/v1/profiles/{id}", path);
+  const newDigest: Schemas["Digest"] = cur.data?.digest ?? "";
+  check("ct-versions: edited and reloaded (a new digest)",
+    reload.response.status === 202 && now > gen && newDigest !== oldDigest && /^sha256:/.test(oldDigest) &&
+      (cur.data?.description ?? "").startsWith("Version two"),
+    `reload ${reload.response.status}, generation ${gen} -> ${now}, digest ${oldDigest} -> ${newDigest}`);
+
+  // the listing: newest first, the current one first; then limit=1 and the cursor
+  const list = await client.GET("/v1/profiles/{id}/versions", path);
+  const items: Schemas["ProfileVersion"][] = list.data?.items ?? [];
+  expectStatus("listProfileVersions (two versions, newest first)", list.response, 200,
+    JSON.stringify(items.map((i) => [i.digest, i.current])) ===
+      JSON.stringify([[newDigest, true], [oldDigest, false]]) &&
+      (items[0]?.first_seen ?? 0) >= (items[1]?.first_seen ?? 0) && list.data?.next_cursor === null &&
+      list.response.headers.get("Roster-Digest") === newDigest,
+    JSON.stringify(list.data).slice(0, 400));
+  const p1 = await client.GET("/v1/profiles/{id}/versions", { params: { path: { id }, query: { limit: 1 } } });
+  const cursor: string | null = p1.data?.next_cursor ?? null;
+  expectStatus("listProfileVersions limit=1 (page 1: the current version, a cursor)", p1.response, 200,
+    p1.data?.items.length === 1 && p1.data.items[0]?.digest === newDigest && cursor !== null);
+  const p2 = await client.GET("/v1/profiles/{id}/versions", {
+    params: { path: { id }, query: { limit: 1, cursor: cursor ?? undefined } },
+  });
+  const last: Schemas["ProfileVersion"] | undefined = p2.data?.items[0];
+  expectStatus("listProfileVersions limit=1&cursor (page 2: version one, the last page)", p2.response, 200,
+    p2.data?.items.length === 1 && last?.digest === oldDigest && !last.current &&
+      last.link === `/v1/profiles/${id}/versions/${oldDigest}` && p2.data.next_cursor === null,
+    JSON.stringify(p2.data).slice(0, 400));
+
+  // version one from the store: byte for byte what the unversioned routes sent
+  const pin = { params: { path: { id, digest: oldDigest } } };
+  const raw = await client.GET("/v1/profiles/{id}/versions/{digest}", { ...pin, parseAs: "text" });
+  expectStatus("getProfileVersion (stored) byte-identical, same ETag, immutable", raw.response, 200,
+    raw.data === oldBody && raw.response.headers.get("ETag") === oldEtag && pinnedHeaders(raw.response, oldDigest),
+    `ETag ${raw.response.headers.get("ETag")} vs ${oldEtag}, ${(raw.data ?? "").length} vs ${oldBody.length} bytes`);
+  const typed = await client.GET("/v1/profiles/{id}/versions/{digest}", pin);
+  const one: Schemas["Profile"] | undefined = typed.data;
+  expectStatus("getProfileVersion (stored, typed)", typed.response, 200,
+    one?.digest === oldDigest && (one.description ?? "").startsWith("Version one") && !one.stale);
+  const s304 = await client.GET("/v1/profiles/{id}/versions/{digest}", {
+    params: { path: { id, digest: oldDigest }, header: { "If-None-Match": oldEtag } },
+  });
+  expectStatus("getProfileVersion (stored) If-None-Match -> 304", s304.response, 304,
+    pinnedHeaders(s304.response, oldDigest));
+  const smd = await client.GET("/v1/profiles/{id}/versions/{digest}/prompt", { ...pin, parseAs: "text" });
+  expectStatus("getProfileVersionPrompt (stored, Markdown) byte-identical", smd.response, 200,
+    smd.data === oldMd && (smd.data ?? "").includes("version one") && pinnedHeaders(smd.response, oldDigest));
+  const sj = await client.GET("/v1/profiles/{id}/versions/{digest}/prompt", {
+    ...pin, parseAs: "text", headers: { Accept: acceptJson },
+  });
+  expectStatus("getProfileVersionPrompt (stored, Accept: application/json) byte-identical", sj.response, 200,
+    sj.data === oldJson && sj.response.headers.get("Content-Type") === "application/json" &&
+      pinnedHeaders(sj.response, oldDigest));
+  const sh = await client.HEAD("/v1/profiles/{id}/versions/{digest}/prompt", {
+    ...pin, headers: { Accept: acceptJson },
+  });
+  expectStatus("headProfileVersionPrompt (stored, Accept: application/json)", sh.response, 200,
+    sh.response.headers.get("Content-Type") === "application/json" && pinnedHeaders(sh.response, oldDigest));
+
+  // what changed from version one to version two (the typed comparison)
+  const pair = { params: { path: { id, digest: oldDigest, other: newDigest } } };
+  const diff = await client.GET("/v1/profiles/{id}/versions/{digest}/diff/{other}", pair);
+  const change: Schemas["ProfileVersionDiff"] | undefined = diff.data;
+  expectStatus("getProfileVersionDiff (stored -> current)", diff.response, 200,
+    change?.from === oldDigest && change.to === newDigest && change.changed &&
+      (change.prompt_diff ?? "").includes("+") && change.prompt_lines.added > 0 &&
+      (change.fields["description"] !== undefined) &&
+      diff.response.headers.get("Cache-Control") === "public, max-age=31536000, immutable",
+    JSON.stringify(change).slice(0, 400));
+  const same = await client.GET("/v1/profiles/{id}/versions/{digest}/diff/{other}", {
+    params: { path: { id, digest: newDigest, other: newDigest } },
+  });
+  expectStatus("getProfileVersionDiff (a version with itself: no change)", same.response, 200,
+    same.data?.changed === false && same.data.prompt_diff === null);
+  const dBad = await client.GET("/v1/profiles/{id}/versions/{digest}/diff/{other}", {
+    params: { path: { id, digest: oldDigest, other: "0".repeat(64) } },
+  });
+  expectStatus("getProfileVersionDiff unknown version -> 404 version_not_found", dBad.response, 404,
+    isProblem(dBad.error, "version_not_found"));
+  expectStatus("headProfileVersionDiff",
+    (await client.HEAD("/v1/profiles/{id}/versions/{digest}/diff/{other}", pair)).response, 200);
+  const dOpt = await client.OPTIONS("/v1/profiles/{id}/versions/{digest}/diff/{other}", pair);
+  expectStatus("optionsProfileVersionDiff", dOpt.response, 204, dOpt.response.headers.get("Allow") === "GET, HEAD, OPTIONS");
 });
 
 // ---------------------------------------------------------------- facets, diagnostics
