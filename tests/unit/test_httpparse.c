@@ -149,6 +149,16 @@ START_TEST(version_targets)
     expect_slice(t.id, t.id_len, "worker-sre");
     expect_slice(t.digest, t.digest_len, want);
     expect_slice(t.query, t.query_len, "x");
+    /* the diff of two versions: {digest} and {other}; elsewhere other is "" */
+    snprintf(raw, sizeof(raw), "/v1/profiles/worker-sre/versions/sha256:%s/diff/%s", hex, hex);
+    t = parse(raw);
+    ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSION_DIFF);
+    expect_slice(t.id, t.id_len, "worker-sre");
+    expect_slice(t.digest, t.digest_len, want);
+    expect_slice(t.other, t.other_len, hex);
+    snprintf(raw, sizeof(raw), "/v1/profiles/worker-sre/versions/sha256:%s/diffs/%s", hex, hex);
+    ck_assert_int_eq(parse(raw).route, ROSTER_ROUTE_NOT_FOUND);
+    ck_assert_uint_eq(parse(raw).other_len, 0);
     snprintf(raw, sizeof(raw), "/v1/profiles/a/versions/%s", hex);
     t = parse(raw);
     ck_assert_int_eq(t.route, ROSTER_ROUTE_VERSION_PROFILE);
