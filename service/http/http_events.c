@@ -83,12 +83,19 @@ static size_t gap_frame(char *buf, size_t cap, const struct roster_events *ev, c
     return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 
-static ssize_t copy_out(char *buf, size_t max, const char *src, size_t len, size_t *off)
+ssize_t roster_sse_copy(char *buf, size_t max, const char *src, size_t len, size_t *off)
 {
     size_t n = len - *off < max ? len - *off : max;
     memcpy(buf, src + *off, n);
     *off += n;
     return (ssize_t)n;
+}
+
+void roster_sse_headers(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
 }
 
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -99,7 +106,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
     ssize_t r = 0;
     pthread_mutex_lock(&ev->lock);
     if (c->hello_off < c->hello_len) {
-        r = copy_out(buf, max, c->hello, c->hello_len, &c->hello_off);
+        r = roster_sse_copy(buf, max, c->hello, c->hello_len, &c->hello_off);
         goto out;
     }
     if (c->gone) {
@@ -119,12 +126,12 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
         c->hello_off = 0;
         c->next = oldest;
         c->offset = 0;
-        r = copy_out(buf, max, c->hello, c->hello_len, &c->hello_off);
+        r = roster_sse_copy(buf, max, c->hello, c->hello_len, &c->hello_off);
         goto out;
     }
     if (c->next < ev->next_id) {
         const struct roster_event *e = &ev->ring[c->next % ev->cap];
-        r = copy_out(buf, max, e->frame, e->len, &c->offset);
+        r = roster_sse_copy(buf, max, e->frame, e->len, &c->offset);
         if (c->offset == e->len) {
             c->next++;
             c->offset = 0;
@@ -135,7 +142,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
         static const char ping[] = ": ping\n\n";
         c->heartbeat = 0;
         size_t off = 0;
-        r = copy_out(buf, max, ping, sizeof(ping) - 1, &off);
+        r = roster_sse_copy(buf, max, ping, sizeof(ping) - 1, &off);
         goto out;
     }
     c->suspended = 1;
@@ -199,9 +206,7 @@ static size_t hello_frame(char *buf, size_t cap, const struct roster_events *ev,
 static enum MHD_Result queue_stream(struct req *rq, struct MHD_Connection *conn,
                                     struct MHD_Response *resp)
 {
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    roster_sse_headers(resp);
     roster_common_headers(rq, conn, resp);
     rq->status = MHD_HTTP_OK;
     enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);

@@ -106,6 +106,12 @@ enum MHD_Result roster_send_redirect(struct req *rq, struct MHD_Connection *c, u
 enum MHD_Result roster_send_allow(struct req *rq, struct MHD_Connection *c, unsigned status,
                                   const char *allow);
 
+/* Server-Sent Events streams (http_events.c, and MCP's in mcp_hub.c): a
+ * content reader's copy of the rest of src (*off bytes of it sent) into
+ * buf, at most max; and the headers every stream answer carries. */
+ssize_t roster_sse_copy(char *buf, size_t max, const char *src, size_t len, size_t *off);
+void roster_sse_headers(struct MHD_Response *resp);
+
 /* Installs the SSE clients' hooks (wake, reap) into the event ring. */
 void roster_http_events_bind(struct roster_events *ev);
 

@@ -349,14 +349,6 @@ int roster_mcp_hub_answer(struct roster_mcp_hub *h, struct mcp_sess *s,
     return r;
 }
 
-static ssize_t copy_out(char *buf, size_t max, const char *src, size_t len, size_t *off)
-{
-    size_t n = len - *off < max ? len - *off : max;
-    memcpy(buf, src + *off, n);
-    *off += n;
-    return (ssize_t)n;
-}
-
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
@@ -367,7 +359,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     pthread_mutex_lock(&h->lock);
     uint64_t oldest = s->next_id > ROSTER_MCP_RING ? s->next_id - ROSTER_MCP_RING + 1 : 1;
     if (st->hello_off < sizeof(HELLO) - 1) {
-        r = copy_out(buf, max, HELLO, sizeof(HELLO) - 1, &st->hello_off);
+        r = roster_sse_copy(buf, max, HELLO, sizeof(HELLO) - 1, &st->hello_off);
     } else if (st->gone) {
         /* the client hung up: a normal end (an error would be logged) */
         r = MHD_CONTENT_READER_END_OF_STREAM;
@@ -379,7 +371,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             st->offset = 0;
         }
         const struct mcp_frame *f = &s->ring[st->next % ROSTER_MCP_RING];
-        r = copy_out(buf, max, f->bytes, f->len, &st->offset);
+        r = roster_sse_copy(buf, max, f->bytes, f->len, &st->offset);
         if (st->offset == f->len) {
             st->next++;
             st->offset = 0;
@@ -390,7 +382,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         static const char ping[] = ": ping\n\n";
         size_t off = 0;
         st->heartbeat = 0;
-        r = copy_out(buf, max, ping, sizeof(ping) - 1, &off);
+        r = roster_sse_copy(buf, max, ping, sizeof(ping) - 1, &off);
     } else {
         r = 0;
         st->suspended = 1;
@@ -448,9 +440,7 @@ int roster_mcp_hub_stream(struct roster_mcp_hub *h, struct mcp_sess *s, struct r
         stream_free(st);
         return ROSTER_ENOMEM;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    roster_sse_headers(resp);
     MHD_add_response_header(resp, "Mcp-Session-Id", s->id);
     roster_common_headers(rq, conn, resp);
     rq->status = MHD_HTTP_OK;
