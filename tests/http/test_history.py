@@ -606,6 +606,10 @@ def test_diff_between_two_versions(spawn, tmp_path):
     assert d["prompt_lines"]["added"] >= 1
     again = api.get(path, headers={**ID, "If-None-Match": r.headers["ETag"]})
     assert again.status_code == 304
+    h = api.head(path, headers=ID)
+    assert h.status_code == 200 and h.headers["ETag"] == r.headers["ETag"] and h.content == b""
+    o = api.options(path)
+    assert o.status_code == 204 and o.headers["Allow"] == "GET, HEAD, OPTIONS"
     back = api.get(f"/v1/profiles/worker-sre/versions/{new['digest']}/diff/{old['digest']}",
                    headers=ID).json()
     assert back["prompt_lines"] == {"added": d["prompt_lines"]["removed"],
