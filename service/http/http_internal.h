@@ -137,6 +137,13 @@ int roster_route_mcp(struct req *rq, struct MHD_Connection *c, const struct rost
 /* GET /v1/profiles/{id}/versions, .../versions/{digest}[/prompt] (http_versions.c) */
 int roster_route_versions(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
 int roster_route_version(struct req *rq, struct MHD_Connection *c, const struct roster_target *t);
+/* A stored version of profile id (hex: 64 digits) from --history-dir,
+ * verified (http_versions.c): 0 with *v (roster_history_version_release);
+ * ROSTER_ENOENT (no store, or not stored) and ROSTER_EIO (stored but
+ * failing verification: logged once) with detail for a 404; ROSTER_ENOMEM. */
+struct roster_history_version;
+int roster_version_load(struct req *rq, const char *id, const char *hex,
+                        struct roster_history_version *v, char *detail, size_t cap);
 int roster_route_version_diff(struct req *rq, struct MHD_Connection *c,
                               const struct roster_target *t);
 

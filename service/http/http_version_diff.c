@@ -51,17 +51,9 @@ static int load(struct req *rq, const char *id, size_t id_len, struct side *s, c
             r = r == 0 && !bytes[k] ? ROSTER_ENOMEM : r;
         }
     }
-    struct roster_history *h = rq->srv->cfg.history;
-    if (r == ROSTER_ENOENT && h) {
+    if (r == ROSTER_ENOENT) {
         struct roster_history_version v;
-        struct roster_error err;
-        roster_error_clear(&err);
-        r = roster_history_load(h, id, s->hex, &v, &err);
-        if (r == ROSTER_EIO)
-            snprintf(detail, cap,
-                     "version sha256:%s of profile '%s' is stored but fails verification "
-                     "(%.100s: %.150s); it is not served",
-                     s->hex, id, err.file, err.msg);
+        r = roster_version_load(rq, id, s->hex, &v, detail, cap);
         if (r == 0) {
             bytes[0] = roster_history_version_take(&v, ROSTER_HISTORY_PROFILE, &lens[0]);
             bytes[1] = roster_history_version_take(&v, ROSTER_HISTORY_PROMPT, &lens[1]);
@@ -69,9 +61,6 @@ static int load(struct req *rq, const char *id, size_t id_len, struct side *s, c
             roster_history_version_release(&v);
         }
     }
-    if (r == ROSTER_ENOENT)
-        snprintf(detail, cap, "profile '%s' has no version sha256:%s here%s", id, s->hex,
-                 h ? "" : " (this server keeps no history: --history-dir)");
     if (r == 0) {
         json_error_t je;
         s->profile = json_loadb(bytes[0], lens[0], 0, &je);

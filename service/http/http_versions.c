@@ -304,6 +304,33 @@ static enum MHD_Result unpinned(struct req *rq, enum MHD_Result r)
     return r;
 }
 
+int roster_version_load(struct req *rq, const char *id, const char *hex,
+                        struct roster_history_version *v, char *detail, size_t cap)
+{
+    struct roster_history *h = rq->srv->cfg.history;
+    if (!h) {
+        snprintf(detail, cap,
+                 "profile '%s' has no version sha256:%s here: this server keeps no history "
+                 "(--history-dir), only each profile's current version",
+                 id, hex);
+        return ROSTER_ENOENT;
+    }
+    struct roster_error err;
+    roster_error_clear(&err);
+    int r = roster_history_load(h, id, hex, v, &err);
+    if (r == ROSTER_EIO) {
+        warn_corrupt(h, err.file, err.msg);
+        snprintf(detail, cap,
+                 "version sha256:%s of profile '%s' is stored but fails verification (%.100s: "
+                 "%.150s); it is not served",
+                 hex, id, err.file, err.msg);
+    } else if (r < 0 && r != ROSTER_ENOMEM) {
+        snprintf(detail, cap, "profile '%s' has no stored version sha256:%s", id, hex);
+        r = ROSTER_ENOENT;
+    }
+    return r;
+}
+
 int roster_route_version(struct req *rq, struct MHD_Connection *c, const struct roster_target *t)
 {
     char hex[65], detail[800];
@@ -340,32 +367,12 @@ int roster_route_version(struct req *rq, struct MHD_Connection *c, const struct 
     struct roster_history *h = rq->srv->cfg.history;
     if (!sp && (!h || !roster_history_has_profile(h, t->id)))
         return roster_http_not_found(rq, c, t->id);
-    if (!h) {
-        snprintf(detail, sizeof(detail),
-                 "profile '%s' has no version sha256:%s here: this server keeps no history "
-                 "(--history-dir), only each profile's current version",
-                 t->id, hex);
-        return version_not_found(rq, c, detail);
-    }
     struct roster_history_version v;
-    struct roster_error err;
-    roster_error_clear(&err);
-    int r = roster_history_load(h, t->id, hex, &v, &err);
+    int r = roster_version_load(rq, t->id, hex, &v, detail, sizeof(detail));
     if (r == ROSTER_ENOMEM)
         return out_of_memory(rq, c);
-    if (r == ROSTER_EIO) {
-        warn_corrupt(h, err.file, err.msg);
-        snprintf(detail, sizeof(detail),
-                 "version sha256:%s of profile '%s' is stored but fails verification (%.100s: "
-                 "%.150s); it is not served",
-                 hex, t->id, err.file, err.msg);
+    if (r < 0)
         return version_not_found(rq, c, detail);
-    }
-    if (r < 0) {
-        snprintf(detail, sizeof(detail), "profile '%s' has no stored version sha256:%s", t->id,
-                 hex);
-        return version_not_found(rq, c, detail);
-    }
     pinned(rq, hex, prompt);
     enum MHD_Result out =
         send_stored(rq, c, &v, part, which, part == ROSTER_HISTORY_PROMPT ? CT_MARKDOWN : CT_JSON);
